@@ -1,0 +1,5 @@
+from shopsite.bus.commands import ConsumeCommand
+
+
+class Command(ConsumeCommand):
+    service = "orders"

@@ -1,0 +1,1 @@
+"""The shop's message bus: envelope, outbox, relay and idempotent consumer."""

@@ -1,0 +1,90 @@
+"""Connecting to RabbitMQ and declaring the topology, idempotently."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Callable, Iterable
+
+import pika
+from django.conf import settings
+from pika.adapters.blocking_connection import BlockingChannel
+
+from shopsite.contracts import Message
+
+from .names import Names
+
+#: What a lost or refused broker connection looks like to our loops.
+BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
+
+Handler = Callable[..., None]
+
+
+def parameters() -> pika.URLParameters:
+    params = pika.URLParameters(settings.BUS["URL"])
+    # A publisher must never hang a web request on a broker under flow control.
+    params.blocked_connection_timeout = 10
+    return params
+
+
+def connect() -> pika.BlockingConnection:
+    return pika.BlockingConnection(parameters())
+
+
+def broker_answers() -> bool:
+    try:
+        connect().close()
+    except BROKER_ERRORS:
+        return False
+    return True
+
+
+@functools.cache
+def subscriptions(service: str) -> dict[type[Message], tuple[Handler, ...]]:
+    """The service's handler mapping (``<service>.handlers.HANDLERS``).
+
+    Found by name, as Django finds admin modules, so the bus never imports a
+    service and each service stays free to import the bus.
+    """
+    mapping = importlib.import_module(f"{service}.handlers").HANDLERS
+    return {kind: (h if isinstance(h, tuple) else (h,)) for kind, h in mapping.items()}
+
+
+def queue_arguments(extra: dict | None = None) -> dict:
+    arguments = {"x-queue-type": settings.BUS["QUEUE_TYPE"]}
+    arguments.update(extra or {})
+    return arguments
+
+
+def declare_exchange(channel: BlockingChannel, names: Names) -> None:
+    channel.exchange_declare(names.exchange, exchange_type="topic", durable=True)
+
+
+def declare_service(channel: BlockingChannel, service: str, names: Names | None = None) -> None:
+    """The service's queue with its bindings, its retry queues and its dead letters."""
+    names = names or Names.configured()
+    declare_exchange(channel, names)
+    queue = names.queue(service)
+    channel.queue_declare(queue, durable=True, arguments=queue_arguments())
+    for kind in subscriptions(service):
+        channel.queue_bind(queue, names.exchange, routing_key=kind.TYPE)
+    for delay in settings.BUS["RETRY_DELAYS"]:
+        channel.queue_declare(
+            names.retry_queue(service, delay),
+            durable=True,
+            arguments=queue_arguments(
+                {
+                    "x-message-ttl": int(delay * 1000),
+                    # When the delay is over the broker hands the message
+                    # back to this service's queue only, not to every subscriber.
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": queue,
+                }
+            ),
+        )
+    channel.queue_declare(names.dead_letter_queue(service), durable=True, arguments=queue_arguments())
+
+
+def declare_all(channel: BlockingChannel, services: Iterable[str] | None = None) -> None:
+    for service in services or settings.SERVICES:
+        declare_service(channel, service)

@@ -1,0 +1,184 @@
+"""The idempotent consumer every service runs (``manage.py consume_<service>``).
+
+For each delivery, in one transaction on the service's database: skip the
+handlers that already applied this message (the inbox), run the others and
+record them. The delivery is acknowledged only after that commit. A handler
+error sends the message to a retry queue that hands it back after a growing
+delay; after the last retry, or at once for a message that can never be
+handled, it is parked in the service's dead-letter queue with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from datetime import datetime, timezone
+from typing import Callable
+
+import pika
+from django.apps import apps
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, transaction
+
+from . import context
+from .connection import BROKER_ERRORS, connect, declare_service, subscriptions
+from .envelope import Envelope, InvalidMessage
+from .names import Names
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-shop-attempt"
+ERROR_HEADER = "x-shop-error"
+
+
+def handler_name(handler: Callable) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+class Consumer:
+    def __init__(self, service: str, *, names: Names | None = None) -> None:
+        self.service = service
+        self.names = names or Names.configured()
+        self.handlers = subscriptions(service)
+        self.inbox = apps.get_model(service, "InboxMessage")
+        self.db = settings.SERVICE_DATABASES[service]
+        self.delays: list[float] = settings.BUS["RETRY_DELAYS"]
+        self._stopping = False
+        self.handled = 0
+
+    def stop(self) -> None:
+        """Finish the current message, acknowledge it, then leave ``run``."""
+        self._stopping = True
+
+    # --- the loop ---------------------------------------------------------
+
+    def run(self, *, until: Callable[[], bool] | None = None) -> None:
+        """Consume until stopped (or ``until()`` is true), reconnecting with backoff."""
+        pause = 0.5
+        while not self._should_stop(until):
+            try:
+                self._consume(until)
+                pause = 0.5
+            except BROKER_ERRORS as exc:
+                log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.service, exc, pause)
+                self._sleep(pause, until)
+                pause = min(pause * 2, 15.0)
+
+    def _should_stop(self, until: Callable[[], bool] | None) -> bool:
+        return self._stopping or (until is not None and until())
+
+    def _sleep(self, seconds: float, until: Callable[[], bool] | None) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self._should_stop(until):
+            time.sleep(0.05)
+
+    def _consume(self, until: Callable[[], bool] | None) -> None:
+        connection = connect()
+        try:
+            channel = connection.channel()
+            declare_service(channel, self.service, self.names)
+            channel.confirm_delivery()
+            channel.basic_qos(prefetch_count=settings.BUS["PREFETCH"])
+            log.info("%s consumer ready on %s", self.service, self.names.queue(self.service))
+            for method, properties, body in channel.consume(self.names.queue(self.service), inactivity_timeout=0.2):
+                if method is not None:
+                    self.deliver(channel, method, properties, body)
+                if self._should_stop(until):
+                    break
+            channel.cancel()
+        finally:
+            if connection.is_open:
+                connection.close()
+
+    # --- one delivery -----------------------------------------------------
+
+    def deliver(self, channel, method, properties: pika.BasicProperties, body: bytes) -> None:
+        close_old_connections()
+        try:
+            envelope = Envelope.from_json(body)
+            message = envelope.message()
+            handlers = self.handlers.get(type(message))
+            if handlers is None:
+                raise InvalidMessage(f"{self.service} has no handler for {envelope.type}")
+        except InvalidMessage as exc:
+            log.error("%s: dead-lettering an invalid message: %s", self.service, exc)
+            self._park(channel, properties, body, reason=str(exc), routing_key=method.routing_key)
+            channel.basic_ack(method.delivery_tag)
+            return
+        try:
+            self.apply(envelope, message, handlers)
+        except Exception as exc:
+            self._retry_or_park(channel, method, properties, body, envelope, exc)
+        channel.basic_ack(method.delivery_tag)
+        self.handled += 1
+
+    def apply(self, envelope: Envelope, message, handlers) -> None:
+        """Run the handlers not yet applied to this message, in one transaction."""
+        with context.handling(envelope), transaction.atomic(using=self.db):
+            for handler in handlers:
+                if self._seen(envelope, handler):
+                    log.info("%s: %s already handled %s", self.service, handler.__name__, envelope.id)
+                    continue
+                handler(message)
+
+    def _seen(self, envelope: Envelope, handler: Callable) -> bool:
+        try:
+            with transaction.atomic(using=self.db):
+                self.inbox.objects.using(self.db).create(
+                    message_id=envelope.id,
+                    handler=handler_name(handler),
+                    type=envelope.type,
+                    correlation_id=envelope.correlation_id,
+                )
+        except IntegrityError:
+            return True
+        return False
+
+    # --- failure ----------------------------------------------------------
+
+    def _retry_or_park(self, channel, method, properties, body, envelope: Envelope, exc: Exception) -> None:
+        attempt = int((properties.headers or {}).get(ATTEMPT_HEADER, 0))
+        error = f"{type(exc).__name__}: {exc}"
+        if attempt < len(self.delays):
+            delay = self.delays[attempt]
+            log.warning(
+                "%s: %s %s failed (attempt %d), retrying in %ss: %s",
+                self.service, envelope.type, envelope.id, attempt + 1, delay, error,
+                extra={"correlation_id": str(envelope.correlation_id)},
+            )
+            headers = dict(properties.headers or {}, **{ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]})
+            channel.basic_publish("", self.names.retry_queue(self.service, delay), body, _copy(properties, headers))
+        else:
+            log.error(
+                "%s: %s %s failed after %d attempts, dead-lettered:\n%s",
+                self.service, envelope.type, envelope.id, attempt + 1, traceback.format_exc(),
+            )
+            self._park(channel, properties, body, reason=error, routing_key=method.routing_key, attempts=attempt + 1)
+
+    def _park(self, channel, properties, body, *, reason: str, routing_key: str, attempts: int = 1) -> None:
+        headers = dict(
+            (properties.headers or {}),
+            **{
+                ERROR_HEADER: reason[:2000],
+                ATTEMPT_HEADER: attempts,
+                "x-shop-routing-key": routing_key,
+                "x-shop-service": self.service,
+                "x-shop-failed-at": datetime.now(timezone.utc).isoformat(),
+            },
+        )
+        channel.basic_publish("", self.names.dead_letter_queue(self.service), body, _copy(properties, headers))
+
+
+def _copy(properties: pika.BasicProperties, headers: dict) -> pika.BasicProperties:
+    return pika.BasicProperties(
+        message_id=properties.message_id,
+        type=properties.type,
+        correlation_id=properties.correlation_id,
+        app_id=properties.app_id,
+        content_type=properties.content_type or "application/json",
+        delivery_mode=pika.DeliveryMode.Persistent,
+        timestamp=properties.timestamp,
+        headers=headers,
+    )
+

@@ -1,0 +1,84 @@
+"""Reading and replaying the messages parked in a service's dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterator
+
+import pika
+
+from .connection import connect
+from .consumer import ATTEMPT_HEADER, ERROR_HEADER
+from .names import Names
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    service: str
+    message_id: str | None
+    type: str | None
+    error: str
+    attempts: int
+    failed_at: str | None
+    body: bytes
+
+    @property
+    def payload(self) -> object:
+        try:
+            return json.loads(self.body).get("payload")
+        except (ValueError, AttributeError):
+            return None
+
+
+def _letter(service: str, properties: pika.BasicProperties, body: bytes) -> DeadLetter:
+    headers = properties.headers or {}
+    return DeadLetter(
+        service=service,
+        message_id=properties.message_id,
+        type=properties.type or headers.get("x-shop-routing-key"),
+        error=str(headers.get(ERROR_HEADER, "")),
+        attempts=int(headers.get(ATTEMPT_HEADER, 0)),
+        failed_at=headers.get("x-shop-failed-at"),
+        body=body,
+    )
+
+
+def _drain(channel, queue: str) -> Iterator[tuple]:
+    while True:
+        method, properties, body = channel.basic_get(queue, auto_ack=False)
+        if method is None:
+            return
+        yield method, properties, body
+
+
+def list_dead_letters(service: str, names: Names | None = None) -> list[DeadLetter]:
+    """Every parked message, left in place (unacknowledged gets go back on close)."""
+    names = names or Names.configured()
+    connection = connect()
+    try:
+        channel = connection.channel()
+        return [_letter(service, p, b) for _, p, b in _drain(channel, names.dead_letter_queue(service))]
+    finally:
+        connection.close()
+
+
+def replay_dead_letters(service: str, *, message_id: str | None = None, names: Names | None = None) -> int:
+    """Send parked messages back to the service's queue with a fresh retry budget."""
+    names = names or Names.configured()
+    connection = connect()
+    replayed = 0
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for method, properties, body in _drain(channel, names.dead_letter_queue(service)):
+            if message_id is not None and properties.message_id != message_id:
+                continue
+            headers = {k: v for k, v in (properties.headers or {}).items() if not k.startswith("x-shop-")}
+            properties.headers = {**headers, "x-shop-replayed": 1}
+            channel.basic_publish("", names.queue(service), body, properties)
+            channel.basic_ack(method.delivery_tag)
+            replayed += 1
+    finally:
+        connection.close()
+    return replayed

@@ -1,0 +1,114 @@
+"""The envelope every message travels in, and its strict decoding."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from shopsite.contracts import MESSAGE_TYPES, Message
+
+ENVELOPE_KEYS = {"id", "type", "version", "occurred_at", "producer", "correlation_id", "causation_id", "payload"}
+
+
+class InvalidMessage(Exception):
+    """A delivery that can never be handled: it goes straight to dead letters."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    type: str
+    version: int
+    producer: str
+    payload: dict[str, Any]
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @classmethod
+    def wrap(cls, message: Message, *, producer: str, correlation_id: uuid.UUID,
+             causation_id: uuid.UUID | None = None) -> Envelope:
+        return cls(
+            type=message.TYPE,
+            version=message.VERSION,
+            producer=producer,
+            payload=message.model_dump(mode="json"),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "id": str(self.id),
+                "type": self.type,
+                "version": self.version,
+                "occurred_at": self.occurred_at.isoformat(),
+                "producer": self.producer,
+                "correlation_id": str(self.correlation_id),
+                "causation_id": str(self.causation_id) if self.causation_id else None,
+                "payload": self.payload,
+            },
+            separators=(",", ":"),
+        )
+
+    def message(self) -> Message:
+        """The typed message inside, validated against its contract."""
+        contract = MESSAGE_TYPES.get(self.type)
+        if contract is None:
+            raise InvalidMessage(f"unknown message type {self.type!r}")
+        if self.version != contract.VERSION:
+            raise InvalidMessage(f"{self.type} version {self.version} is not supported (expected {contract.VERSION})")
+        try:
+            return contract.model_validate(self.payload)
+        except ValidationError as exc:
+            raise InvalidMessage(f"payload does not match {self.type} v{contract.VERSION}: {_short(exc)}") from exc
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> Envelope:
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InvalidMessage(f"malformed JSON: {exc}") from exc
+        if not isinstance(data, dict) or set(data) != ENVELOPE_KEYS:
+            raise InvalidMessage(f"not an envelope: expected the keys {sorted(ENVELOPE_KEYS)}")
+        try:
+            return cls(
+                id=uuid.UUID(data["id"]),
+                type=_text(data["type"], "type"),
+                version=_int(data["version"], "version"),
+                occurred_at=datetime.fromisoformat(data["occurred_at"]),
+                producer=_text(data["producer"], "producer"),
+                correlation_id=uuid.UUID(data["correlation_id"]),
+                causation_id=uuid.UUID(data["causation_id"]) if data["causation_id"] else None,
+                payload=_dict(data["payload"]),
+            )
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise InvalidMessage(f"invalid envelope: {exc}") from exc
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer")
+    return value
+
+
+def _dict(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("payload must be an object")
+    return value
+
+
+def _short(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()[:5])

@@ -1,0 +1,83 @@
+"""The outbox and inbox every service keeps in its own database.
+
+Each service declares concrete ``OutboxMessage`` and ``InboxMessage`` models
+from these bases, so the tables live beside the data they guard and are
+written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import connections, models, router, transaction
+
+from shopsite.contracts import Message
+
+from . import context
+from .envelope import Envelope
+
+
+class OutboxMessage(models.Model):
+    """A message recorded with a state change, waiting to be published."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    type = models.CharField(max_length=100)
+    body = models.TextField(help_text="The whole envelope, as JSON.")
+    correlation_id = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_by = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="%(app_label)s_outbox_unsent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+    @classmethod
+    def record(cls, message: Message, *, correlation_id: uuid.UUID | None = None) -> Envelope:
+        """Store ``message`` for publishing; call inside the business transaction."""
+        db = router.db_for_write(cls)
+        if not connections[db].in_atomic_block:
+            raise RuntimeError("Outbox messages are recorded inside the transaction that changes the state.")
+        correlation_id, causation_id = context.ids_for_new_message(correlation_id)
+        envelope = Envelope.wrap(
+            message, producer=cls._meta.app_label, correlation_id=correlation_id, causation_id=causation_id
+        )
+        cls.objects.using(db).create(
+            id=envelope.id, type=envelope.type, body=envelope.to_json(), correlation_id=correlation_id
+        )
+        from .publisher import publish_after_commit  # the publisher needs these models: import late
+
+        publish_after_commit(cls, envelope.id, using=db)
+        return envelope
+
+
+class InboxMessage(models.Model):
+    """A message a handler has already applied: redeliveries are skipped."""
+
+    message_id = models.UUIDField()
+    handler = models.CharField(max_length=200)
+    type = models.CharField(max_length=100)
+    correlation_id = models.UUIDField(db_index=True)
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "handler"], name="%(app_label)s_inbox_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.message_id} by {self.handler}"

@@ -1,0 +1,161 @@
+"""Settings for the whole shop, read from the environment (see .env.example)."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# A development key only when DEBUG is on: production must set its own.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "shopsite",
+    "accounts",
+    "catalog",
+    "cart",
+    "orders",
+    "payments",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shopsite.urls"
+WSGI_APPLICATION = "shopsite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "shopsite" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases: one alias per service -------------------------------------
+# Each service owns its own database. By default each is a SQLite file under
+# var/db/, so a fresh checkout needs no database server; <SERVICE>_DATABASE_URL
+# points any of them elsewhere (for example postgres://user@host/shop_orders).
+# The accounts service lives in `default`, together with the Django parts it
+# owns (users, permissions, sessions, tokens, the admin log).
+DATA_DIR = Path(env.str("SHOP_DATA_DIR", default=str(BASE_DIR / "var")))
+DB_DIR = DATA_DIR / "db"
+DB_DIR.mkdir(parents=True, exist_ok=True)
+
+SERVICES = ["accounts", "catalog", "cart", "orders", "payments", "notifications"]
+SERVICE_DATABASES = {service: ("default" if service == "accounts" else service) for service in SERVICES}
+
+
+def _database(service: str) -> dict:
+    config = env.db_url(f"{service.upper()}_DATABASE_URL", default=f"sqlite:///{DB_DIR / service}.sqlite3")
+    if config["ENGINE"].endswith("sqlite3"):
+        # Consumers and the web process write to the same files: wait for the
+        # lock instead of failing, and let readers run beside the writer.
+        config.setdefault("OPTIONS", {}).update(
+            {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        )
+    # Keep connections across requests and deliveries, checked before reuse.
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {alias: _database(service) for service, alias in SERVICE_DATABASES.items()}
+DATABASE_ROUTERS = ["shopsite.routers.ServiceRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = env.list(
+    "DJANGO_PASSWORD_HASHERS",
+    default=[
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    ],
+)
+LOGIN_URL = "/admin/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+# --- Mail -----------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shop <shop@localhost>")
+
+# --- API ------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "shopsite.errors.exception_handler",
+}
+
+# --- The bus --------------------------------------------------------------
+BUS = {
+    "URL": env.str("BUS_URL", default="amqp://guest:guest@127.0.0.1:5672/%2F?heartbeat=30&connection_attempts=1&socket_timeout=5"),
+    # Exchange and queue names start with this, so test runs never meet.
+    "PREFIX": env.str("BUS_PREFIX", default="shop"),
+    "QUEUE_TYPE": env.str("BUS_QUEUE_TYPE", default="classic"),
+    "PREFETCH": env.int("BUS_PREFETCH", default=32),
+    # Seconds to wait before each retry of a failed handler; after the last
+    # one the message is parked in the service's dead-letter queue.
+    "RETRY_DELAYS": [float(d) for d in env.list("BUS_RETRY_DELAYS", default=["1", "5", "30"])],
+    # How often the relay sweeps the outboxes for rows nobody published yet.
+    "RELAY_INTERVAL": env.float("BUS_RELAY_INTERVAL", default=1.0),
+    # Publish outbox rows right after commit from the process that wrote them.
+    "PUBLISH_ON_COMMIT": env.bool("BUS_PUBLISH_ON_COMMIT", default=True),
+}
+
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.TestGateway")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"pika": {"level": "WARNING"}},
+}

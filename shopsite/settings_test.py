@@ -1,0 +1,16 @@
+"""Settings for the test suite: the real settings, made fast and isolated."""
+
+import os
+import tempfile
+import uuid
+
+# Every run gets its own names on the shared broker and its own data folder.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret")
+os.environ.setdefault("BUS_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
+os.environ.setdefault("BUS_RETRY_DELAYS", "0.05,0.1,0.2")
+os.environ.setdefault("SHOP_DATA_DIR", tempfile.mkdtemp(prefix="shop-test-"))
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
