@@ -1,6 +1,88 @@
+import uuid
+
 from django.db import models
 
 from shopsite.bus import models as bus
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        AWAITING_PAYMENT = "awaiting_payment"
+        CONFIRMED = "confirmed"
+        SHIPPED = "shipped"
+        DELIVERED = "delivered"
+        CANCELLED = "cancelled"
+
+    class CancelReason(models.TextChoices):
+        OUT_OF_STOCK = "out_of_stock"
+        PAYMENT_DECLINED = "payment_declined"
+        CUSTOMER_REQUEST = "customer_request"
+        STAFF_REQUEST = "staff_request"
+
+    # Chosen by the cart at checkout, so the customer knows it at once.
+    id = models.UUIDField(primary_key=True, editable=False)
+    checkout_id = models.UUIDField(unique=True, editable=False)
+    user_id = models.IntegerField(db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    shipping_address = models.TextField()
+    payment_method_id = models.UUIDField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Order {str(self.id)[:8]} ({self.status})"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
+    product_id = models.IntegerField()
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+class OrderEvent(models.Model):
+    """One step of the order's timeline, as the customer and staff see it."""
+
+    class Kind(models.TextChoices):
+        PLACED = "placed"
+        STOCK_RESERVED = "stock_reserved"
+        STOCK_REJECTED = "stock_rejected"
+        STOCK_RELEASED = "stock_released"
+        PAYMENT_REQUESTED = "payment_requested"
+        PAID = "paid"
+        PAYMENT_FAILED = "payment_failed"
+        CONFIRMED = "confirmed"
+        CANCELLED = "cancelled"
+        REFUND_REQUESTED = "refund_requested"
+        REFUNDED = "refunded"
+        CUSTOMER_NOTIFIED = "customer_notified"
+        NOTIFICATION_FAILED = "notification_failed"
+        SHIPPED = "shipped"
+        DELIVERED = "delivered"
+
+    order = models.ForeignKey(Order, related_name="events", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
 
 
 class OutboxMessage(bus.OutboxMessage):

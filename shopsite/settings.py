@@ -85,6 +85,8 @@ def _database(service: str) -> dict:
     # Keep connections across requests and deliveries, checked before reuse.
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
     config["CONN_HEALTH_CHECKS"] = True
+    # Test databases are independent: a test may ask for one service's alone.
+    config["TEST"] = {"DEPENDENCIES": []}
     return config
 
 

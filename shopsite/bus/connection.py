@@ -60,13 +60,16 @@ def declare_exchange(channel: BlockingChannel, names: Names) -> None:
     channel.exchange_declare(names.exchange, exchange_type="topic", durable=True)
 
 
-def declare_service(channel: BlockingChannel, service: str, names: Names | None = None) -> None:
+def declare_service(channel: BlockingChannel, service: str, names: Names | None = None,
+                    message_types: Iterable[type[Message]] | None = None) -> None:
     """The service's queue with its bindings, its retry queues and its dead letters."""
     names = names or Names.configured()
+    if message_types is None:
+        message_types = subscriptions(service)
     declare_exchange(channel, names)
     queue = names.queue(service)
     channel.queue_declare(queue, durable=True, arguments=queue_arguments())
-    for kind in subscriptions(service):
+    for kind in message_types:
         channel.queue_bind(queue, names.exchange, routing_key=kind.TYPE)
     for delay in settings.BUS["RETRY_DELAYS"]:
         channel.queue_declare(

@@ -37,10 +37,11 @@ def handler_name(handler: Callable) -> str:
 
 
 class Consumer:
-    def __init__(self, service: str, *, names: Names | None = None) -> None:
+    def __init__(self, service: str, *, names: Names | None = None,
+                 handlers: dict[type, tuple[Callable, ...]] | None = None) -> None:
         self.service = service
         self.names = names or Names.configured()
-        self.handlers = subscriptions(service)
+        self.handlers = handlers if handlers is not None else subscriptions(service)
         self.inbox = apps.get_model(service, "InboxMessage")
         self.db = settings.SERVICE_DATABASES[service]
         self.delays: list[float] = settings.BUS["RETRY_DELAYS"]
@@ -77,7 +78,7 @@ class Consumer:
         connection = connect()
         try:
             channel = connection.channel()
-            declare_service(channel, self.service, self.names)
+            declare_service(channel, self.service, self.names, self.handlers)
             channel.confirm_delivery()
             channel.basic_qos(prefetch_count=settings.BUS["PREFETCH"])
             log.info("%s consumer ready on %s", self.service, self.names.queue(self.service))

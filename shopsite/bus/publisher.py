@@ -175,14 +175,15 @@ def outboxes() -> list[type[OutboxMessage]]:
     return [apps.get_model(service, "OutboxMessage") for service in settings.SERVICES]
 
 
-def sweep(publisher: Publisher, *, batch: int = 500, grace: timedelta | None = None) -> int:
+def sweep(publisher: Publisher, *, batch: int = 500, grace: timedelta | None = None,
+          only: list[type[OutboxMessage]] | None = None) -> int:
     """Publish every outbox row left unsent; return how many went out."""
     if grace is None:
         # Fresh rows belong to the process that wrote them, which publishes
         # them right after its commit; only older ones are the sweep's.
         grace = timedelta(seconds=2) if settings.BUS["PUBLISH_ON_COMMIT"] else timedelta(0)
     published = 0
-    for outbox in outboxes():
+    for outbox in only or outboxes():
         db = router.db_for_write(outbox)
         now = timezone.now()
         free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)

@@ -1,0 +1,35 @@
+import os
+import shutil
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from shopsite.bus.connection import BROKER_ERRORS, connect
+
+from .declare_topology import broker_missing_message
+
+
+class Command(BaseCommand):
+    help = "Migrate every database, declare the topology, load the demo, then run every process of the Procfile."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-demo", action="store_true", help="do not load the demo catalog and users")
+
+    def handle(self, *args, no_demo, **options):
+        try:
+            connect().close()
+        except BROKER_ERRORS as exc:
+            raise CommandError(broker_missing_message(exc)) from exc
+        call_command("migrate_all")
+        call_command("declare_topology")
+        if not no_demo:
+            call_command("load_demo")
+        honcho = shutil.which("honcho", path=os.path.dirname(sys.executable)) or shutil.which("honcho")
+        if honcho is None:
+            raise CommandError("honcho is not installed: pip install -e .")
+        procfile = settings.BASE_DIR / "Procfile"
+        self.stdout.write("Starting the web process, the relay and the six consumers (Ctrl-C stops them all)")
+        sys.stdout.flush()
+        os.execv(honcho, [honcho, "--procfile", str(procfile), "--app-root", str(settings.BASE_DIR), "start"])

@@ -1,0 +1,214 @@
+"""The bus against the real RabbitMQ: confirms, consuming, retries, dead letters, restarts."""
+
+import subprocess
+import time
+import uuid
+
+import pika
+import pytest
+from django.db import transaction
+
+from orders.models import InboxMessage, OutboxMessage
+from shopsite import contracts
+from shopsite.bus.connection import connect, declare_service
+from shopsite.bus.consumer import Consumer
+from shopsite.bus.deadletters import list_dead_letters, replay_dead_letters
+from shopsite.bus.envelope import Envelope
+from shopsite.bus.publisher import Publisher, sweep
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
+
+SERVICE = "orders"
+
+
+def released(order_id=None) -> contracts.StockReleased:
+    return contracts.StockReleased(order_id=order_id or uuid.uuid4(), lines=[])
+
+
+def record(*messages) -> list[Envelope]:
+    with transaction.atomic(using="orders"):
+        return [OutboxMessage.record(m) for m in messages]
+
+
+def consume(consumer: Consumer, until, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    consumer.run(until=lambda: until() or time.monotonic() > deadline)
+
+
+def raw_publish(names, body: bytes, routing_key: str = "stock.released", headers=None) -> None:
+    connection = connect()
+    channel = connection.channel()
+    channel.confirm_delivery()
+    channel.basic_publish(names.exchange, routing_key, body, pika.BasicProperties(headers=headers))
+    connection.close()
+
+
+@pytest.fixture
+def calls():
+    return []
+
+
+def declared(handler) -> Consumer:
+    """A consumer of stock.released with ``handler``, its queue declared before anything is published."""
+    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: (handler,)})
+    connection = connect()
+    declare_service(connection.channel(), SERVICE, consumer.names, consumer.handlers)
+    connection.close()
+    return consumer
+
+
+@pytest.fixture
+def consumer(bus_names, calls):
+    return declared(lambda message: calls.append(message.order_id))
+
+
+def dead_letters():
+    return list_dead_letters(SERVICE)
+
+
+def test_recorded_messages_are_published_with_confirms_right_after_commit(consumer, calls):
+    envelopes = record(released(), released())
+
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
+    consume(consumer, until=lambda: len(calls) == 2)
+    assert calls == [uuid.UUID(e.payload["order_id"]) for e in envelopes]
+    assert InboxMessage.objects.count() == 2
+
+
+def test_nothing_is_published_when_the_transaction_rolls_back(consumer, calls):
+    with pytest.raises(RuntimeError), transaction.atomic(using="orders"):
+        OutboxMessage.record(released())
+        raise RuntimeError("business rule broken")
+    kept = record(released())[0]
+
+    consume(consumer, until=lambda: len(calls) >= 1, timeout=3)
+    assert calls == [uuid.UUID(kept.payload["order_id"])]
+
+
+def test_a_duplicate_delivery_is_handled_once(consumer, calls):
+    envelope = record(released())[0]
+    Publisher().publish_rows(OutboxMessage, OutboxMessage.objects.filter(id=envelope.id))  # again
+
+    consume(consumer, until=lambda: consumer.handled == 2)
+    assert calls == [uuid.UUID(envelope.payload["order_id"])]
+    assert InboxMessage.objects.filter(message_id=envelope.id).count() == 1
+
+
+def test_a_failing_handler_is_retried_with_delay_then_dead_lettered(bus_names, settings):
+    attempts = []
+
+    def always_fails(message):
+        attempts.append(time.monotonic())
+        raise ValueError("the warehouse is on fire")
+
+    consumer = declared(always_fails)
+    envelope = record(released())[0]
+
+    consume(consumer, until=lambda: len(dead_letters()) == 1)
+
+    delays = settings.BUS["RETRY_DELAYS"]
+    assert len(attempts) == len(delays) + 1
+    gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+    assert all(gap >= delay * 0.9 for gap, delay in zip(gaps, delays))
+    [letter] = dead_letters()
+    assert letter.message_id == str(envelope.id)
+    assert "ValueError: the warehouse is on fire" in letter.error
+    assert letter.attempts == len(delays) + 1
+    assert InboxMessage.objects.count() == 0  # the failed attempts left nothing behind
+
+
+def test_a_handler_that_fails_once_succeeds_on_retry(bus_names):
+    seen = []
+
+    def flaky(message):
+        seen.append(message.order_id)
+        if len(seen) == 1:
+            raise ConnectionError("payment gateway timed out")
+
+    consumer = declared(flaky)
+    record(released())
+
+    consume(consumer, until=lambda: InboxMessage.objects.count() == 1)
+    assert len(seen) == 2
+    assert dead_letters() == []
+
+
+@pytest.mark.parametrize(
+    "body, routing_key, reason",
+    [
+        (b"{oops", "stock.released", "malformed JSON"),
+        (b'{"id": 1}', "stock.released", "not an envelope"),
+        (None, "stock.released", "version 9 is not supported"),
+        (None, "stock.released", "payload does not match"),
+    ],
+)
+def test_an_invalid_message_is_dead_lettered_at_once(consumer, calls, bus_names, body, routing_key, reason):
+    if body is None:
+        envelope = Envelope.wrap(released(), producer="catalog", correlation_id=uuid.uuid4())
+        data = envelope.to_json()
+        body = (data.replace('"version":1', '"version":9') if "version 9" in reason
+                else data.replace('"lines":[]', '"lines":"many"')).encode()
+    raw_publish(bus_names, body, routing_key)
+    good = record(released())[0]
+
+    consume(consumer, until=lambda: len(calls) == 1 and len(dead_letters()) == 1)
+    [letter] = dead_letters()
+    assert reason in letter.error
+    assert calls == [uuid.UUID(good.payload["order_id"])]  # the consumer kept serving
+
+
+def test_replay_brings_a_dead_letter_back_once_its_cause_is_fixed(bus_names):
+    broken = {"on": True}
+    handled = []
+
+    def sometimes_broken(message):
+        if broken["on"]:
+            raise RuntimeError("bug")
+        handled.append(message.order_id)
+
+    consumer = declared(sometimes_broken)
+    envelope = record(released())[0]
+    consume(consumer, until=lambda: len(dead_letters()) == 1)
+
+    broken["on"] = False
+    assert replay_dead_letters(SERVICE) == 1
+    consume(consumer, until=lambda: handled)
+    assert handled == [uuid.UUID(envelope.payload["order_id"])]
+    assert dead_letters() == []
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+def broker_is_up() -> bool:
+    try:
+        connect().close()
+        return True
+    except Exception:
+        return False
+
+
+def wait_for(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_the_relay_keeps_rows_while_the_broker_is_away_and_publishes_them_after(consumer, calls, settings):
+    settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
+    relay = Publisher()
+    rabbitmqctl("stop_app")
+    try:
+        envelopes = record(released(), released(), released())
+        assert sweep(relay, only=[OutboxMessage]) == 0
+        assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 3
+    finally:
+        rabbitmqctl("start_app")
+        wait_for(broker_is_up, timeout=60)
+
+    wait_for(lambda: sweep(relay, only=[OutboxMessage]) or OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0, 30)
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
+    consume(consumer, until=lambda: len(calls) == 3)
+    assert sorted(calls) == sorted(uuid.UUID(e.payload["order_id"]) for e in envelopes)

@@ -1,0 +1,37 @@
+import uuid
+
+import pytest
+from django.conf import settings
+
+from shopsite.bus.connection import BROKER_ERRORS, connect
+from shopsite.bus.names import Names
+
+
+def delete_topology(names: Names) -> None:
+    connection = connect()
+    channel = connection.channel()
+    for service in settings.SERVICES + ["test"]:
+        queues = [names.queue(service), names.dead_letter_queue(service)]
+        queues += [names.retry_queue(service, d) for d in settings.BUS["RETRY_DELAYS"]]
+        for queue in queues:
+            channel.queue_delete(queue)
+    channel.exchange_delete(names.exchange)
+    connection.close()
+
+
+@pytest.fixture
+def broker():
+    """The real RabbitMQ: a missing broker fails the test, it never skips it."""
+    try:
+        connect().close()
+    except BROKER_ERRORS as exc:
+        pytest.fail(f"RabbitMQ is not answering at {settings.BUS['URL']}: {exc!r}")
+
+
+@pytest.fixture
+def bus_names(broker, settings) -> Names:
+    """A prefix of this test's own, removed from the broker afterwards."""
+    settings.BUS = {**settings.BUS, "PREFIX": f"{settings.BUS['PREFIX']}-{uuid.uuid4().hex[:6]}"}
+    names = Names.configured()
+    yield names
+    delete_topology(names)

@@ -1,0 +1,183 @@
+"""The whole shop as real processes: the web server, the relay and the six consumers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSUMERS = ["accounts", "catalog", "cart", "orders", "payments", "notifications"]
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.05, what: str = "") -> T:
+    """Poll ``condition`` until it returns something truthy; that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(interval)
+
+
+class Shop:
+    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.mail_dir = workdir / "mail"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "shopsite.settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "e2e-" + uuid.uuid4().hex,
+            "SHOP_DATA_DIR": str(workdir),
+            "BUS_PREFIX": f"e2e-{uuid.uuid4().hex[:10]}",
+            "BUS_RETRY_DELAYS": "0.2,0.5,1",
+            "BUS_RELAY_INTERVAL": "0.5",
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(self.mail_dir),
+            "DJANGO_PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.http = requests.Session()
+
+    # --- processes --------------------------------------------------------
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    def start(self, name: str) -> None:
+        if name == "web":
+            command = ["runserver", f"127.0.0.1:{self.port}", "--noreload"]
+        elif name == "relay":
+            command = ["relay"]
+        else:
+            command = [f"consume_{name}"]
+        log = open(self.workdir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        return process.wait(timeout=timeout)
+
+    def up(self) -> Shop:
+        self.manage("migrate_all")
+        self.manage("declare_topology")
+        for name in ["web", "relay", *CONSUMERS]:
+            self.start(name)
+        wait_for(self._web_answers, timeout=30, what="the web process")
+        return self
+
+    def _web_answers(self) -> bool:
+        try:
+            return self.http.get(f"{self.base_url}/api/catalog/products/", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def down(self) -> dict[str, int]:
+        """Stop every process with SIGTERM; their exit codes."""
+        codes = {}
+        for name in list(self.processes):
+            codes[name] = self.stop(name)
+        return codes
+
+    def log(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
+
+    # --- the API ----------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Token {token}"
+        return self.http.request(method, self.url(path), headers=headers, timeout=10, **kwargs)
+
+    def customer(self, password: str = "a-long-test-password") -> Customer:
+        email = f"c-{uuid.uuid4().hex[:10]}@example.com"
+        response = self.call("POST", "/api/accounts/register/", json={"email": email, "password": password, "name": "Casey"})
+        assert response.status_code == 201, response.text
+        token = self.call("POST", "/api/accounts/token/", json={"email": email, "password": password}).json()["token"]
+        return Customer(self, email, token)
+
+    def mails(self) -> list[str]:
+        if not self.mail_dir.exists():
+            return []
+        return [p.read_text(errors="replace") for p in sorted(self.mail_dir.iterdir())]
+
+
+class Customer:
+    def __init__(self, shop: Shop, email: str, token: str) -> None:
+        self.shop, self.email, self.token = shop, email, token
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.shop.call(method, path, token=self.token, **kwargs)
+
+    def get(self, path: str) -> dict:
+        response = self.call("GET", path)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def add_to_cart(self, product_id: int, quantity: int) -> None:
+        """Add once the cart service has heard of the product (its replica is fed by messages)."""
+
+        def added():
+            response = self.call("POST", "/api/cart/items/", json={"product_id": product_id, "quantity": quantity})
+            assert response.status_code in (201, 404), response.text
+            return response.status_code == 201
+
+        wait_for(added, what=f"the cart to accept product {product_id}")
+
+    def card(self, number: str) -> str:
+        response = self.call(
+            "POST", "/api/payments/methods/",
+            json={"card_number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def checkout(self, payment_method_id: str, key: str | None = None) -> requests.Response:
+        return self.call(
+            "POST", "/api/cart/checkout/",
+            json={"payment_method_id": payment_method_id, "shipping_address": "1 Test Street, Testville"},
+            headers={"Idempotency-Key": key or uuid.uuid4().hex},
+        )
+
+    def order_when(self, order_id: str, statuses: set[str], timeout: float = 20.0) -> dict:
+        def settled():
+            response = self.call("GET", f"/api/orders/{order_id}/")
+            if response.status_code == 404:  # not placed yet: the message is on its way
+                return None
+            order = response.json()
+            return order if order["status"] in statuses else None
+
+        return wait_for(settled, timeout=timeout, what=f"order {order_id} to reach {statuses}")
