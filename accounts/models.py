@@ -1,5 +1,7 @@
-from django.db import models
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models, transaction
 
+from shopsite import contracts
 from shopsite.bus import models as bus
 
 
@@ -9,3 +11,144 @@ class OutboxMessage(bus.OutboxMessage):
 
 class InboxMessage(bus.InboxMessage):
     pass
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def normalize_email(self, email):
+        # Addresses are unique whatever their case, so they are stored lower-case.
+        return super().normalize_email(email).strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("role", User.Role.STAFF)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser has is_staff=True and is_superuser=True.")
+        # `manage.py createsuperuser` comes here rather than through
+        # accounts.services (django.contrib.auth's command wins over any
+        # override), so the other services learn about this user here too.
+        with transaction.atomic(using=self._db or "default"):
+            user = self._create_user(email, password, **extra_fields)
+            OutboxMessage.record(user.registered_message())
+        return user
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        CUSTOMER = "customer"
+        MERCHANT = "merchant"
+        STAFF = "staff"
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField("email address", unique=True)
+    name = models.CharField(max_length=150)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CUSTOMER)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name
+
+    def registered_message(self) -> contracts.UserRegistered:
+        return contracts.UserRegistered(
+            user_id=self.pk, email=self.email, name=self.name, is_staff=self.is_staff, role=self.role
+        )
+
+    def updated_message(self) -> contracts.UserUpdated:
+        return contracts.UserUpdated(
+            user_id=self.pk,
+            email=self.email,
+            name=self.name,
+            is_staff=self.is_staff,
+            role=self.role,
+            is_active=self.is_active,
+        )
+
+
+class CustomerOrder(models.Model):
+    """The user's view of one of their orders, fed by the orders service."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        AWAITING_PAYMENT = "awaiting_payment"
+        CONFIRMED = "confirmed"
+        SHIPPED = "shipped"
+        DELIVERED = "delivered"
+        CANCELLED = "cancelled"
+
+    # Messages may arrive late or twice: a status only ever moves up this scale.
+    RANKS = {
+        Status.PENDING: 0,
+        Status.AWAITING_PAYMENT: 1,
+        Status.CONFIRMED: 2,
+        Status.SHIPPED: 3,
+        Status.DELIVERED: 4,
+        Status.CANCELLED: 5,
+    }
+    COMPLETED = (Status.CONFIRMED, Status.SHIPPED, Status.DELIVERED)
+
+    order_id = models.UUIDField(primary_key=True)
+    user_id = models.PositiveBigIntegerField(db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    status_rank = models.PositiveSmallIntegerField(editable=False)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} ({self.status})"
+
+
+class InboxItem(models.Model):
+    """A notification the user was sent, as shown in their inbox."""
+
+    notification_id = models.UUIDField(primary_key=True)
+    user_id = models.PositiveBigIntegerField()
+    order_id = models.UUIDField(null=True, blank=True)
+    kind = models.CharField(max_length=50)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    sent_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-notification_id"]
+        indexes = [models.Index(fields=["user_id", "-sent_at"], name="accounts_inbox_user_newest")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 
 from shopsite.bus import models as bus
@@ -9,3 +11,52 @@ class OutboxMessage(bus.OutboxMessage):
 
 class InboxMessage(bus.InboxMessage):
     pass
+
+
+class Recipient(models.Model):
+    """Where to write to a user: a replica fed by the accounts service."""
+
+    user_id = models.PositiveBigIntegerField(primary_key=True)
+    email = models.EmailField()
+    name = models.CharField(max_length=150)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        ORDER_CONFIRMED = "order_confirmed"
+        ORDER_CANCELLED = "order_cancelled"
+        ORDER_SHIPPED = "order_shipped"
+        ORDER_DELIVERED = "order_delivered"
+
+    class Status(models.TextChoices):
+        SENT = "sent"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.PositiveBigIntegerField(db_index=True)
+    order_id = models.UUIDField(null=True, blank=True)
+    kind = models.CharField(max_length=50, choices=Kind.choices)
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Redelivered order events must never mail the customer twice.
+            models.UniqueConstraint(fields=["order_id", "kind"], name="notifications_once_per_order_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email} ({self.status})"

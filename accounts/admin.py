@@ -1,0 +1,78 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
+
+from .models import CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
+from .services import user_delete, user_save_from_admin
+
+
+class _EmailMixin:
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"])
+
+
+class UserCreateForm(_EmailMixin, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "name")
+
+
+class UserEditForm(_EmailMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreateForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("name", "role")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "name", "role", "usable_password", "password1", "password2")}),
+    )
+    list_display = ("email", "name", "role", "is_staff", "is_active", "date_joined")
+    list_filter = ("role", "is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("email", "name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+
+    # Catalog and notifications keep replicas of users: every change made here
+    # goes through the service that tells them.
+    def save_model(self, request, obj, form, change):
+        user_save_from_admin(user=obj, created=not change)
+
+    def delete_model(self, request, obj):
+        user_delete(user_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for user_id in queryset.values_list("pk", flat=True):
+            user_delete(user_id=user_id)
+
+
+@admin.register(CustomerOrder)
+class CustomerOrderAdmin(ReadOnlyAdmin):
+    """A replica of the orders service: only its messages change it."""
+
+    list_display = ("order_id", "user_id", "status", "total", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("order_id", "user_id")
+    readonly_fields = ("order_id", "user_id", "status", "status_rank", "total", "updated_at")
+
+
+@admin.register(InboxItem)
+class InboxItemAdmin(ReadOnlyAdmin):
+    list_display = ("subject", "user_id", "kind", "order_id", "sent_at", "read_at")
+    list_filter = ("kind", "sent_at", "read_at")
+    search_fields = ("subject", "user_id", "order_id", "notification_id")
+    readonly_fields = ("notification_id", "user_id", "order_id", "kind", "subject", "body", "sent_at", "read_at")
+
+
+register_bus_models(admin.site, OutboxMessage, InboxMessage)

@@ -1,0 +1,52 @@
+"""What the accounts service does with the messages it receives."""
+
+from __future__ import annotations
+
+from shopsite import contracts
+
+from .models import CustomerOrder
+from .services import customer_order_apply, inbox_item_record
+
+
+OrderStatusMessage = contracts.OrderConfirmed | contracts.OrderCancelled | contracts.OrderShipped | contracts.OrderDelivered
+
+
+def _apply_status(message: OrderStatusMessage, status: str) -> None:
+    customer_order_apply(order_id=message.order_id, user_id=message.user_id, status=status, total=message.total)
+
+
+def order_confirmed(message: contracts.OrderConfirmed) -> None:
+    _apply_status(message, CustomerOrder.Status.CONFIRMED)
+
+
+def order_cancelled(message: contracts.OrderCancelled) -> None:
+    _apply_status(message, CustomerOrder.Status.CANCELLED)
+
+
+def order_shipped(message: contracts.OrderShipped) -> None:
+    _apply_status(message, CustomerOrder.Status.SHIPPED)
+
+
+def order_delivered(message: contracts.OrderDelivered) -> None:
+    _apply_status(message, CustomerOrder.Status.DELIVERED)
+
+
+def notification_sent(message: contracts.NotificationSent) -> None:
+    inbox_item_record(
+        notification_id=message.notification_id,
+        user_id=message.user_id,
+        order_id=message.order_id,
+        kind=message.kind,
+        subject=message.subject,
+        body=message.body,
+        sent_at=message.sent_at,
+    )
+
+
+HANDLERS = {
+    contracts.OrderConfirmed: order_confirmed,
+    contracts.OrderCancelled: order_cancelled,
+    contracts.OrderShipped: order_shipped,
+    contracts.OrderDelivered: order_delivered,
+    contracts.NotificationSent: notification_sent,
+}

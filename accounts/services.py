@@ -1,0 +1,167 @@
+"""Writes of the accounts service: each one transaction, recording what others must learn."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from shopsite.errors import ApplicationError, NotFound
+
+from .models import CustomerOrder, InboxItem, OutboxMessage, User
+
+DB = "default"
+
+DUPLICATE_EMAIL = "An account with this email already exists"
+BAD_CREDENTIALS = "Unable to log in with the given email and password"
+
+
+def _check_email_free(email: str, *, user_id: int | None = None) -> None:
+    taken = User.objects.filter(email__iexact=email).exclude(pk=user_id)
+    if taken.exists():
+        raise ApplicationError(DUPLICATE_EMAIL)
+
+
+def _check_role(role: str) -> None:
+    if role not in User.Role.values:
+        raise ApplicationError("Unknown role", {"role": role, "allowed": list(User.Role.values)})
+
+
+def user_register(
+    *, email: str, password: str, name: str, role: str = User.Role.CUSTOMER, is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    email = User.objects.normalize_email(email)
+    _check_role(role)
+    try:
+        password_validation.validate_password(password, user=User(email=email, name=name))
+    except ValidationError as exc:
+        raise ApplicationError("This password is not accepted", {"password": exc.messages}) from exc
+    _check_email_free(email)
+    try:
+        with transaction.atomic(using=DB):
+            user = User.objects.create_user(
+                email=email, password=password, name=name, role=role, is_staff=is_staff, is_superuser=is_superuser
+            )
+            OutboxMessage.record(user.registered_message())
+    except IntegrityError as exc:  # registered by a concurrent request since the check
+        raise ApplicationError(DUPLICATE_EMAIL) from exc
+    return user
+
+
+def user_update(
+    *,
+    user_id: int,
+    name: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+    is_staff: bool | None = None,
+) -> User:
+    with transaction.atomic(using=DB):
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise NotFound("Unknown user")
+        before = user.updated_message()
+        if email is not None:
+            email = User.objects.normalize_email(email)
+            _check_email_free(email, user_id=user_id)
+            user.email = email
+        if role is not None:
+            _check_role(role)
+            user.role = role
+        if name is not None:
+            user.name = name
+        if is_staff is not None:
+            user.is_staff = is_staff
+        message = user.updated_message()
+        if message != before:
+            user.save()
+            OutboxMessage.record(message)
+    return user
+
+
+def user_save_from_admin(*, user: User, created: bool) -> User:
+    """Save a user edited in the Django admin, telling the other services."""
+    with transaction.atomic(using=DB):
+        user.email = User.objects.normalize_email(user.email)
+        user.save()
+        OutboxMessage.record(user.registered_message() if created else user.updated_message())
+    return user
+
+
+def user_delete(*, user_id: int) -> None:
+    # Replicas have no "deleted" message: an inactive user is the closest truth.
+    with transaction.atomic(using=DB):
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            return
+        user.is_active = False
+        OutboxMessage.record(user.updated_message())
+        user.delete()
+
+
+def auth_token_obtain(*, email: str, password: str) -> Token:
+    user = authenticate(email=User.objects.normalize_email(email), password=password)
+    if user is None:
+        raise ApplicationError(BAD_CREDENTIALS)
+    with transaction.atomic(using=DB):
+        token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+def customer_order_apply(*, order_id: uuid.UUID, user_id: int, status: str, total: Decimal) -> CustomerOrder:
+    """Move the order to ``status`` unless it is already there or further along."""
+    rank = CustomerOrder.RANKS[status]
+    with transaction.atomic(using=DB):
+        order, created = CustomerOrder.objects.get_or_create(
+            order_id=order_id, defaults={"user_id": user_id, "status": status, "status_rank": rank, "total": total}
+        )
+        if not created:
+            # A conditional update, so two consumers racing cannot move it down.
+            CustomerOrder.objects.filter(order_id=order_id, status_rank__lt=rank).update(
+                status=status, status_rank=rank, total=total, updated_at=timezone.now()
+            )
+            order.refresh_from_db()
+    return order
+
+
+def inbox_item_record(
+    *,
+    notification_id: uuid.UUID,
+    user_id: int,
+    order_id: uuid.UUID | None,
+    kind: str,
+    subject: str,
+    body: str,
+    sent_at: datetime,
+) -> InboxItem:
+    with transaction.atomic(using=DB):
+        item, _ = InboxItem.objects.get_or_create(
+            notification_id=notification_id,
+            defaults={
+                "user_id": user_id,
+                "order_id": order_id,
+                "kind": kind,
+                "subject": subject,
+                "body": body,
+                "sent_at": sent_at,
+            },
+        )
+    return item
+
+
+def inbox_mark_read(*, user_id: int, notification_id: uuid.UUID) -> InboxItem:
+    with transaction.atomic(using=DB):
+        item = InboxItem.objects.filter(notification_id=notification_id, user_id=user_id).first()
+        if item is None:
+            raise NotFound("Unknown notification")
+        if item.read_at is None:
+            item.read_at = timezone.now()
+            item.save(update_fields=["read_at"])
+    return item

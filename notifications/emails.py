@@ -1,0 +1,66 @@
+"""The words of each email the shop sends; the bodies are templates in templates/notifications/email/."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable
+
+from django.template.loader import render_to_string
+
+from shopsite import contracts
+
+SUBJECTS = {
+    "order_confirmed": "Your order {number} is confirmed",
+    "order_cancelled": "Your order {number} was cancelled",
+    "order_shipped": "Your order {number} has shipped",
+    "order_delivered": "Your order {number} was delivered",
+}
+
+CANCEL_REASONS = {
+    "out_of_stock": "some of the items are out of stock",
+    "payment_declined": "the payment was declined",
+    "customer_request": "you asked us to cancel it",
+    "staff_request": "our team had to cancel it",
+}
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    body: str
+
+
+def order_number(order_id: uuid.UUID) -> str:
+    """The short form customers see, as the order pages show it."""
+    return str(order_id)[:8]
+
+
+def order_email(
+    *,
+    kind: str,
+    order_id: uuid.UUID,
+    name: str,
+    total: Decimal,
+    currency: str,
+    reason: str | None = None,
+    refund_due: bool = False,
+    lines: Iterable[contracts.CheckoutLine] = (),
+) -> Email:
+    number = order_number(order_id)
+    context = {
+        "name": name,
+        "order_number": number,
+        "total": total,
+        "currency": currency,
+        "reason": CANCEL_REASONS.get(reason or "", "it could not be completed"),
+        "refund_due": refund_due,
+        "lines": [
+            {"name": line.name, "quantity": line.quantity, "unit_price": line.unit_price,
+             "total": line.unit_price * line.quantity}
+            for line in lines
+        ],
+    }
+    body = render_to_string(f"notifications/email/{kind}.txt", context).strip() + "\n"
+    return Email(subject=SUBJECTS[kind].format(number=number), body=body)

@@ -1,0 +1,65 @@
+"""What the notifications service does with the messages it receives."""
+
+from __future__ import annotations
+
+from shopsite import contracts
+
+from .models import Notification
+from .services import notification_send_for_order, recipient_apply
+
+
+def user_changed(message: contracts.UserRegistered | contracts.UserUpdated) -> None:
+    recipient_apply(user_id=message.user_id, email=message.email, name=message.name)
+
+
+def order_confirmed(message: contracts.OrderConfirmed) -> None:
+    notification_send_for_order(
+        kind=Notification.Kind.ORDER_CONFIRMED,
+        order_id=message.order_id,
+        user_id=message.user_id,
+        total=message.total,
+        currency=message.currency,
+        lines=message.lines,
+    )
+
+
+def order_cancelled(message: contracts.OrderCancelled) -> None:
+    notification_send_for_order(
+        kind=Notification.Kind.ORDER_CANCELLED,
+        order_id=message.order_id,
+        user_id=message.user_id,
+        total=message.total,
+        currency=message.currency,
+        reason=message.reason,
+        refund_due=message.refund_due,
+    )
+
+
+def order_shipped(message: contracts.OrderShipped) -> None:
+    notification_send_for_order(
+        kind=Notification.Kind.ORDER_SHIPPED,
+        order_id=message.order_id,
+        user_id=message.user_id,
+        total=message.total,
+        currency=message.currency,
+    )
+
+
+def order_delivered(message: contracts.OrderDelivered) -> None:
+    notification_send_for_order(
+        kind=Notification.Kind.ORDER_DELIVERED,
+        order_id=message.order_id,
+        user_id=message.user_id,
+        total=message.total,
+        currency=message.currency,
+    )
+
+
+HANDLERS = {
+    contracts.UserRegistered: user_changed,
+    contracts.UserUpdated: user_changed,
+    contracts.OrderConfirmed: order_confirmed,
+    contracts.OrderCancelled: order_cancelled,
+    contracts.OrderShipped: order_shipped,
+    contracts.OrderDelivered: order_delivered,
+}

@@ -1,0 +1,27 @@
+"""Reads of the payments service."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from shopsite.errors import NotFound
+
+from .models import Charge, PaymentMethod
+
+
+def payment_method_get(*, user_id: int, method_id: uuid.UUID) -> PaymentMethod:
+    """The user's own payment method; anyone else's is as unknown as a missing one."""
+    method = PaymentMethod.objects.filter(id=method_id, user_id=user_id).first()
+    if method is None:
+        raise NotFound("Unknown payment method")
+    return method
+
+
+def payment_method_list(*, user_id: int) -> QuerySet[PaymentMethod]:
+    return PaymentMethod.objects.filter(user_id=user_id).order_by("-created_at", "id")
+
+
+def charge_list(*, user_id: int) -> QuerySet[Charge]:
+    return Charge.objects.filter(user_id=user_id).order_by("-created_at", "id")

@@ -1,0 +1,94 @@
+"""Writes of the payments service: each one transaction, recording what orders must learn."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+
+from shopsite import contracts
+from shopsite.errors import ApplicationError
+
+from .gateway import CardRejected, get_gateway
+from .models import Charge, OutboxMessage, PaymentMethod, Refund
+
+DB = "payments"
+
+INVALID_METHOD = "invalid_payment_method"
+
+
+def payment_method_create(
+    *, user_id: int, card_number: str, exp_month: int, exp_year: int, cvc: str
+) -> PaymentMethod:
+    if exp_year < 100:
+        exp_year += 2000
+    try:
+        card = get_gateway().tokenize(card_number=card_number, exp_month=exp_month, exp_year=exp_year, cvc=cvc)
+    except CardRejected as exc:
+        # Not chained: the gateway's frames hold the number, this error may be logged.
+        raise ApplicationError(str(exc)) from None
+    with transaction.atomic(using=DB):
+        return PaymentMethod.objects.create(
+            user_id=user_id, token=card.token, brand=card.brand, last4=card.last4, exp_month=exp_month, exp_year=exp_year
+        )
+
+
+def charge_for_order(
+    *, order_id: uuid.UUID, user_id: int, amount: Decimal, currency: str, payment_method_id: uuid.UUID
+) -> Charge:
+    """Charge the order once; a repeated request returns the first attempt untouched.
+
+    A GatewayError propagates: the request is retried later, and the gateway's
+    idempotency key (the order id) makes sure the card is charged only once.
+    """
+    with transaction.atomic(using=DB):
+        existing = Charge.objects.filter(order_id=order_id).first()
+        if existing is not None:
+            return existing
+        charge = Charge(
+            order_id=order_id, user_id=user_id, payment_method_id=payment_method_id, amount=amount, currency=currency
+        )
+        method = PaymentMethod.objects.filter(id=payment_method_id, user_id=user_id).first()
+        if method is None:
+            return _charge_failed(charge, code=INVALID_METHOD, reason="The payment method is unknown")
+        result = get_gateway().charge(
+            token=method.token, amount=amount, currency=currency, idempotency_key=str(order_id)
+        )
+        charge.gateway_reference = result.reference
+        if not result.succeeded:
+            return _charge_failed(charge, code=result.code, reason=result.message)
+        charge.status = Charge.Status.SUCCEEDED
+        charge.save(force_insert=True)
+        OutboxMessage.record(contracts.PaymentSucceeded(order_id=order_id, charge_id=charge.id, amount=amount))
+    return charge
+
+
+def _charge_failed(charge: Charge, *, code: str, reason: str) -> Charge:
+    charge.status = Charge.Status.FAILED
+    charge.failure_code = code
+    charge.save(force_insert=True)
+    OutboxMessage.record(contracts.PaymentFailed(order_id=charge.order_id, code=code, reason=reason))
+    return charge
+
+
+def refund_for_order(*, order_id: uuid.UUID, reason: str) -> Refund | None:
+    """Refund a captured payment in full, once; anything else has nothing to refund."""
+    with transaction.atomic(using=DB):
+        charge = Charge.objects.filter(
+            order_id=order_id, status=Charge.Status.SUCCEEDED, refunded_amount=0
+        ).first()
+        if charge is None:
+            return None
+        result = get_gateway().refund(
+            reference=charge.gateway_reference, amount=charge.amount, idempotency_key=f"refund-{order_id}"
+        )
+        refund = Refund.objects.create(
+            charge=charge, amount=charge.amount, gateway_reference=result.reference, reason=reason
+        )
+        charge.refunded_amount = charge.amount
+        charge.save(update_fields=["refunded_amount"])
+        OutboxMessage.record(
+            contracts.PaymentRefunded(order_id=order_id, charge_id=charge.id, refund_id=refund.id, amount=refund.amount)
+        )
+    return refund

@@ -1,0 +1,58 @@
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import path
+
+from accounts.models import OutboxMessage
+from shopsite.testing import recorded
+
+urlpatterns = [path("admin/", admin.site.urls)]
+
+pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db(databases=["default"])]
+
+
+@pytest.fixture
+def staff_client():
+    root = get_user_model().objects.create_superuser(email="root@example.com", password="x", name="Root")
+    client = Client()
+    client.force_login(root)
+    return client
+
+
+def test_admin_adds_a_user_and_announces_it(staff_client):
+    response = staff_client.post(
+        "/admin/accounts/user/add/",
+        {"email": "New@Example.com", "name": "New", "role": "merchant", "usable_password": "true",
+         "password1": "correct-horse-battery", "password2": "correct-horse-battery"},
+    )
+
+    assert response.status_code == 302, response.content
+    user = get_user_model().objects.get(email="new@example.com")
+    assert user.check_password("correct-horse-battery")
+    assert recorded(OutboxMessage, "user.registered")[-1]["role"] == "merchant"
+
+
+def test_admin_staff_change_is_announced(staff_client):
+    user = get_user_model().objects.create_user(email="ann@example.com", password="x", name="Ann")
+
+    response = staff_client.post(
+        f"/admin/accounts/user/{user.pk}/change/",
+        {"email": "ann@example.com", "name": "Ann", "role": "staff", "is_active": "on", "is_staff": "on",
+         "date_joined_0": "2025-01-01", "date_joined_1": "00:00:00"},
+    )
+
+    assert response.status_code == 302, response.content
+    assert recorded(OutboxMessage, "user.updated") == [
+        {"user_id": user.id, "email": "ann@example.com", "name": "Ann", "is_staff": True, "role": "staff",
+         "is_active": True}
+    ]
+
+
+def test_admin_lists_and_searches_users(staff_client):
+    get_user_model().objects.create_user(email="ann@example.com", password="x", name="Ann")
+
+    response = staff_client.get("/admin/accounts/user/", {"q": "ann"})
+
+    assert response.status_code == 200
+    assert b"ann@example.com" in response.content

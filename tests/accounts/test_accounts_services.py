@@ -1,0 +1,117 @@
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from accounts import handlers
+from accounts.models import CustomerOrder, InboxItem, OutboxMessage
+from accounts.selectors import user_summary
+from accounts.services import user_register, user_update
+from shopsite import contracts
+from shopsite.errors import ApplicationError
+from shopsite.testing import recorded
+
+pytestmark = pytest.mark.django_db(databases=["default"])
+
+NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def order_message(kind, order_id, *, user_id=7, total="12.00", **extra):
+    return kind(order_id=order_id, user_id=user_id, total=Decimal(total), occurred_at=NOW, **extra)
+
+
+def confirmed(order_id, **kw):
+    return order_message(contracts.OrderConfirmed, order_id, lines=[], **kw)
+
+
+def test_order_status_only_moves_forward_whatever_the_delivery_order():
+    order_id = uuid.uuid4()
+
+    handlers.order_shipped(order_message(contracts.OrderShipped, order_id))
+    handlers.order_confirmed(confirmed(order_id))  # late
+    assert CustomerOrder.objects.get(pk=order_id).status == "shipped"
+
+    handlers.order_delivered(order_message(contracts.OrderDelivered, order_id))
+    handlers.order_shipped(order_message(contracts.OrderShipped, order_id))  # repeated
+    assert CustomerOrder.objects.get(pk=order_id).status == "delivered"
+    assert CustomerOrder.objects.count() == 1
+
+
+def test_cancellation_outranks_every_other_status():
+    order_id = uuid.uuid4()
+    handlers.order_cancelled(
+        order_message(contracts.OrderCancelled, order_id, reason="payment_declined", refund_due=False)
+    )
+    handlers.order_confirmed(confirmed(order_id))
+
+    assert CustomerOrder.objects.get(pk=order_id).status == "cancelled"
+
+
+def test_summary_counts_and_sums_completed_orders_of_that_user():
+    first, second, cancelled = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    handlers.order_confirmed(confirmed(first, total="10.10"))
+    handlers.order_confirmed(confirmed(first, total="10.10"))  # redelivered
+    handlers.order_confirmed(confirmed(second, total="5.05"))
+    handlers.order_shipped(order_message(contracts.OrderShipped, second, total="5.05"))
+    handlers.order_cancelled(
+        order_message(contracts.OrderCancelled, cancelled, total="50.00", reason="out_of_stock", refund_due=False)
+    )
+    handlers.order_confirmed(confirmed(uuid.uuid4(), user_id=8, total="1.00"))
+
+    assert user_summary(user_id=7) == {"orders_count": 2, "total_spent": Decimal("15.15")}
+    assert user_summary(user_id=999) == {"orders_count": 0, "total_spent": Decimal("0")}
+
+
+def test_notification_sent_lands_in_the_inbox_once():
+    message = contracts.NotificationSent(
+        notification_id=uuid.uuid4(),
+        user_id=7,
+        order_id=uuid.uuid4(),
+        kind="order_confirmed",
+        subject="Your order is confirmed",
+        body="Thanks",
+        sent_at=NOW,
+    )
+
+    handlers.notification_sent(message)
+    handlers.notification_sent(message)
+
+    item = InboxItem.objects.get()
+    assert (item.notification_id, item.user_id, item.subject, item.read_at) == (
+        message.notification_id, 7, "Your order is confirmed", None
+    )
+
+
+def test_user_update_records_the_change_and_nothing_when_nothing_changed():
+    user = user_register(email="ann@example.com", password="correct-horse-battery", name="Ann")
+
+    user_update(user_id=user.id, role="merchant", is_staff=True)
+    user_update(user_id=user.id, role="merchant")
+
+    assert recorded(OutboxMessage, "user.updated") == [
+        {"user_id": user.id, "email": "ann@example.com", "name": "Ann", "is_staff": True, "role": "merchant",
+         "is_active": True}
+    ]
+
+
+def test_user_update_refuses_an_email_of_another_user_and_unknown_roles():
+    ann = user_register(email="ann@example.com", password="correct-horse-battery", name="Ann")
+    user_register(email="bob@example.com", password="correct-horse-battery", name="Bob")
+
+    with pytest.raises(ApplicationError, match="already exists"):
+        user_update(user_id=ann.id, email="BOB@example.com")
+    with pytest.raises(ApplicationError, match="Unknown role"):
+        user_update(user_id=ann.id, role="emperor")
+    ann.refresh_from_db()
+    assert (ann.email, ann.role) == ("ann@example.com", "customer")
+
+
+def test_createsuperuser_path_announces_a_staff_user():
+    user = get_user_model().objects.create_superuser(email="Root@Example.com", password="x", name="Root")
+
+    assert (user.email, user.role, user.is_staff) == ("root@example.com", "staff", True)
+    assert recorded(OutboxMessage, "user.registered") == [
+        {"user_id": user.id, "email": "root@example.com", "name": "Root", "is_staff": True, "role": "staff"}
+    ]

@@ -1,0 +1,116 @@
+import smtplib
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from django.core.mail.backends.base import BaseEmailBackend
+
+from notifications import handlers
+from notifications.models import Notification, OutboxMessage, Recipient
+from notifications.services import RecipientUnknown
+from shopsite import contracts
+from shopsite.testing import recorded
+
+pytestmark = pytest.mark.django_db(databases=["notifications"])
+
+NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+ORDER_ID = uuid.UUID("1a2b3c4d-0000-4000-8000-000000000000")
+
+
+class DownMailServer(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+@pytest.fixture
+def ann():
+    handlers.user_changed(
+        contracts.UserRegistered(user_id=7, email="ann@example.com", name="Ann", is_staff=False, role="customer")
+    )
+
+
+def confirmed(order_id=ORDER_ID, user_id=7):
+    return contracts.OrderConfirmed(
+        order_id=order_id, user_id=user_id, total=Decimal("23.00"), occurred_at=NOW,
+        lines=[
+            contracts.CheckoutLine(product_id=1, sku="MUG", name="Blue mug", unit_price=Decimal("7.50"), quantity=2),
+            contracts.CheckoutLine(product_id=2, sku="TEA", name="Green tea", unit_price=Decimal("8.00"), quantity=1),
+        ],
+    )
+
+
+def test_an_order_confirmation_is_mailed_once_however_often_it_arrives(ann, mailoutbox):
+    handlers.order_confirmed(confirmed())
+    handlers.order_confirmed(confirmed())
+
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["ann@example.com"]
+    assert mail.subject == "Your order 1a2b3c4d is confirmed"
+    assert "2 x Blue mug at 7.50 = 15.00 USD" in mail.body
+    assert "Total: 23.00 USD" in mail.body
+    notification = Notification.objects.get()
+    assert (notification.status, notification.kind, notification.to_email) == ("sent", "order_confirmed",
+                                                                               "ann@example.com")
+    assert recorded(OutboxMessage, "notification.sent") == [
+        {"notification_id": str(notification.id), "user_id": 7, "order_id": str(ORDER_ID), "kind": "order_confirmed",
+         "subject": mail.subject, "body": mail.body, "sent_at": notification.sent_at.isoformat().replace("+00:00", "Z")}
+    ]
+
+
+def test_each_kind_of_news_about_an_order_is_sent(ann, mailoutbox):
+    handlers.order_confirmed(confirmed())
+    handlers.order_shipped(contracts.OrderShipped(order_id=ORDER_ID, user_id=7, total=Decimal("23.00"),
+                                                  occurred_at=NOW))
+    handlers.order_delivered(contracts.OrderDelivered(order_id=ORDER_ID, user_id=7, total=Decimal("23.00"),
+                                                      occurred_at=NOW))
+
+    assert [m.subject for m in mailoutbox] == [
+        "Your order 1a2b3c4d is confirmed", "Your order 1a2b3c4d has shipped", "Your order 1a2b3c4d was delivered",
+    ]
+    assert len(recorded(OutboxMessage, "notification.sent")) == 3
+
+
+def test_a_cancellation_says_why_and_whether_money_comes_back(ann, mailoutbox):
+    handlers.order_cancelled(contracts.OrderCancelled(order_id=ORDER_ID, user_id=7, total=Decimal("23.00"),
+                                                      occurred_at=NOW, reason="customer_request", refund_due=True))
+
+    (mail,) = mailoutbox
+    assert mail.subject == "Your order 1a2b3c4d was cancelled"
+    assert "because you asked us to cancel it" in mail.body
+    assert "refunded" in mail.body
+
+
+def test_an_unknown_recipient_raises_so_the_message_is_retried(mailoutbox):
+    with pytest.raises(RecipientUnknown):
+        handlers.order_confirmed(confirmed(user_id=8))
+
+    assert mailoutbox == []
+    assert Notification.objects.count() == 0
+
+
+def test_mail_goes_to_the_latest_address(ann, mailoutbox):
+    handlers.user_changed(contracts.UserUpdated(user_id=7, email="ann@new.example", name="Ann B", is_staff=False,
+                                                role="customer"))
+
+    handlers.order_confirmed(confirmed())
+
+    assert Recipient.objects.get().name == "Ann B"
+    assert mailoutbox[0].to == ["ann@new.example"]
+    assert "Hello Ann B," in mailoutbox[0].body
+
+
+def test_a_mail_server_failure_is_recorded_and_announced(ann, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.DownMailServer"
+
+    handlers.order_confirmed(confirmed())
+
+    notification = Notification.objects.get()
+    assert (notification.status, notification.sent_at) == ("failed", None)
+    assert "SMTPServerDisconnected" in notification.error
+    assert recorded(OutboxMessage, "notification.failed") == [
+        {"notification_id": str(notification.id), "user_id": 7, "order_id": str(ORDER_ID), "kind": "order_confirmed",
+         "error": notification.error}
+    ]
+    assert recorded(OutboxMessage, "notification.sent") == []
