@@ -1,6 +1,84 @@
 from django.db import models
+from django.db.models import Q
 
 from shopsite.bus import models as bus
+
+
+class ProductReplica(models.Model):
+    """What the catalog last told us about a product (name, price, availability)."""
+
+    product_id = models.IntegerField(primary_key=True)
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    is_active = models.BooleanField(default=True)
+    available = models.PositiveIntegerField(default=0)
+    # The catalog's version of the product: older messages are ignored.
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "product_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+    @property
+    def sellable(self) -> int:
+        return self.available if self.is_active else 0
+
+
+class Cart(models.Model):
+    user_id = models.IntegerField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"cart of user {self.user_id}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product_id = models.IntegerField()
+    quantity = models.PositiveIntegerField()
+    # Set when the product's price or availability changed since the customer
+    # last touched this line; cleared when they change it.
+    notice = models.CharField(max_length=300, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product_id"], name="cart_line_once_per_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}"
+
+
+class Checkout(models.Model):
+    """One checkout of a cart: a retried request with the same key gets this one back."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    user_id = models.IntegerField(db_index=True)
+    idempotency_key = models.CharField(max_length=100)
+    order_id = models.UUIDField(unique=True)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "idempotency_key"], name="cart_checkout_once_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkout {self.id} (order {self.order_id})"
 
 
 class OutboxMessage(bus.OutboxMessage):

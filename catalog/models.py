@@ -1,6 +1,117 @@
 from django.db import models
+from django.db.models import Q
 
 from shopsite.bus import models as bus
+
+
+class Product(models.Model):
+    """A product and its stock.
+
+    ``stock_on_hand`` is what can still be sold; a reservation moves units to
+    ``stock_reserved``, a paid order moves them on to ``stock_sold``. Only a
+    staff adjustment changes the sum of the three.
+    """
+
+    sku = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=100, blank=True, db_index=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    is_active = models.BooleanField(default=True)
+    stock_on_hand = models.PositiveIntegerField(default=0)
+    stock_reserved = models.PositiveIntegerField(default=0)
+    stock_sold = models.PositiveIntegerField(default=0)
+    # Bumped on every change so replicas can ignore messages that arrive late.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="catalog_product_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+    @property
+    def available(self) -> int:
+        """What a customer may buy now."""
+        return self.stock_on_hand if self.is_active else 0
+
+
+class Reservation(models.Model):
+    class Status(models.TextChoices):
+        RESERVED = "reserved"
+        COMMITTED = "committed"
+        RELEASED = "released"
+
+    order_id = models.UUIDField(db_index=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations")
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESERVED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order_id", "product"], name="catalog_reservation_once_per_product"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="catalog_reservation_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id} for {self.order_id} ({self.status})"
+
+
+class ReservationOutcome(models.Model):
+    """What catalog decided for an order, so that a repeated or late message decides nothing again.
+
+    It also remembers an order cancelled before its ``order.placed`` got here
+    (competing consumers and retries reorder messages): a reservation made
+    after that would never be released.
+    """
+
+    class Outcome(models.TextChoices):
+        RESERVED = "reserved"
+        REJECTED = "rejected"
+        CANCELLED_BEFORE_PLACED = "cancelled", "cancelled before placed"
+
+    order_id = models.UUIDField(primary_key=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.outcome}"
+
+
+class UserRole(models.Model):
+    """Replica of the accounts service's users, for authorizing staff actions."""
+
+    STAFF_ROLES = ("staff", "merchant")
+
+    user_id = models.IntegerField(primary_key=True)
+    email = models.EmailField(max_length=254)
+    is_staff = models.BooleanField(default=False)
+    role = models.CharField(max_length=20, default="customer")
+    is_active = models.BooleanField(default=True)
+    # When accounts said this, so an older message never overwrites a newer one.
+    as_of = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role})"
+
+    @property
+    def may_manage_catalog(self) -> bool:
+        return self.is_active and (self.is_staff or self.role in self.STAFF_ROLES)
 
 
 class OutboxMessage(bus.OutboxMessage):

@@ -1,0 +1,35 @@
+"""What the cart service does with the messages it subscribes to."""
+
+from __future__ import annotations
+
+from shopsite import contracts
+
+from . import services
+
+
+def product_replicate(message: contracts.ProductPublished | contracts.ProductUpdated) -> None:
+    services.product_replica_apply(
+        product_id=message.product_id,
+        sku=message.sku,
+        name=message.name,
+        price=message.price,
+        is_active=message.is_active,
+        available=message.available,
+        version=message.version,
+    )
+
+
+def stock_replicate(message: contracts.StockChanged) -> None:
+    services.stock_replica_apply(product_id=message.product_id, available=message.available, version=message.version)
+
+
+def cart_clear_ordered(message: contracts.OrderPlaced) -> None:
+    services.cart_clear_for_order(user_id=message.user_id, product_ids=[line.product_id for line in message.lines])
+
+
+HANDLERS = {
+    contracts.ProductPublished: product_replicate,
+    contracts.ProductUpdated: product_replicate,
+    contracts.StockChanged: stock_replicate,
+    contracts.OrderPlaced: cart_clear_ordered,
+}

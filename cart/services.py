@@ -1,0 +1,242 @@
+"""Writes of the cart service: the product replica, cart lines and checkouts."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Iterable
+
+from django.db import transaction
+
+from shopsite import contracts
+from shopsite.errors import ApplicationError, NotFound
+
+from .models import Cart, CartLine, Checkout, OutboxMessage, ProductReplica
+
+DB = "cart"
+
+MAX_QUANTITY = 100
+
+
+class ReplicaNotReady(Exception):
+    """A stock change for a product whose publication has not reached us yet: retried later."""
+
+
+# --- the replica of the catalog --------------------------------------------
+
+
+def product_replica_apply(
+    *, product_id: int, sku: str, name: str, price: Decimal, is_active: bool, available: int, version: int
+) -> ProductReplica | None:
+    """Store what the catalog said, unless we already know a newer version."""
+    with transaction.atomic(using=DB):
+        before = ProductReplica.objects.select_for_update().filter(pk=product_id).first()
+        if before is not None and before.version >= version:
+            return None
+        replica = ProductReplica(
+            product_id=product_id, sku=sku, name=name, price=price,
+            is_active=is_active, available=available, version=version,
+        )
+        if before is None:
+            # If another consumer inserts it first this fails, and the retry compares versions.
+            replica.save(force_insert=True)
+            return replica
+        replica.save()
+        _notify_lines(before, replica)
+        return replica
+
+
+def stock_replica_apply(*, product_id: int, available: int, version: int) -> ProductReplica | None:
+    """Store a new availability, unless we already know a newer version.
+
+    Unknown products raise, so the consumer retries: ignoring the change would
+    leave the older availability of a later ``product.published`` in place.
+    """
+    with transaction.atomic(using=DB):
+        before = ProductReplica.objects.select_for_update().filter(pk=product_id).first()
+        if before is None:
+            raise ReplicaNotReady(f"stock.changed for product {product_id} arrived before the product")
+        if before.version >= version:
+            return None
+        replica = ProductReplica.objects.get(pk=product_id)
+        replica.available, replica.version = available, version
+        replica.save(update_fields=["available", "version", "updated_at"])
+        _notify_lines(before, replica)
+        return replica
+
+
+# --- cart lines -------------------------------------------------------------
+
+
+def cart_item_add(*, user_id: int, product_id: int, quantity: int = 1) -> Cart:
+    _check_quantity(quantity, minimum=1)
+    with transaction.atomic(using=DB):
+        product = _replica(product_id)
+        cart = _locked_cart(user_id)
+        line = cart.lines.filter(product_id=product_id).first()
+        wanted = quantity + (line.quantity if line else 0)
+        if wanted > MAX_QUANTITY:
+            raise ApplicationError(
+                f"You can have at most {MAX_QUANTITY} of {product.name} in your cart.", {"product_id": product_id}
+            )
+        _check_sellable(product, wanted)
+        if line is None:
+            CartLine.objects.create(cart=cart, product_id=product_id, quantity=wanted)
+        else:
+            line.quantity, line.notice = wanted, ""
+            line.save(update_fields=["quantity", "notice", "updated_at"])
+        cart.save(update_fields=["updated_at"])
+    return cart
+
+
+def cart_item_set(*, user_id: int, product_id: int, quantity: int) -> Cart:
+    """Set a line's quantity; zero removes it."""
+    _check_quantity(quantity, minimum=0)
+    with transaction.atomic(using=DB):
+        cart = _locked_cart(user_id)
+        line = _line(cart, product_id)
+        if quantity == 0:
+            line.delete()
+        else:
+            _check_sellable(_replica(product_id), quantity)
+            line.quantity, line.notice = quantity, ""
+            line.save(update_fields=["quantity", "notice", "updated_at"])
+        cart.save(update_fields=["updated_at"])
+    return cart
+
+
+def cart_item_remove(*, user_id: int, product_id: int) -> Cart:
+    with transaction.atomic(using=DB):
+        cart = _locked_cart(user_id)
+        _line(cart, product_id).delete()
+        cart.save(update_fields=["updated_at"])
+    return cart
+
+
+def cart_notices_clear(*, user_id: int) -> None:
+    """The customer has seen the notices on their cart."""
+    with transaction.atomic(using=DB):
+        CartLine.objects.filter(cart__user_id=user_id).exclude(notice="").update(notice="")
+
+
+def cart_clear_for_order(*, user_id: int, product_ids: Iterable[int]) -> None:
+    """The order was placed: what was ordered leaves the cart (again, harmlessly, on a repeat)."""
+    with transaction.atomic(using=DB):
+        CartLine.objects.filter(cart__user_id=user_id, product_id__in=list(product_ids)).delete()
+
+
+# --- checkout ---------------------------------------------------------------
+
+
+def cart_checkout(
+    *, user_id: int, idempotency_key: str, payment_method_id: uuid.UUID | str, shipping_address: str
+) -> Checkout:
+    """Turn the cart into a ``cart.checked_out`` message; the cart empties when the order is placed."""
+    idempotency_key = (idempotency_key or "").strip()
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise ApplicationError("An idempotency key of 1 to 100 characters is required.")
+    shipping_address = (shipping_address or "").strip()
+    if not shipping_address:
+        raise ApplicationError("A shipping address is required.")
+    payment_method_id = _uuid(payment_method_id)
+    with transaction.atomic(using=DB):
+        # Locking the cart first makes a concurrent retry with the same key
+        # wait here, then find the checkout this one created.
+        cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
+        done = Checkout.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
+        if done is not None:
+            return done
+        lines = _checkout_lines(cart)
+        total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
+        checkout = Checkout.objects.create(
+            id=uuid.uuid4(), user_id=user_id, idempotency_key=idempotency_key, order_id=uuid.uuid4(), total=total
+        )
+        OutboxMessage.record(
+            contracts.CartCheckedOut(
+                checkout_id=checkout.id, order_id=checkout.order_id, user_id=user_id, lines=lines, total=total,
+                currency="USD", shipping_address=shipping_address, payment_method_id=payment_method_id,
+            ),
+            correlation_id=checkout.id,
+        )
+    return checkout
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _check_quantity(quantity: int, *, minimum: int) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not minimum <= quantity <= MAX_QUANTITY:
+        raise ApplicationError(f"The quantity must be a whole number from {minimum} to {MAX_QUANTITY}.")
+
+
+def _replica(product_id: int) -> ProductReplica:
+    product = ProductReplica.objects.filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("Unknown product", {"product_id": product_id})
+    return product
+
+
+def _check_sellable(product: ProductReplica, quantity: int) -> None:
+    extra = {"product_id": product.product_id, "available": product.sellable}
+    if not product.is_active:
+        raise ApplicationError(f"{product.name} is not available.", extra)
+    if product.available == 0:
+        raise ApplicationError(f"{product.name} is out of stock.", extra)
+    if quantity > product.available:
+        raise ApplicationError(f"Only {product.available} left of {product.name}.", extra)
+
+
+def _locked_cart(user_id: int) -> Cart:
+    # Serializes one customer's concurrent changes (PostgreSQL; SQLite writes
+    # are serialized anyway).
+    cart, _ = Cart.objects.select_for_update().get_or_create(user_id=user_id)
+    return cart
+
+
+def _line(cart: Cart, product_id: int) -> CartLine:
+    line = cart.lines.filter(product_id=product_id).first()
+    if line is None:
+        raise NotFound("This product is not in your cart.", {"product_id": product_id})
+    return line
+
+
+def _checkout_lines(cart: Cart | None) -> list[contracts.CheckoutLine]:
+    lines = list(cart.lines.order_by("added_at", "id")) if cart else []
+    if not lines:
+        raise ApplicationError("Your cart is empty")
+    products = ProductReplica.objects.in_bulk([line.product_id for line in lines])
+    checkout_lines = []
+    for line in lines:
+        product = products.get(line.product_id)
+        if product is None:
+            raise ApplicationError("A product in your cart is no longer sold.", {"product_id": line.product_id})
+        _check_sellable(product, line.quantity)
+        checkout_lines.append(
+            contracts.CheckoutLine(
+                product_id=product.product_id, sku=product.sku, name=product.name,
+                unit_price=product.price, quantity=line.quantity,
+            )
+        )
+    return checkout_lines
+
+
+def _uuid(value: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ApplicationError("Unknown payment method.") from None
+
+
+def _notify_lines(before: ProductReplica, after: ProductReplica) -> None:
+    """Leave a notice on the cart lines of a product whose price or availability changed."""
+    lines = CartLine.objects.filter(product_id=after.product_id)
+    if after.price != before.price:
+        lines.update(notice=f"The price of {after.name} changed from {before.price} to {after.price}.")
+    if after.sellable < before.sellable:
+        if not after.is_active:
+            notice = f"{after.name} is no longer available."
+        elif after.available == 0:
+            notice = f"{after.name} is out of stock."
+        else:
+            notice = f"Only {after.available} left of {after.name}."
+        lines.filter(quantity__gt=after.sellable).update(notice=notice)

@@ -1,0 +1,116 @@
+from django import forms
+from django.contrib import admin
+
+from . import services
+from .models import InboxMessage, OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the services and the bus: staff look, never touch."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ProductAdminForm(forms.ModelForm):
+    adjust_stock_by = forms.IntegerField(
+        required=False, help_text="Add (or, negative, remove) units available for sale."
+    )
+
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "description", "category", "price", "is_active", "stock_on_hand"]
+
+    def clean_adjust_stock_by(self):
+        delta = self.cleaned_data.get("adjust_stock_by") or 0
+        if self.instance.pk and delta < 0 and -delta > self.instance.stock_on_hand:
+            raise forms.ValidationError(f"Only {self.instance.stock_on_hand} on hand.")
+        return delta
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    """Every save goes through the services, so versions move and the cart hears of it."""
+
+    form = ProductAdminForm
+    list_display = ["sku", "name", "category", "price", "is_active", "stock_on_hand", "stock_reserved", "stock_sold", "version"]
+    search_fields = ["sku", "name"]
+    list_filter = ["is_active", "category"]
+    readonly_fields = ["stock_reserved", "stock_sold", "version", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "sku", "stock_on_hand"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            return [f for f in fields if f != "adjust_stock_by"]
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Orders and carts refer to products by id: deactivate instead.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            product = services.product_create(
+                sku=data["sku"], name=data["name"], price=data["price"], stock=data["stock_on_hand"],
+                description=data["description"], category=data["category"], is_active=data["is_active"],
+            )
+        else:
+            editable = {"name", "description", "category", "price", "is_active"}
+            changes = {field: data[field] for field in form.changed_data if field in editable}
+            product = services.product_update(product_id=obj.pk, **changes) if changes else obj
+            if data.get("adjust_stock_by"):
+                product = services.stock_adjust(product_id=obj.pk, quantity_delta=data["adjust_stock_by"])
+        obj.pk = product.pk
+        obj.refresh_from_db()
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ["order_id", "product", "quantity", "status", "created_at", "updated_at"]
+    search_fields = ["order_id", "product__sku", "product__name"]
+    list_filter = ["status"]
+    readonly_fields = ["order_id", "product", "quantity", "status", "created_at", "updated_at"]
+
+
+@admin.register(ReservationOutcome)
+class ReservationOutcomeAdmin(ReadOnlyAdmin):
+    list_display = ["order_id", "outcome", "decided_at"]
+    search_fields = ["order_id"]
+    list_filter = ["outcome"]
+    readonly_fields = ["order_id", "outcome", "decided_at"]
+
+
+@admin.register(UserRole)
+class UserRoleAdmin(ReadOnlyAdmin):
+    list_display = ["user_id", "email", "role", "is_staff", "is_active", "updated_at"]
+    search_fields = ["email", "user_id"]
+    list_filter = ["role", "is_staff", "is_active"]
+    readonly_fields = ["user_id", "email", "is_staff", "role", "is_active", "as_of", "updated_at"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["type", "id", "correlation_id", "created_at", "sent_at", "attempts"]
+    search_fields = ["id", "type", "correlation_id"]
+    list_filter = ["type", "sent_at"]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["type", "message_id", "handler", "correlation_id", "processed_at"]
+    search_fields = ["message_id", "type", "correlation_id"]
+    list_filter = ["type", "handler"]
+    readonly_fields = [f.name for f in InboxMessage._meta.fields]

@@ -1,0 +1,316 @@
+"""Writes of the catalog service: products, stock and the per-order reservations."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from shopsite import contracts
+from shopsite.errors import ApplicationError, Conflict, NotFound
+
+from .models import OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
+
+DB = "catalog"
+
+CENT = Decimal("0.01")
+
+
+# --- products -------------------------------------------------------------
+
+
+def product_create(
+    *,
+    sku: str,
+    name: str,
+    price: Decimal,
+    stock: int,
+    description: str = "",
+    category: str = "",
+    is_active: bool = True,
+) -> Product:
+    sku, name = _required_text(sku, "SKU"), _required_text(name, "Name")
+    price = _clean_price(price)
+    if stock < 0:
+        raise ApplicationError("Stock cannot be negative.")
+    with transaction.atomic(using=DB):
+        try:
+            with transaction.atomic(using=DB):
+                product = Product.objects.create(
+                    sku=sku, name=name, price=price, stock_on_hand=stock,
+                    description=description, category=category.strip(), is_active=is_active,
+                )
+        except IntegrityError:
+            raise Conflict(f"A product with SKU {sku} already exists.", {"sku": sku}) from None
+        OutboxMessage.record(contracts.ProductPublished(**_product_fields(product)))
+    return product
+
+
+def product_update(
+    *,
+    product_id: int,
+    name: str | None = None,
+    description: str | None = None,
+    category: str | None = None,
+    price: Decimal | None = None,
+    is_active: bool | None = None,
+) -> Product:
+    changes = {
+        "name": None if name is None else _required_text(name, "Name"),
+        "description": description,
+        "category": None if category is None else category.strip(),
+        "price": None if price is None else _clean_price(price),
+        "is_active": is_active,
+    }
+    with transaction.atomic(using=DB):
+        # Locked so that the version we publish is the one we wrote.
+        product = _locked_product(product_id)
+        changed = [field for field, value in changes.items() if value is not None and getattr(product, field) != value]
+        if not changed:
+            return product
+        for field in changed:
+            setattr(product, field, changes[field])
+        product.version += 1
+        product.save(update_fields=[*changed, "version", "updated_at"])
+        OutboxMessage.record(contracts.ProductUpdated(**_product_fields(product)))
+    return product
+
+
+def stock_adjust(*, product_id: int, quantity_delta: int) -> Product:
+    """Staff add (positive) or remove (negative) stock available for sale."""
+    if quantity_delta == 0:
+        raise ApplicationError("The quantity change must not be zero.")
+    with transaction.atomic(using=DB):
+        updated = Product.objects.filter(pk=product_id, stock_on_hand__gte=max(0, -quantity_delta)).update(
+            stock_on_hand=F("stock_on_hand") + quantity_delta, version=F("version") + 1, updated_at=timezone.now()
+        )
+        product = _product(product_id)
+        if not updated:
+            raise ApplicationError(
+                f"Cannot remove {-quantity_delta} of {product.name}: only {product.stock_on_hand} on hand.",
+                {"product_id": product.id, "on_hand": product.stock_on_hand},
+            )
+        _record_stock_changed([product])
+    return product
+
+
+# --- reservations per order ----------------------------------------------
+
+
+class _Shortfall(Exception):
+    def __init__(self, product_id: int) -> None:
+        self.product_id = product_id
+
+
+def stock_reserve_for_order(*, order_id: uuid.UUID, lines: Iterable[tuple[int, int]]) -> None:
+    """Reserve every line of the order, or none of them.
+
+    Each line is taken with one conditional UPDATE, so two consumers can never
+    both take the last unit, and stock never goes below zero. Products are
+    taken in id order so concurrent reservations lock rows in the same order.
+    """
+    wanted = _merge_lines(lines)
+    with transaction.atomic(using=DB):
+        decision = _claim_decision(order_id)
+        if decision is None:
+            return
+        try:
+            with transaction.atomic(using=DB):
+                reservations = [_take(order_id, product_id, quantity) for product_id, quantity in wanted.items()]
+        except _Shortfall as shortfall:
+            _decide(decision, ReservationOutcome.Outcome.REJECTED)
+            OutboxMessage.record(
+                contracts.StockRejected(order_id=order_id, shortages=_shortages(wanted, shortfall.product_id))
+            )
+            return
+        _decide(decision, ReservationOutcome.Outcome.RESERVED)
+        OutboxMessage.record(contracts.StockReserved(order_id=order_id, lines=_reserved_lines(reservations)))
+        _record_stock_changed(Product.objects.filter(pk__in=wanted).order_by("pk"))
+
+
+def stock_release_for_order(*, order_id: uuid.UUID) -> None:
+    """Put the order's stock back on sale: reserved units, or sold ones of a paid order."""
+    with transaction.atomic(using=DB):
+        _, cancelled_before_placed = ReservationOutcome.objects.get_or_create(
+            order_id=order_id, defaults={"outcome": ReservationOutcome.Outcome.CANCELLED_BEFORE_PLACED}
+        )
+        if cancelled_before_placed:
+            return
+        released = []
+        for reservation in Reservation.objects.filter(order_id=order_id).exclude(
+            status=Reservation.Status.RELEASED
+        ).order_by("product_id"):
+            back_from = "stock_reserved" if reservation.status == Reservation.Status.RESERVED else "stock_sold"
+            if _move(reservation, to=Reservation.Status.RELEASED, take=back_from, give="stock_on_hand"):
+                released.append(reservation)
+        if not released:
+            return
+        OutboxMessage.record(contracts.StockReleased(order_id=order_id, lines=_reserved_lines(released)))
+        _record_stock_changed(Product.objects.filter(pk__in=[r.product_id for r in released]).order_by("pk"))
+
+
+def stock_commit_for_order(*, order_id: uuid.UUID) -> None:
+    """The order is paid: its reserved units are sold (what is available does not change)."""
+    with transaction.atomic(using=DB):
+        for reservation in Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RESERVED).order_by(
+            "product_id"
+        ):
+            _move(reservation, to=Reservation.Status.COMMITTED, take="stock_reserved", give="stock_sold")
+
+
+# --- the replica of users' roles -------------------------------------------
+
+
+def user_role_apply(
+    *,
+    user_id: int,
+    email: str,
+    is_staff: bool,
+    role: str,
+    is_active: bool = True,
+    as_of: datetime | None = None,
+) -> UserRole | None:
+    """Upsert the replica; a message older than what is stored changes nothing."""
+    values = {"email": email, "is_staff": is_staff, "role": role, "is_active": is_active, "as_of": as_of}
+    with transaction.atomic(using=DB):
+        current = UserRole.objects.select_for_update().filter(pk=user_id).first()
+        if current is None:
+            return UserRole.objects.create(user_id=user_id, **values)
+        if as_of is not None and current.as_of is not None and as_of < current.as_of:
+            return None
+        for field, value in values.items():
+            setattr(current, field, value)
+        current.save()
+        return current
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _required_text(value: str, label: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ApplicationError(f"{label} is required.")
+    return value
+
+
+def _clean_price(price) -> Decimal:
+    try:
+        price = Decimal(str(price))
+    except InvalidOperation:
+        raise ApplicationError("The price must be a number.") from None
+    if not price.is_finite() or price < 0:
+        raise ApplicationError("The price must be zero or more.")
+    if price != price.quantize(CENT):
+        raise ApplicationError("The price has at most 2 decimal places.")
+    return price.quantize(CENT)
+
+
+def _product(product_id: int) -> Product:
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("Unknown product.", {"product_id": product_id})
+    return product
+
+
+def _locked_product(product_id: int) -> Product:
+    product = Product.objects.select_for_update().filter(pk=product_id).first()
+    if product is None:
+        raise NotFound("Unknown product.", {"product_id": product_id})
+    return product
+
+
+def _product_fields(product: Product) -> dict:
+    return {
+        "product_id": product.id,
+        "sku": product.sku,
+        "name": product.name,
+        "price": product.price,
+        "is_active": product.is_active,
+        "available": product.stock_on_hand,
+        "version": product.version,
+    }
+
+
+def _record_stock_changed(products: Iterable[Product]) -> None:
+    for product in products:
+        OutboxMessage.record(
+            contracts.StockChanged(product_id=product.id, available=product.stock_on_hand, version=product.version)
+        )
+
+
+def _merge_lines(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
+    wanted: Counter[int] = Counter()
+    for product_id, quantity in lines:
+        if quantity <= 0:
+            raise ApplicationError("Quantities must be positive.", {"product_id": product_id})
+        wanted[product_id] += quantity
+    if not wanted:
+        raise ApplicationError("An order needs at least one line.")
+    return dict(sorted(wanted.items()))
+
+
+def _claim_decision(order_id: uuid.UUID) -> ReservationOutcome | None:
+    """The row recording this order's outcome, or None if it was decided already.
+
+    On PostgreSQL a concurrent claim of the same order waits on the primary
+    key until the first one commits, then finds it taken.
+    """
+    try:
+        with transaction.atomic(using=DB):
+            return ReservationOutcome.objects.create(order_id=order_id, outcome=ReservationOutcome.Outcome.RESERVED)
+    except IntegrityError:
+        return None
+
+
+def _decide(decision: ReservationOutcome, outcome: str) -> None:
+    decision.outcome = outcome
+    decision.save(update_fields=["outcome"])
+
+
+def _take(order_id: uuid.UUID, product_id: int, quantity: int) -> Reservation:
+    taken = Product.objects.filter(pk=product_id, is_active=True, stock_on_hand__gte=quantity).update(
+        stock_on_hand=F("stock_on_hand") - quantity,
+        stock_reserved=F("stock_reserved") + quantity,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    if not taken:
+        raise _Shortfall(product_id)
+    return Reservation.objects.create(order_id=order_id, product_id=product_id, quantity=quantity)
+
+
+def _shortages(wanted: dict[int, int], failed_product_id: int) -> list[contracts.Shortage]:
+    available = {p.id: p.available for p in Product.objects.filter(pk__in=wanted)}
+    # The product that failed is always named, even if stock came back meanwhile.
+    return [
+        contracts.Shortage(product_id=product_id, requested=quantity, available=available.get(product_id, 0))
+        for product_id, quantity in wanted.items()
+        if quantity > available.get(product_id, 0) or product_id == failed_product_id
+    ]
+
+
+def _move(reservation: Reservation, *, to: str, take: str, give: str) -> bool:
+    """Change the reservation's status and move its units between two stock columns, once."""
+    moved = Reservation.objects.filter(pk=reservation.pk, status=reservation.status).update(
+        status=to, updated_at=timezone.now()
+    )
+    if not moved:
+        return False
+    quantity = reservation.quantity
+    Product.objects.filter(pk=reservation.product_id).update(
+        **{take: F(take) - quantity, give: F(give) + quantity},
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    return True
+
+
+def _reserved_lines(reservations: Iterable[Reservation]) -> list[contracts.ReservedLine]:
+    return [contracts.ReservedLine(product_id=r.product_id, quantity=r.quantity) for r in reservations]

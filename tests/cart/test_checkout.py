@@ -1,0 +1,135 @@
+import json
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from cart import services
+from cart.models import Checkout, CartLine, OutboxMessage
+from shopsite.errors import ApplicationError
+from shopsite.testing import recorded
+
+pytestmark = pytest.mark.django_db(databases=["cart"])
+
+PAYMENT_METHOD = uuid.uuid4()
+
+
+def checkout(user_id=7, key="key-1", **overrides) -> Checkout:
+    fields = dict(payment_method_id=PAYMENT_METHOD, shipping_address="1 Main St")
+    return services.cart_checkout(user_id=user_id, idempotency_key=key, **{**fields, **overrides})
+
+
+@pytest.fixture
+def filled_cart(make_product):
+    mug = make_product(product_id=1, sku="MUG", name="Mug", price="9.50", available=5)
+    tee = make_product(product_id=2, sku="TEE", name="Tee", price="20.00", available=5)
+    services.cart_item_add(user_id=7, product_id=mug.product_id, quantity=2)
+    services.cart_item_add(user_id=7, product_id=tee.product_id, quantity=1)
+    return mug, tee
+
+
+def test_checkout_records_the_cart_with_server_side_prices(filled_cart):
+    done = checkout()
+
+    assert done.total == Decimal("39.00")
+    [message] = recorded(OutboxMessage, "cart.checked_out")
+    assert message == {
+        "checkout_id": str(done.id),
+        "order_id": str(done.order_id),
+        "user_id": 7,
+        "lines": [
+            {"product_id": 1, "sku": "MUG", "name": "Mug", "unit_price": "9.50", "quantity": 2},
+            {"product_id": 2, "sku": "TEE", "name": "Tee", "unit_price": "20.00", "quantity": 1},
+        ],
+        "total": "39.00",
+        "currency": "USD",
+        "shipping_address": "1 Main St",
+        "payment_method_id": str(PAYMENT_METHOD),
+    }
+
+
+def test_the_checkout_starts_the_flow_it_correlates(filled_cart):
+    done = checkout()
+
+    envelope = json.loads(OutboxMessage.objects.get().body)
+    assert envelope["correlation_id"] == str(done.id)
+
+
+def test_the_cart_stays_until_the_order_is_placed(filled_cart):
+    checkout()
+
+    assert CartLine.objects.filter(cart__user_id=7).count() == 2
+
+
+def test_a_retry_with_the_same_key_returns_the_same_checkout(filled_cart):
+    first = checkout(key="abc")
+    second = checkout(key="abc")
+
+    assert second.pk == first.pk and second.order_id == first.order_id
+    assert len(recorded(OutboxMessage, "cart.checked_out")) == 1
+    assert Checkout.objects.count() == 1
+
+
+def test_another_key_is_another_checkout(filled_cart):
+    first, second = checkout(key="a"), checkout(key="b")
+
+    assert first.order_id != second.order_id
+    assert len(recorded(OutboxMessage, "cart.checked_out")) == 2
+
+
+def test_the_same_key_of_another_user_is_not_theirs(filled_cart):
+    services.cart_item_add(user_id=8, product_id=1, quantity=1)
+
+    mine, theirs = checkout(user_id=7, key="k"), checkout(user_id=8, key="k")
+
+    assert mine.pk != theirs.pk
+    assert theirs.total == Decimal("9.50")
+
+
+def test_the_latest_price_is_charged(filled_cart):
+    mug, _ = filled_cart
+    mug.price = Decimal("8.00")
+    mug.save()
+
+    assert checkout().total == Decimal("36.00")
+
+
+def test_an_empty_cart_cannot_be_checked_out():
+    with pytest.raises(ApplicationError, match="Your cart is empty"):
+        checkout()
+
+    assert recorded(OutboxMessage) == []
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"is_active": False}, "Mug is not available."),
+        ({"available": 0}, "Mug is out of stock."),
+        ({"available": 1}, "Only 1 left of Mug."),
+    ],
+)
+def test_a_line_that_cannot_be_sold_stops_the_checkout(filled_cart, change, message):
+    mug, _ = filled_cart
+    for field, value in change.items():
+        setattr(mug, field, value)
+    mug.save()
+
+    with pytest.raises(ApplicationError) as refused:
+        checkout()
+
+    assert refused.value.message == message
+    assert refused.value.extra["product_id"] == 1
+    assert not Checkout.objects.exists()
+    assert recorded(OutboxMessage) == []
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"key": ""}, {"key": "x" * 101}, {"shipping_address": "  "}, {"payment_method_id": "not-a-uuid"}],
+)
+def test_bad_checkout_requests_are_refused(filled_cart, overrides):
+    with pytest.raises(ApplicationError):
+        checkout(**overrides)
+
+    assert not Checkout.objects.exists()

@@ -1,0 +1,66 @@
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+
+from catalog.admin import ProductAdmin
+from catalog.models import OutboxMessage, Product
+from shopsite.testing import recorded
+
+pytestmark = pytest.mark.django_db(databases=["catalog"])
+
+
+def submit(product: Product | None, data: dict) -> Product:
+    """Post the admin's product form as the change page would."""
+    model_admin = ProductAdmin(Product, admin.site)
+    request = RequestFactory().post("/")
+    form = model_admin.get_form(request, obj=product)(data=data, instance=product)
+    assert form.is_valid(), form.errors
+    obj = form.save(commit=False)
+    model_admin.save_model(request, obj, form, change=product is not None)
+    return obj
+
+
+def test_a_product_added_in_the_admin_is_published():
+    product = submit(None, {"sku": "MUG", "name": "Mug", "price": "9.50", "stock_on_hand": 4, "is_active": "on"})
+
+    assert product.pk is not None and product.version == 1
+    [published] = recorded(OutboxMessage, "product.published")
+    assert (published["product_id"], published["available"]) == (product.pk, 4)
+
+
+def test_an_admin_edit_bumps_the_version_and_tells_the_cart(make_product):
+    product = make_product(name="Mug", price="5.00", stock=3)
+
+    saved = submit(product, {"name": "Mug", "price": "6.00", "is_active": "on", "adjust_stock_by": 2})
+
+    saved.refresh_from_db()
+    assert (saved.price, saved.stock_on_hand, saved.version) == (Decimal("6.00"), 5, 3)
+    assert [m["price"] for m in recorded(OutboxMessage, "product.updated")] == ["6.00"]
+    assert [m["available"] for m in recorded(OutboxMessage, "stock.changed")] == [5]
+
+
+def test_the_admin_cannot_remove_more_stock_than_is_on_hand(make_product):
+    product = make_product(stock=3)
+    model_admin = ProductAdmin(Product, admin.site)
+    form_class = model_admin.get_form(RequestFactory().post("/"), obj=product)
+
+    form = form_class(data={"name": product.name, "price": "10.00", "is_active": "on", "adjust_stock_by": -4}, instance=product)
+
+    assert not form.is_valid()
+    assert "adjust_stock_by" in form.errors
+
+
+@pytest.mark.django_db(databases=["default", "catalog"])
+def test_the_admin_pages_of_the_catalog_render(client, make_product):
+    admin_user = get_user_model().objects.create_superuser(email="admin@example.com", password="x", name="Admin")
+    client.force_login(admin_user)
+    product = make_product()
+
+    for page in ["product", "reservation", "reservationoutcome", "userrole", "outboxmessage", "inboxmessage"]:
+        assert client.get(f"/admin/catalog/{page}/").status_code == 200, page
+    assert client.get(f"/admin/catalog/product/{product.pk}/change/").status_code == 200
+    assert client.get("/admin/catalog/product/add/").status_code == 200
+    assert client.get("/admin/catalog/reservation/add/").status_code == 403
