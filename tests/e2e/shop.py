@@ -72,14 +72,15 @@ class Shop:
 
     def start(self, name: str) -> None:
         if name == "web":
-            command = ["runserver", f"127.0.0.1:{self.port}", "--noreload"]
+            command = ["-m", "gunicorn", "shopsite.wsgi", "--bind", f"127.0.0.1:{self.port}",
+                       "--workers", "2", "--threads", "4"]
         elif name == "relay":
-            command = ["relay"]
+            command = ["manage.py", "relay"]
         else:
-            command = [f"consume_{name}"]
+            command = ["manage.py", f"consume_{name}"]
         log = open(self.workdir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "manage.py", *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
@@ -97,8 +98,8 @@ class Shop:
 
     def _web_answers(self) -> bool:
         try:
-            return self.http.get(f"{self.base_url}/api/catalog/products/", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return self.http.get(f"{self.base_url}/api/catalog/products/", timeout=5).status_code == 200
+        except requests.RequestException:  # not listening yet, or still loading
             return False
 
     def down(self) -> dict[str, int]:
