@@ -118,6 +118,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The web process serves the admin's and the pages' assets itself, straight
 # from the apps' static folders: no CDN, no collectstatic step.
 WHITENOISE_USE_FINDERS = True
@@ -163,5 +164,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"pika": {"level": "WARNING"}},
+    # pika reports every failed connection attempt with a traceback; the bus
+    # logs those failures itself, once, with what it does about them.
+    "loggers": {"pika": {"level": "CRITICAL"}},
 }

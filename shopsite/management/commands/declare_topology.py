@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from shopsite.bus.connection import BROKER_ERRORS, connect, declare_all
+from shopsite.bus.connection import BROKER_ERRORS, connect, declare_all, parameters
 from shopsite.bus.names import Names
 
 
@@ -21,8 +21,13 @@ class Command(BaseCommand):
 
 def broker_missing_message(exc: BaseException) -> str:
     return (
-        f"RabbitMQ is not reachable at {settings.BUS['URL'].split('?')[0]} ({exc!r}).\n"
+        f"RabbitMQ is not reachable at {broker_address()} ({type(exc).__name__}).\n"
         "Start it first, for example `sudo systemctl start rabbitmq-server` or `rabbitmq-server -detached` "
         "(Debian/Ubuntu: `sudo apt-get install rabbitmq-server`; macOS: `brew services start rabbitmq`), "
         "or point BUS_URL at a running broker."
     )
+
+
+def broker_address() -> str:
+    params = parameters()  # host, port and vhost only: never the credentials
+    return f"{params.host}:{params.port} (vhost {params.virtual_host!r})"

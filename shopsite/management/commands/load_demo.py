@@ -17,7 +17,7 @@ CATEGORIES = {
     "stationery": ["Notebook", "Fountain Pen", "Desk Organiser", "Sketchbook", "Pencil Set", "Planner"],
     "apparel": ["T-Shirt", "Hoodie", "Beanie", "Socks", "Tote Bag", "Rain Jacket"],
 }
-FINISHES = ["Classic", "Oak", "Slate"]
+FINISHES = ["Classic", "Oak"]
 
 
 def demo_products():

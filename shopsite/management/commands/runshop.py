@@ -32,4 +32,7 @@ class Command(BaseCommand):
         procfile = settings.BASE_DIR / "Procfile"
         self.stdout.write("Starting the web process, the relay and the six consumers (Ctrl-C stops them all)")
         sys.stdout.flush()
-        os.execv(honcho, [honcho, "--procfile", str(procfile), "--app-root", str(settings.BASE_DIR), "start"])
+        # Settings read .env themselves, under the real environment; honcho would
+        # load it over the environment, so it is given none.
+        os.execv(honcho, [honcho, "--procfile", str(procfile), "--app-root", str(settings.BASE_DIR),
+                          "--env", os.devnull, "start"])
