@@ -23,6 +23,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "shopsite",
     "accounts",
     "catalog",
@@ -109,7 +112,9 @@ PASSWORD_HASHERS = env.list(
         "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     ],
 )
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "accounts-login"
+LOGIN_REDIRECT_URL = "catalog-home"
+LOGOUT_REDIRECT_URL = "catalog-home"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -138,6 +143,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "shopsite.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shop API",
+    "DESCRIPTION": "The customer flow and the staff operations of the event-driven shop.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The API browser's assets come from the project, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- The bus --------------------------------------------------------------

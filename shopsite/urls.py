@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import inbox_urlpatterns
 from shopsite.storefront.api import CheckoutApi
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
+api_urlpatterns = [
     path("api/accounts/", include("accounts.urls")),
     path("api/notifications/", include(inbox_urlpatterns)),
     path("api/catalog/", include("catalog.urls")),
@@ -14,4 +14,16 @@ urlpatterns = [
     path("api/cart/", include("cart.urls")),
     path("api/payments/", include("payments.urls")),
     path("api/orders/", include("orders.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+page_urlpatterns = [
+    path("", include("catalog.page_urls")),
+    path("accounts/", include("accounts.page_urls")),
+    path("cart/", include("cart.page_urls")),
+    path("orders/", include("orders.page_urls")),
+    path("", include("shopsite.storefront.page_urls")),
+]
+
+urlpatterns = [path("admin/", admin.site.urls), *api_urlpatterns, *page_urlpatterns]

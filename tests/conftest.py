@@ -7,12 +7,12 @@ from shopsite.bus.connection import BROKER_ERRORS, connect
 from shopsite.bus.names import Names
 
 
-def delete_topology(names: Names) -> None:
+def delete_topology(names: Names, retry_delays: list[float] | None = None) -> None:
     connection = connect()
     channel = connection.channel()
     for service in settings.SERVICES + ["test"]:
         queues = [names.queue(service), names.dead_letter_queue(service)]
-        queues += [names.retry_queue(service, d) for d in settings.BUS["RETRY_DELAYS"]]
+        queues += [names.retry_queue(service, d) for d in retry_delays or settings.BUS["RETRY_DELAYS"]]
         for queue in queues:
             channel.queue_delete(queue)
     channel.exchange_delete(names.exchange)

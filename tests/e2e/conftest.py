@@ -15,14 +15,14 @@ def shop(tmp_path_factory):
     shop.manage("load_demo", "--password", STAFF_PASSWORD, "--products", "3")
     yield shop
     codes = shop.down()
-    _delete_topology(shop.env["BUS_PREFIX"])
+    _delete_topology(shop.env["BUS_PREFIX"], [float(d) for d in shop.env["BUS_RETRY_DELAYS"].split(",")])
     assert codes == {name: 0 for name in codes}, f"a process did not exit cleanly on SIGTERM: {codes}"
 
 
-def _delete_topology(prefix: str) -> None:
+def _delete_topology(prefix: str, retry_delays: list[float]) -> None:
     from tests.conftest import delete_topology
 
-    delete_topology(Names(prefix))
+    delete_topology(Names(prefix), retry_delays)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,3 @@
+"""Pages that compose several services: checkout (and the notifications inbox)."""
+
+urlpatterns = []
