@@ -1,0 +1,145 @@
+"""A customer and a member of staff in a real browser (Debian's Chromium), against the real processes."""
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from .conftest import STAFF_PASSWORD
+from .shop import wait_for
+
+pytestmark = pytest.mark.e2e
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, shop):
+    context = browser.new_context(base_url=shop.base_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def snap(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def reload_until_inbox_shows(page: Page, pattern: str) -> None:
+    """The inbox is filled by messages; reload it as a person would until the item arrives."""
+    page.goto("/accounts/notifications/")
+
+    def arrived() -> bool:
+        if re.search(pattern, page.locator("#inbox").inner_text(), re.I):
+            return True
+        page.reload()
+        return False
+
+    wait_for(arrived, timeout=20, interval=0.3, what=f"{pattern!r} in the inbox")
+
+
+def register(page: Page) -> str:
+    email = f"b-{uuid.uuid4().hex[:8]}@example.com"
+    page.goto("/accounts/register/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Name").fill("Robin Browser")
+    page.get_by_label("Password").fill("a-long-browser-password")
+    snap(page, "register")
+    page.get_by_role("button", name=re.compile("register|create account", re.I)).click()
+    expect(page.locator("body")).to_contain_text("Robin")
+    return email
+
+
+def buy(page: Page, product_name: str, card: str) -> None:
+    page.goto("/")
+    page.locator("#search").fill(product_name)
+    page.locator("#search").press("Enter")
+    expect(page.get_by_text(product_name).first).to_be_visible()
+    snap(page, "catalog-search")
+    page.get_by_text(product_name).first.click()
+    expect(page.locator("body")).to_contain_text(re.compile(r"left|in stock", re.I))
+    snap(page, "product")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-count")).to_have_text("1")
+    page.goto("/cart/")
+    snap(page, "cart")
+    page.goto("/checkout/")
+    page.get_by_label(re.compile("address", re.I)).fill("1 Browser Lane\nTestville")
+    page.get_by_label(re.compile("card number", re.I)).fill(card)
+    page.get_by_label(re.compile("month", re.I)).fill("12")
+    page.get_by_label(re.compile("year", re.I)).fill("2031")
+    page.get_by_label(re.compile("cvc", re.I)).fill("123")
+    snap(page, "checkout")
+    page.get_by_role("button", name="Place order").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
+
+
+def test_a_customer_buys_watches_the_order_confirm_and_reads_the_email(page, shop, new_product):
+    product = new_product(stock=7, price="23.00")
+    # The cart learns of new products from the bus; wait until it has.
+    shop.customer().add_to_cart(product["id"], 1)
+    register(page)
+
+    buy(page, product["name"], "4242424242424242")
+
+    expect(page.locator("#order-status")).to_have_text(re.compile("confirmed", re.I), timeout=20_000)
+    expect(page.locator("#order-timeline")).to_contain_text(re.compile("notified", re.I), timeout=20_000)
+    snap(page, "order-confirmed")
+    reload_until_inbox_shows(page, "confirmed")
+    snap(page, "inbox")
+    page.goto("/orders/")
+    snap(page, "order-history")
+
+
+def test_a_declined_card_shows_its_message(page, shop, new_product):
+    product = new_product(stock=3)
+    shop.customer().add_to_cart(product["id"], 1)
+    register(page)
+
+    buy(page, product["name"], "4000000000000002")
+
+    expect(page.locator("#order-status")).to_have_text(re.compile("cancelled", re.I), timeout=20_000)
+    expect(page.locator("body")).to_contain_text(re.compile("declined", re.I))
+    snap(page, "order-declined")
+
+
+def test_staff_ships_in_the_admin_and_the_customer_sees_it(browser, page, shop, new_product):
+    product = new_product(stock=4)
+    shop.customer().add_to_cart(product["id"], 1)
+    register(page)
+    buy(page, product["name"], "4242424242424242")
+    expect(page.locator("#order-status")).to_have_text(re.compile("confirmed", re.I), timeout=20_000)
+    order_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+
+    staff = browser.new_context(base_url=shop.base_url, viewport={"width": 1400, "height": 1000}).new_page()
+    staff.goto("/admin/login/")
+    staff.locator("#id_username").fill("staff@shop.test")
+    staff.locator("#id_password").fill(STAFF_PASSWORD)
+    staff.locator("input[type=submit]").click()
+    staff.goto("/admin/orders/order/")
+    staff.locator(f"input[name=_selected_action][value='{order_id}']").check()
+    staff.locator("select[name=action]").select_option("mark_shipped")
+    staff.locator("button[name=index]").click()
+    expect(staff.locator(".messagelist")).to_contain_text("marked shipped")
+    snap(staff, "admin-orders")
+    staff.context.close()
+
+    page.reload()
+    expect(page.locator("#order-status")).to_have_text(re.compile("shipped", re.I))
+    reload_until_inbox_shows(page, "shipped")
