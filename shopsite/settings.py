@@ -59,6 +59,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "shopsite.context_processors.shop_navigation",
             ],
         },
     },
@@ -155,6 +156,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every PATCH has its own input serializer that already says what is optional.
+    "COMPONENT_SPLIT_PATCH": False,
+    # Orders and charges both have a "status"; each gets its own named enum.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ChargeStatusEnum": "payments.models.Charge.Status",
+        "OrderEventKindEnum": "orders.models.OrderEvent.Kind",
+    },
 }
 
 # --- The bus --------------------------------------------------------------
@@ -171,6 +180,15 @@ BUS = {
     "RELAY_INTERVAL": env.float("BUS_RELAY_INTERVAL", default=1.0),
     # Publish outbox rows right after commit from the process that wrote them.
     "PUBLISH_ON_COMMIT": env.bool("BUS_PUBLISH_ON_COMMIT", default=True),
+    # A fault-injection switch: publish every message twice (tests only).
+    "PUBLISH_TWICE": env.bool("BUS_PUBLISH_TWICE", default=False),
+    # Bigger deliveries are dead-lettered unread.
+    "MAX_MESSAGE_BYTES": env.int("BUS_MAX_MESSAGE_BYTES", default=256 * 1024),
+    # Quorum queues only: deliveries of one message before the broker drops it
+    # to the dead-letter queue (a consumer that crashes on it every time).
+    "DELIVERY_LIMIT": env.int("BUS_DELIVERY_LIMIT", default=10),
+    # Each consumer keeps <service>-<pid>.ready here while it is consuming.
+    "READY_DIR": env.str("BUS_READY_DIR", default=str(DATA_DIR / "run")),
 }
 
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.TestGateway")
@@ -178,8 +196,18 @@ PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.TestGatew
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # key=value lines; every line logged while a message is handled carries
+    # the correlation id of its flow.
+    "filters": {"correlation": {"()": "shopsite.bus.logs.CorrelationFilter"}},
+    "formatters": {
+        "keyvalue": {
+            "format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s "
+            "correlation_id=%(correlation_id)s msg=%(message)r"
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "keyvalue", "filters": ["correlation"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # pika reports every failed connection attempt with a traceback; the bus
     # logs those failures itself, once, with what it does about them.

@@ -52,6 +52,8 @@ def subscriptions(service: str) -> dict[type[Message], tuple[Handler, ...]]:
 
 def queue_arguments(extra: dict | None = None) -> dict:
     arguments = {"x-queue-type": settings.BUS["QUEUE_TYPE"]}
+    if settings.BUS["QUEUE_TYPE"] == "quorum":
+        arguments["x-delivery-limit"] = settings.BUS["DELIVERY_LIMIT"]
     arguments.update(extra or {})
     return arguments
 
@@ -68,7 +70,10 @@ def declare_service(channel: BlockingChannel, service: str, names: Names | None 
         message_types = subscriptions(service)
     declare_exchange(channel, names)
     queue = names.queue(service)
-    channel.queue_declare(queue, durable=True, arguments=queue_arguments())
+    # A quorum queue drops a message delivered too often (its consumer keeps
+    # dying on it) to the dead-letter queue instead of looping forever.
+    dead_letters = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": names.dead_letter_queue(service)}
+    channel.queue_declare(queue, durable=True, arguments=queue_arguments(dead_letters))
     for kind in message_types:
         channel.queue_bind(queue, names.exchange, routing_key=kind.TYPE)
     for delay in settings.BUS["RETRY_DELAYS"]:

@@ -10,16 +10,21 @@ handled, it is parked in the service's dead-letter queue with the reason.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import os
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as StillRunning
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 import pika
 from django.apps import apps
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connections, transaction
 
 from . import context
 from .connection import BROKER_ERRORS, connect, declare_service, subscriptions
@@ -45,8 +50,14 @@ class Consumer:
         self.inbox = apps.get_model(service, "InboxMessage")
         self.db = settings.SERVICE_DATABASES[service]
         self.delays: list[float] = settings.BUS["RETRY_DELAYS"]
+        self.max_bytes: int = settings.BUS["MAX_MESSAGE_BYTES"]
+        self.ready_file = Path(settings.BUS["READY_DIR"]) / f"{service}-{os.getpid()}.ready"
+        # Handlers run on this one thread while the loop's thread keeps the
+        # connection's heartbeats going, so a slow handler never loses it.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{service}-handler")
         self._stopping = False
         self.handled = 0
+        self.connections_lost = 0
 
     def stop(self) -> None:
         """Finish the current message, acknowledge it, then leave ``run``."""
@@ -57,14 +68,28 @@ class Consumer:
     def run(self, *, until: Callable[[], bool] | None = None) -> None:
         """Consume until stopped (or ``until()`` is true), reconnecting with backoff."""
         pause = 0.5
-        while not self._should_stop(until):
-            try:
-                self._consume(until)
-                pause = 0.5
-            except BROKER_ERRORS as exc:
-                log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.service, exc, pause)
-                self._sleep(pause, until)
-                pause = min(pause * 2, 15.0)
+        try:
+            while not self._should_stop(until):
+                try:
+                    self._consume(until)
+                    pause = 0.5
+                except BROKER_ERRORS as exc:
+                    self.connections_lost += 1
+                    self._ready(False)
+                    log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.service, exc, pause)
+                    self._sleep(pause, until)
+                    pause = min(pause * 2, 15.0)
+        finally:
+            self._ready(False)
+            self._worker.submit(connections.close_all).result()
+
+    def _ready(self, ready: bool) -> None:
+        """A file an orchestrator can watch: present while connected and consuming."""
+        if ready:
+            self.ready_file.parent.mkdir(parents=True, exist_ok=True)
+            self.ready_file.write_text(f"{self.names.queue(self.service)}\n")
+        else:
+            self.ready_file.unlink(missing_ok=True)
 
     def _should_stop(self, until: Callable[[], bool] | None) -> bool:
         return self._stopping or (until is not None and until())
@@ -82,6 +107,7 @@ class Consumer:
             channel.confirm_delivery()
             channel.basic_qos(prefetch_count=settings.BUS["PREFETCH"])
             log.info("%s consumer ready on %s", self.service, self.names.queue(self.service))
+            self._ready(True)
             for method, properties, body in channel.consume(self.names.queue(self.service), inactivity_timeout=0.2):
                 if method is not None:
                     self.deliver(channel, method, properties, body)
@@ -95,8 +121,9 @@ class Consumer:
     # --- one delivery -----------------------------------------------------
 
     def deliver(self, channel, method, properties: pika.BasicProperties, body: bytes) -> None:
-        close_old_connections()
         try:
+            if len(body) > self.max_bytes:
+                raise InvalidMessage(f"message of {len(body)} bytes is over the {self.max_bytes}-byte limit")
             envelope = Envelope.from_json(body)
             message = envelope.message()
             handlers = self.handlers.get(type(message))
@@ -107,15 +134,25 @@ class Consumer:
             self._park(channel, properties, body, reason=str(exc), routing_key=method.routing_key)
             channel.basic_ack(method.delivery_tag)
             return
-        try:
-            self.apply(envelope, message, handlers)
-        except Exception as exc:
-            self._retry_or_park(channel, method, properties, body, envelope, exc)
-        channel.basic_ack(method.delivery_tag)
+        with context.handling(envelope):
+            try:
+                self._apply_on_worker(channel.connection, envelope, message, handlers)
+            except Exception as exc:
+                self._retry_or_park(channel, method, properties, body, envelope, exc)
+            channel.basic_ack(method.delivery_tag)
         self.handled += 1
+
+    def _apply_on_worker(self, connection, envelope: Envelope, message, handlers) -> None:
+        running = self._worker.submit(contextvars.copy_context().run, self.apply, envelope, message, handlers)
+        while True:
+            try:
+                return running.result(timeout=1.0)
+            except StillRunning:
+                connection.process_data_events(time_limit=0)  # answers the broker's heartbeats
 
     def apply(self, envelope: Envelope, message, handlers) -> None:
         """Run the handlers not yet applied to this message, in one transaction."""
+        close_old_connections()
         with context.handling(envelope), transaction.atomic(using=self.db):
             for handler in handlers:
                 if self._seen(envelope, handler):
@@ -146,7 +183,6 @@ class Consumer:
             log.warning(
                 "%s: %s %s failed (attempt %d), retrying in %ss: %s",
                 self.service, envelope.type, envelope.id, attempt + 1, delay, error,
-                extra={"correlation_id": str(envelope.correlation_id)},
             )
             headers = dict(properties.headers or {}, **{ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]})
             channel.basic_publish("", self.names.retry_queue(self.service, delay), body, _copy(properties, headers))

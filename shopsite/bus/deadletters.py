@@ -37,11 +37,17 @@ def _letter(service: str, properties: pika.BasicProperties, body: bytes) -> Dead
         service=service,
         message_id=properties.message_id,
         type=properties.type or headers.get("x-shop-routing-key"),
-        error=str(headers.get(ERROR_HEADER, "")),
+        error=str(headers.get(ERROR_HEADER) or _broker_reason(headers)),
         attempts=int(headers.get(ATTEMPT_HEADER, 0)),
         failed_at=headers.get("x-shop-failed-at"),
         body=body,
     )
+
+
+def _broker_reason(headers: dict) -> str:
+    """Why the broker itself dead-lettered a message (a quorum queue's delivery limit)."""
+    deaths = headers.get("x-death") or []
+    return f"dropped by the broker: {deaths[0].get('reason')}" if deaths else ""
 
 
 def _drain(channel, queue: str) -> Iterator[tuple]:

@@ -89,25 +89,27 @@ class Publisher:
         if channel is None:
             return 0
         confirmed: list[uuid.UUID] = []
+        copies = 2 if settings.BUS["PUBLISH_TWICE"] else 1
         try:
             for row in rows:
-                channel.basic_publish(
-                    exchange=self.names.exchange,
-                    routing_key=row.type,
-                    body=row.body.encode(),
-                    properties=pika.BasicProperties(
-                        message_id=str(row.id),
-                        type=row.type,
-                        correlation_id=str(row.correlation_id),
-                        app_id=outbox._meta.app_label,
-                        content_type="application/json",
-                        delivery_mode=pika.DeliveryMode.Persistent,
-                        timestamp=int(row.created_at.timestamp()) if row.created_at else None,
-                    ),
-                    # Unroutable means the topology is not declared yet: keep
-                    # the row rather than let the broker drop the message.
-                    mandatory=True,
-                )
+                for _ in range(copies):
+                    channel.basic_publish(
+                        exchange=self.names.exchange,
+                        routing_key=row.type,
+                        body=row.body.encode(),
+                        properties=pika.BasicProperties(
+                            message_id=str(row.id),
+                            type=row.type,
+                            correlation_id=str(row.correlation_id),
+                            app_id=outbox._meta.app_label,
+                            content_type="application/json",
+                            delivery_mode=pika.DeliveryMode.Persistent,
+                            timestamp=int(row.created_at.timestamp()) if row.created_at else None,
+                        ),
+                        # Unroutable means the topology is not declared yet: keep
+                        # the row rather than let the broker drop the message.
+                        mandatory=True,
+                    )
                 confirmed.append(row.id)
         except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
             log.warning("broker did not take %s: %r", rows[len(confirmed)].type, exc)

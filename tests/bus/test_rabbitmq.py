@@ -212,3 +212,40 @@ def test_the_relay_keeps_rows_while_the_broker_is_away_and_publishes_them_after(
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
     consume(consumer, until=lambda: len(calls) == 3)
     assert sorted(calls) == sorted(uuid.UUID(e.payload["order_id"]) for e in envelopes)
+
+
+def test_a_handler_slower_than_the_heartbeat_keeps_its_connection_and_runs_once(bus_names, settings):
+    settings.BUS = {**settings.BUS, "URL": settings.BUS["URL"].replace("heartbeat=30", "heartbeat=1")}
+    assert "heartbeat=1" in settings.BUS["URL"]
+    runs = []
+
+    def slow(message):
+        runs.append(message.order_id)
+        time.sleep(6)  # six heartbeat intervals: the broker drops a connection silent for that long
+
+    consumer = declared(slow)
+    record(released())
+
+    consume(consumer, until=lambda: consumer.handled == 1, timeout=30)
+    consume(consumer, until=lambda: False, timeout=2)  # a redelivery would show up here
+    assert len(runs) == 1
+    assert consumer.connections_lost == 0
+    assert InboxMessage.objects.count() == 1
+
+
+def test_a_consumer_shows_it_is_ready_only_while_consuming(consumer):
+    seen = []
+    consume(consumer, until=lambda: seen.append(consumer.ready_file.exists()) or len(seen) > 3)
+
+    assert seen[-1] is True
+    assert not consumer.ready_file.exists()
+
+
+def test_an_oversized_message_is_dead_lettered_unread(consumer, bus_names, settings, calls):
+    settings.BUS = {**settings.BUS, "MAX_MESSAGE_BYTES": 1000}
+    consumer.max_bytes = 1000
+    raw_publish(bus_names, b"x" * 5000)
+
+    consume(consumer, until=lambda: len(dead_letters()) == 1)
+    assert "5000 bytes is over the 1000-byte limit" in dead_letters()[0].error
+    assert calls == []
