@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import inbox_urlpatterns
+from shopsite.health import healthz, readyz
 from shopsite.storefront.api import CheckoutApi
 
 api_urlpatterns = [
@@ -26,4 +27,10 @@ page_urlpatterns = [
     path("", include("shopsite.storefront.page_urls")),
 ]
 
-urlpatterns = [path("admin/", admin.site.urls), *api_urlpatterns, *page_urlpatterns]
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    *api_urlpatterns,
+    *page_urlpatterns,
+]
