@@ -180,8 +180,10 @@ BUS = {
     "RELAY_INTERVAL": env.float("BUS_RELAY_INTERVAL", default=1.0),
     # Publish outbox rows right after commit from the process that wrote them.
     "PUBLISH_ON_COMMIT": env.bool("BUS_PUBLISH_ON_COMMIT", default=True),
-    # A fault-injection switch: publish every message twice (tests only).
+    # Fault-injection switches for the reliability suite (see shopsite/bus/faults.py):
+    # publish every message twice; make named handlers raise, crash or stall.
     "PUBLISH_TWICE": env.bool("BUS_PUBLISH_TWICE", default=False),
+    "FAULTS": env.str("BUS_FAULTS", default=""),
     # Bigger deliveries are dead-lettered unread.
     "MAX_MESSAGE_BYTES": env.int("BUS_MAX_MESSAGE_BYTES", default=256 * 1024),
     # Quorum queues only: deliveries of one message before the broker drops it

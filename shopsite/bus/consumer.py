@@ -26,7 +26,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connections, transaction
 
-from . import context
+from . import context, faults
 from .connection import BROKER_ERRORS, connect, declare_service, subscriptions
 from .envelope import Envelope, InvalidMessage
 from .names import Names
@@ -135,6 +135,8 @@ class Consumer:
             channel.basic_ack(method.delivery_tag)
             return
         with context.handling(envelope):
+            if method.redelivered:
+                log.info("%s: %s %s redelivered", self.service, envelope.type, envelope.id)
             try:
                 self._apply_on_worker(channel.connection, envelope, message, handlers)
             except Exception as exc:
@@ -158,6 +160,7 @@ class Consumer:
                 if self._seen(envelope, handler):
                     log.info("%s: %s already handled %s", self.service, handler.__name__, envelope.id)
                     continue
+                faults.inject(handler_name(handler))
                 handler(message)
 
     def _seen(self, envelope: Envelope, handler: Callable) -> bool:

@@ -70,29 +70,35 @@ class Shop:
         assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
-    def start(self, name: str) -> None:
-        if name == "web":
+    def start(self, name: str, env: dict[str, str] | None = None) -> None:
+        """Start ``name``: web, relay, a service, or ``<service>#<n>`` for another copy of its consumer."""
+        kind = name.split("#")[0]
+        if kind == "web":
             command = ["-m", "gunicorn", "shopsite.wsgi", "--bind", f"127.0.0.1:{self.port}",
                        "--workers", "2", "--threads", "4"]
-        elif name == "relay":
+        elif kind == "relay":
             command = ["manage.py", "relay"]
         else:
-            command = ["manage.py", f"consume_{name}"]
-        log = open(self.workdir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            [sys.executable, *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+            command = ["manage.py", f"consume_{kind}"]
+        with open(self.workdir / f"{name}.log", "ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, *command], cwd=ROOT, env={**self.env, **(env or {})},
+                stdout=log, stderr=subprocess.STDOUT,
+            )
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         process = self.processes.pop(name)
         process.send_signal(sig)
         return process.wait(timeout=timeout)
 
-    def up(self) -> Shop:
+    def up(self, copies: int = 1) -> Shop:
         self.manage("migrate_all")
         self.manage("declare_topology")
         for name in ["web", "relay", *CONSUMERS]:
             self.start(name)
+        for copy in range(2, copies + 1):
+            for name in CONSUMERS:
+                self.start(f"{name}#{copy}")
         wait_for(self._web_answers, timeout=30, what="the web process")
         return self
 
@@ -111,6 +117,9 @@ class Shop:
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
+
+    def logs(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in sorted(self.workdir.glob("*.log")))
 
     # --- the API ----------------------------------------------------------
 

@@ -1,0 +1,207 @@
+"""Load, faults and the audit for the reliability suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pika
+
+from shopsite.bus.names import Names
+from tests.e2e.shop import CONSUMERS, ROOT, Customer, Shop, wait_for
+
+#: Sizes: the full run for docs/reliability.md, a reduced one in CI.
+SCALE = float(os.environ.get("FAULT_SCALE", "0.25"))
+
+
+def scaled(n: int, minimum: int = 10) -> int:
+    return max(minimum, int(n * SCALE))
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+@dataclass
+class Result:
+    scenario: str
+    orders: int = 0
+    faults: int = 0
+    redelivered: int = 0
+    duplicates_absorbed: int = 0
+    dead_lettered: int = 0
+    lost: int = 0
+    double_charges: int = 0
+    recovery_seconds: float = 0.0
+    notes: dict = field(default_factory=dict)
+
+
+RESULTS: list[Result] = []
+
+
+class FaultRun:
+    def __init__(self, shop: Shop, staff_token: str) -> None:
+        self.shop = shop
+        self.staff_token = staff_token
+        self.accepted: list[str] = []
+        self.refused: list[str] = []
+        self.initial_stock: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self.supervising = False
+        self.restarts = 0
+
+    # --- set-up -----------------------------------------------------------
+
+    def product(self, stock: int, price: str = "10.00") -> int:
+        sku = f"F-{uuid.uuid4().hex[:8]}"
+        body = {"sku": sku, "name": f"Fault product {sku}", "price": price, "stock": stock}
+
+        def created():
+            response = self.shop.call("POST", "/api/catalog/products/", token=self.staff_token, json=body)
+            return response.json()["id"] if response.status_code == 201 else None
+
+        product_id = wait_for(created, what="the catalog to know the staff role")
+        self.initial_stock[product_id] = stock
+        return product_id
+
+    def customers(self, count: int) -> list[Customer]:
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(lambda _: self._customer(), range(count)))
+
+    def _customer(self) -> Customer:
+        customer = self.shop.customer()
+        customer.method = customer.card("4242424242424242")
+        return customer
+
+    def fill_carts(self, customers: list[Customer], product_ids: list[int], quantity: int = 1) -> None:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda pair: pair[0].add_to_cart(product_ids[pair[1] % len(product_ids)], quantity),
+                          [(c, i) for i, c in enumerate(customers)]))
+
+    def checkout_all(self, customers: list[Customer], workers: int = 8) -> None:
+        def checkout(customer: Customer) -> None:
+            response = customer.checkout(customer.method)
+            with self._lock:
+                if response.status_code == 202:
+                    self.accepted.append(response.json()["order_id"])
+                else:
+                    self.refused.append(response.text)
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(checkout, customers))
+
+    # --- faults -----------------------------------------------------------
+
+    def supervise(self) -> threading.Thread:
+        """Restart any consumer that dies, as an orchestrator would."""
+        self.supervising = True
+
+        def loop():
+            while self.supervising:
+                for name, process in list(self.shop.processes.items()):
+                    if process.poll() is not None:
+                        self.shop.processes.pop(name)
+                        self.shop.start(name)
+                        self.restarts += 1
+                time.sleep(0.2)
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        return thread
+
+    def kill_randomly(self, kills: int, within: float, seed: int = 7) -> int:
+        rng = random.Random(seed)
+        done = 0
+        deadline = time.monotonic() + within
+        while done < kills and time.monotonic() < deadline:
+            time.sleep(rng.uniform(0, within / kills))
+            name = rng.choice(CONSUMERS)
+            process = self.shop.processes.get(name)
+            if process is not None and process.poll() is None:
+                process.kill()
+                done += 1
+        return done
+
+    # --- the end state ----------------------------------------------------
+
+    def audit(self) -> dict:
+        result = subprocess.run([sys.executable, "-m", "tests.faults.audit"], cwd=ROOT, env=self.shop.env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def queue_depths(self) -> dict[str, int]:
+        names = Names(self.shop.env["BUS_PREFIX"])
+        delays = [float(d) for d in self.shop.env["BUS_RETRY_DELAYS"].split(",")]
+        connection = pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/%2F"))
+        depths = {}
+        try:
+            for service in CONSUMERS:
+                queues = [names.queue(service), names.dead_letter_queue(service)]
+                queues += [names.retry_queue(service, d) for d in delays]
+                for queue in queues:
+                    channel = connection.channel()
+                    depths[queue] = channel.queue_declare(queue, passive=True).method.message_count
+                    channel.close()
+        finally:
+            connection.close()
+        return depths
+
+    def settle(self, timeout: float = 120.0) -> dict:
+        """Wait until every accepted checkout is an order in a final state and nothing is left to publish."""
+
+        def settled():
+            audit = self.audit()
+            done = (audit["orders"] >= len(self.accepted) and audit["not_final"] == 0
+                    and sum(audit["unsent_outbox"].values()) == 0)
+            return audit if done else None
+
+        return wait_for(settled, timeout=timeout, interval=0.5, what="every order to settle")
+
+    def check(self, audit: dict, *, expected_dead: dict[str, int] | None = None) -> dict[str, int]:
+        """The invariants every scenario must end with; the queue depths."""
+        assert audit["not_final"] == 0, audit["statuses"]
+        assert audit["orders"] == len(self.accepted), (len(self.accepted), self.refused[:3])
+        assert audit["double_charges"] == 0
+        assert audit["confirmed_without_one_charge"] == 0
+        assert audit["net_paid_for_cancelled"] == "0"
+        assert audit["confirmed_without_one_email"] == 0
+        assert sum(audit["unsent_outbox"].values()) == 0, audit["unsent_outbox"]
+        for product_id, initial in self.initial_stock.items():
+            on_hand, reserved, sold = audit["products"][str(product_id)]
+            assert reserved == 0 and on_hand + sold == initial, (product_id, on_hand, reserved, sold, initial)
+        depths = self.queue_depths()
+        expected_dead = expected_dead or {}
+        names = Names(self.shop.env["BUS_PREFIX"])
+        for queue, depth in depths.items():
+            wanted = next((n for s, n in expected_dead.items() if queue == names.dead_letter_queue(s)), 0)
+            assert depth == wanted, f"{queue} holds {depth} message(s), expected {wanted}"
+        return depths
+
+    def counts(self) -> dict[str, int]:
+        logs = self.shop.logs()
+        return {
+            "redelivered": len(re.findall(r" redelivered'", logs)),
+            "duplicates_absorbed": len(re.findall(r"already handled", logs)),
+            "dead_lettered": len(re.findall(r"dead-letter", logs)),
+        }
+
+    def record(self, scenario: str, audit: dict, *, faults: int, recovery: float, **notes) -> Result:
+        counts = self.counts()
+        result = Result(
+            scenario=scenario, orders=audit["orders"], faults=faults,
+            redelivered=counts["redelivered"], duplicates_absorbed=counts["duplicates_absorbed"],
+            dead_lettered=counts["dead_lettered"], lost=len(self.accepted) - audit["orders"] + audit["not_final"],
+            double_charges=audit["double_charges"], recovery_seconds=round(recovery, 1), notes=notes,
+        )
+        RESULTS.append(result)
+        return result
