@@ -78,7 +78,7 @@ class Consumer:
                     self._ready(False)
                     log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.service, exc, pause)
                     self._sleep(pause, until)
-                    pause = min(pause * 2, 15.0)
+                    pause = min(pause * 2, 5.0)
         finally:
             self._ready(False)
             self._worker.submit(connections.close_all).result()

@@ -75,7 +75,7 @@ class Shop:
         kind = name.split("#")[0]
         if kind == "web":
             command = ["-m", "gunicorn", "shopsite.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                       "--workers", "2", "--threads", "4"]
+                       "--workers", "2", "--threads", "4", "--no-control-socket"]
         elif kind == "relay":
             command = ["manage.py", "relay"]
         else:
@@ -99,7 +99,7 @@ class Shop:
         for copy in range(2, copies + 1):
             for name in CONSUMERS:
                 self.start(f"{name}#{copy}")
-        wait_for(self._web_answers, timeout=30, what="the web process")
+        wait_for(self._web_answers, timeout=60, what="the web process")
         return self
 
     def _web_answers(self) -> bool:
