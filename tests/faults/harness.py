@@ -128,6 +128,7 @@ class FaultRun:
             process = self.shop.processes.get(name)
             if process is not None and process.poll() is None:
                 process.kill()
+                process.wait()
                 done += 1
         return done
 
