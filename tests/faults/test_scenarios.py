@@ -5,6 +5,7 @@ CI runs a reduced size). Every scenario is bounded in time and loopback only.
 """
 
 import json
+import subprocess
 import threading
 import time
 import uuid
@@ -139,3 +140,97 @@ def test_poison_messages_are_parked_and_replay_finishes_the_flow(fault_run):
     run.check(audit, expected_dead={"orders": 3})  # the three unreadable ones stay parked
     assert audit["confirmed"] == len(customers)
     run.record("poison messages + replay", audit, faults=len(customers) + 3, recovery=time.monotonic() - fixed)
+
+
+@pytest.fixture
+def postgres_databases():
+    """One fresh PostgreSQL database per service, dropped afterwards."""
+    run_id = uuid.uuid4().hex[:8]
+    names = {service: f"shop_{run_id}_{service}" for service in CONSUMERS}
+
+    def psql(sql: str) -> None:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                        "-c", sql], check=True, capture_output=True, timeout=60)
+
+    for name in names.values():
+        psql(f"CREATE DATABASE {name}")
+    yield {f"{service.upper()}_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"
+           for service, name in names.items()}
+    for name in names.values():
+        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_the_last_units_are_sold_exactly_once_with_two_copies_of_each_consumer_on_postgresql(
+    fault_run, postgres_databases
+):
+    run = fault_run(postgres_databases, copies=2)
+    units = 5
+    scarce = run.product(stock=50)
+    customers = run.customers(scaled(60, minimum=20))
+    run.fill_carts(customers, [scarce])
+    # Only now does the stock fall to the last few units; the carts still
+    # believe there are plenty, so every checkout reaches the catalog.
+    run.shop.stop("cart")
+    run.shop.stop("cart#2")
+    adjust = run.shop.call("POST", f"/api/catalog/products/{scarce}/stock/", token=run.staff_token,
+                           json={"quantity_delta": units - 50})
+    assert adjust.status_code == 200, adjust.text
+    started = time.monotonic()
+    run.checkout_all(customers, workers=16)
+    run.shop.start("cart")
+    run.shop.start("cart#2")
+
+    audit = run.settle(timeout=120)
+    run.initial_stock[scarce] = units  # what the staff left for sale
+    run.check(audit)
+    assert audit["confirmed"] == units
+    assert audit["statuses"].get("cancelled") == len(customers) - units
+    assert audit["products"][str(scarce)] == [0, 0, units]
+    run.record("last units, 2x consumers, PostgreSQL", audit, faults=0, recovery=time.monotonic() - started,
+               oversubscription=len(customers))
+
+
+def test_a_handler_slower_than_the_heartbeat_runs_once(fault_run):
+    run = fault_run({
+        "BUS_URL": "amqp://guest:guest@127.0.0.1:5672/%2F?heartbeat=2&connection_attempts=1&socket_timeout=5",
+        "BUS_FAULTS": "slow:payments.handlers.payment_requested=7",
+    })
+    customers = run.customers(3)
+    run.fill_carts(customers, [run.product(stock=10)])
+    started = time.monotonic()
+    run.checkout_all(customers)
+
+    audit = run.settle(timeout=90)
+    run.check(audit)
+    assert audit["confirmed"] == 3
+    assert "lost the broker" not in run.shop.log("payments")
+    run.record("slow handler (7 s, heartbeat 2 s)", audit, faults=3, recovery=time.monotonic() - started)
+
+
+def test_quorum_queues_run_the_flow_and_the_delivery_limit_stops_a_poison_message(fault_run):
+    run = fault_run({
+        "BUS_QUEUE_TYPE": "quorum",
+        "BUS_DELIVERY_LIMIT": "2",
+        # Crashes the orders consumer on payment.refunded, which this flow never sends but the poison is.
+        "BUS_FAULTS": "crash:orders.handlers.note_refund",
+    })
+    run.supervise()
+    customers = run.customers(scaled(20, minimum=5))
+    run.fill_carts(customers, [run.product(stock=100)])
+    poison = json.dumps({
+        "id": str(uuid.uuid4()), "type": "payment.refunded", "version": 1,
+        "occurred_at": "2026-01-01T00:00:00+00:00", "producer": "payments",
+        "correlation_id": str(uuid.uuid4()), "causation_id": None,
+        "payload": {"order_id": str(uuid.uuid4()), "charge_id": str(uuid.uuid4()),
+                    "refund_id": str(uuid.uuid4()), "amount": "1.00"},
+    }).encode()
+    raw_to_queue(run.shop.env["BUS_PREFIX"], "orders", poison)
+    started = time.monotonic()
+    run.checkout_all(customers)
+
+    audit = run.settle(timeout=120)
+    run.supervising = False
+    run.check(audit, expected_dead={"orders": 1})
+    assert audit["confirmed"] == len(customers)
+    assert "delivery_limit" in run.shop.manage("dead_letters", "list", "--service", "orders")
+    run.record("quorum queues + delivery limit", audit, faults=run.restarts, recovery=time.monotonic() - started)
