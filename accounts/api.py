@@ -2,79 +2,56 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .selectors import inbox_list, user_summary
-from .services import auth_token_obtain, inbox_mark_read, user_register, user_update
+from shopsite.openapi import error_responses, list_responses
+
+from .selectors import inbox_filter, user_summary
+from .services import auth_token_obtain, inbox_mark_all_read, inbox_mark_read, user_register, user_update
 
 
-class UserRegisterApi(APIView):
-    permission_classes = [AllowAny]
-
-    class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
-        name = serializers.CharField(max_length=150)
-
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        email = serializers.EmailField()
-        name = serializers.CharField()
-        role = serializers.CharField()
-
-    def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_register(**serializer.validated_data)
-        return Response(self.OutputSerializer(user).data, status=status.HTTP_201_CREATED)
+class UserRegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    name = serializers.CharField(max_length=150)
 
 
-class AuthTokenCreateApi(APIView):
-    permission_classes = [AllowAny]
-
-    class InputSerializer(serializers.Serializer):
-        email = serializers.CharField(max_length=254)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
-
-    def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        token = auth_token_obtain(**serializer.validated_data)
-        return Response({"token": token.key})
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    role = serializers.CharField()
 
 
-class UserMeApi(APIView):
-    """The signed-in user's own profile, with their order summary."""
+class AuthTokenCreateInputSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
 
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=150, required=False)
 
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        email = serializers.EmailField()
-        name = serializers.CharField()
-        role = serializers.CharField()
-        is_staff = serializers.BooleanField()
-        orders_count = serializers.IntegerField()
-        total_spent = serializers.DecimalField(max_digits=None, decimal_places=2)
+class AuthTokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
 
-    def get(self, request):
-        return Response(self._profile(request.user))
 
-    def patch(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = user_update(user_id=request.user.id, **serializer.validated_data)
-        return Response(self._profile(user))
+class UserMeUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150, required=False)
+    email = serializers.EmailField(max_length=254, required=False)
 
-    def _profile(self, user) -> dict:
-        summary = user_summary(user_id=user.id)
-        fields = {name: getattr(user, name) for name in ("id", "email", "name", "role", "is_staff")}
-        return self.OutputSerializer({**fields, **summary}).data
+
+class UserMeOutputSerializer(UserOutputSerializer):
+    is_staff = serializers.BooleanField()
+    orders_count = serializers.IntegerField(help_text="Orders confirmed, shipped or delivered.")
+    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class InboxFilterSerializer(serializers.Serializer):
+    # Query strings carry no "absent" boolean, so None stands for "either".
+    unread = serializers.BooleanField(required=False, allow_null=True, default=None)
+    kind = serializers.RegexField(r"^[a-z_]+$", max_length=50, required=False, help_text="For example order_shipped.")
 
 
 class InboxItemOutputSerializer(serializers.Serializer):
@@ -90,13 +67,96 @@ class InboxItemOutputSerializer(serializers.Serializer):
         return item.read_at is not None
 
 
-class InboxListApi(GenericAPIView):
+class InboxReadAllOutputSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many were unread.")
+
+
+class UserRegisterApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=UserRegisterInputSerializer,
+        responses={201: UserOutputSerializer, **error_responses(400)},
+        summary="Create a customer account",
+    )
+    def post(self, request):
+        serializer = UserRegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_register(**serializer.validated_data)
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class AuthTokenCreateApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=AuthTokenCreateInputSerializer,
+        responses={200: AuthTokenOutputSerializer, **error_responses(400)},
+        summary="Exchange an email and password for an API token",
+    )
+    def post(self, request):
+        serializer = AuthTokenCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = auth_token_obtain(**serializer.validated_data)
+        return Response(AuthTokenOutputSerializer({"token": token.key}).data)
+
+
+class UserMeDetailUpdateApi(APIView):
+    """The signed-in user's own profile, with their order summary."""
+
+    @extend_schema(responses={200: UserMeOutputSerializer, **error_responses(401)}, summary="Your profile")
     def get(self, request):
-        page = self.paginate_queryset(inbox_list(user_id=request.user.id))
+        return Response(self._profile(request.user))
+
+    @extend_schema(
+        request=UserMeUpdateInputSerializer,
+        responses={200: UserMeOutputSerializer, **error_responses(400, 401)},
+        summary="Change your name or email",
+    )
+    def patch(self, request):
+        serializer = UserMeUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update(user_id=request.user.id, **serializer.validated_data)
+        return Response(self._profile(user))
+
+    def _profile(self, user) -> dict:
+        summary = user_summary(user_id=user.id)
+        fields = {name: getattr(user, name) for name in ("id", "email", "name", "role", "is_staff")}
+        return UserMeOutputSerializer({**fields, **summary}).data
+
+
+class InboxListApi(GenericAPIView):
+    @extend_schema(
+        parameters=[InboxFilterSerializer],
+        responses=list_responses(InboxItemOutputSerializer, 400, 401),
+        summary="What the shop told you, newest first",
+    )
+    def get(self, request):
+        filters = InboxFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(inbox_filter(user_id=request.user.id, **filters.validated_data))
         return self.get_paginated_response(InboxItemOutputSerializer(page, many=True).data)
 
 
 class InboxItemReadApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: InboxItemOutputSerializer, **error_responses(401, 404)},
+        summary="Mark a notification read",
+        operation_id="notifications_mark_read",
+    )
     def post(self, request, notification_id):
         item = inbox_mark_read(user_id=request.user.id, notification_id=notification_id)
         return Response(InboxItemOutputSerializer(item).data)
+
+
+class InboxReadAllApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: InboxReadAllOutputSerializer, **error_responses(401)},
+        summary="Mark every notification read",
+        operation_id="notifications_mark_all_read",
+    )
+    def post(self, request):
+        marked = inbox_mark_all_read(user_id=request.user.id)
+        return Response(InboxReadAllOutputSerializer({"marked": marked}).data)

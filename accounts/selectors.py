@@ -19,3 +19,17 @@ def user_summary(*, user_id: int) -> dict:
 
 def inbox_list(*, user_id: int) -> QuerySet[InboxItem]:
     return InboxItem.objects.filter(user_id=user_id).order_by("-sent_at", "-notification_id")
+
+
+def inbox_filter(*, user_id: int, unread: bool | None = None, kind: str | None = None) -> QuerySet[InboxItem]:
+    """The user's inbox narrowed down; ``None`` leaves a criterion out."""
+    items = inbox_list(user_id=user_id)
+    if unread is not None:
+        items = items.filter(read_at__isnull=unread)
+    if kind:
+        items = items.filter(kind=kind)
+    return items
+
+
+def inbox_unread_count(*, user_id: int) -> int:
+    return InboxItem.objects.filter(user_id=user_id, read_at__isnull=True).count()

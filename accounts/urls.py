@@ -1,16 +1,24 @@
 from django.urls import path
 
-from .api import AuthTokenCreateApi, InboxItemReadApi, InboxListApi, UserMeApi, UserRegisterApi
+from .api import (
+    AuthTokenCreateApi,
+    InboxItemReadApi,
+    InboxListApi,
+    InboxReadAllApi,
+    UserMeDetailUpdateApi,
+    UserRegisterApi,
+)
 
 urlpatterns = [
     path("register/", UserRegisterApi.as_view(), name="account-register"),
     path("token/", AuthTokenCreateApi.as_view(), name="account-token"),
-    path("me/", UserMeApi.as_view(), name="account-me"),
+    path("me/", UserMeDetailUpdateApi.as_view(), name="account-me"),
 ]
 
 # Mounted at /api/notifications/ by shopsite.urls: the inbox is the accounts
 # service's replica of what the notifications service sent.
 inbox_urlpatterns = [
     path("", InboxListApi.as_view(), name="inbox-list"),
+    path("read/", InboxReadAllApi.as_view(), name="inbox-read-all"),
     path("<uuid:notification_id>/read/", InboxItemReadApi.as_view(), name="inbox-item-read"),
 ]

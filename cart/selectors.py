@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .models import CartLine, ProductReplica
+from .models import CartLine, Checkout, ProductReplica
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,8 @@ def _line_view(line: CartLine, product: ProductReplica | None) -> CartLineView:
         available=product.sellable if product else 0,
         notice=line.notice,
     )
+
+
+def checkout_find(*, user_id: int, idempotency_key: str) -> Checkout | None:
+    """The checkout this key already made, if any (a form submitted twice)."""
+    return Checkout.objects.filter(user_id=user_id, idempotency_key=idempotency_key.strip()).first()

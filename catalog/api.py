@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
+
+from shopsite.openapi import error_responses, list_responses
 
 from . import selectors, services
 from .selectors import ORDERINGS
@@ -20,6 +23,10 @@ class IsCatalogStaff(permissions.BasePermission):
         return selectors.user_is_staff(user_id=getattr(request.user, "id", None))
 
 
+def _price_field(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+
+
 class ProductOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     sku = serializers.CharField()
@@ -27,12 +34,51 @@ class ProductOutputSerializer(serializers.Serializer):
     description = serializers.CharField()
     category = serializers.CharField()
     price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    available = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="How many a customer may buy now; 0 when out of stock.")
     is_active = serializers.BooleanField()
 
 
-def _price_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+class ProductFilterSerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Part of a name or SKU.")
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    min_price = _price_field(required=False)
+    max_price = _price_field(required=False)
+    ordering = serializers.ChoiceField(choices=sorted(ORDERINGS), required=False)
+
+    def validate(self, attrs):
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"min_price": "Must not be above max_price."})
+        return attrs
+
+
+class ProductCreateInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    price = _price_field()
+    stock = serializers.IntegerField(min_value=0)
+    description = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class ProductUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    price = _price_field(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one of: " + ", ".join(self.fields))
+        return attrs
+
+
+class StockAdjustInputSerializer(serializers.Serializer):
+    quantity_delta = serializers.IntegerField(
+        min_value=-1_000_000, max_value=1_000_000, help_text="Units to add (positive) or remove (negative)."
+    )
 
 
 class _StaffWritesMixin:
@@ -44,63 +90,46 @@ class _StaffWritesMixin:
         return [permissions.IsAuthenticated(), IsCatalogStaff()]
 
 
-class ProductListCreateApi(_StaffWritesMixin, APIView):
-    class FilterSerializer(serializers.Serializer):
-        search = serializers.CharField(required=False, allow_blank=True, max_length=200)
-        category = serializers.CharField(required=False, allow_blank=True, max_length=100)
-        min_price = _price_field(required=False)
-        max_price = _price_field(required=False)
-        ordering = serializers.ChoiceField(choices=sorted(ORDERINGS), required=False)
-
-        def validate(self, attrs):
-            low, high = attrs.get("min_price"), attrs.get("max_price")
-            if low is not None and high is not None and low > high:
-                raise serializers.ValidationError({"min_price": "Must not be above max_price."})
-            return attrs
-
-    class InputSerializer(serializers.Serializer):
-        sku = serializers.CharField(max_length=64)
-        name = serializers.CharField(max_length=200)
-        price = _price_field()
-        stock = serializers.IntegerField(min_value=0)
-        description = serializers.CharField(required=False, allow_blank=True)
-        category = serializers.CharField(required=False, allow_blank=True, max_length=100)
-        is_active = serializers.BooleanField(required=False, default=True)
-
+class ProductListCreateApi(_StaffWritesMixin, GenericAPIView):
+    @extend_schema(
+        parameters=[ProductFilterSerializer],
+        responses=list_responses(ProductOutputSerializer, 400),
+        summary="Browse the products on sale",
+    )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = ProductFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        products = selectors.product_list(**filters.validated_data)
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
-        page = paginator.paginate_queryset(products, request, view=self)
-        return paginator.get_paginated_response(ProductOutputSerializer(page, many=True).data)
+        page = self.paginate_queryset(selectors.product_list(**filters.validated_data))
+        return self.get_paginated_response(ProductOutputSerializer(page, many=True).data)
 
+    @extend_schema(
+        request=ProductCreateInputSerializer,
+        responses={201: ProductOutputSerializer, **error_responses(400, 401, 403, 409)},
+        summary="Staff: create a product",
+    )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = ProductCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.product_create(**serializer.validated_data)
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
 class ProductDetailUpdateApi(_StaffWritesMixin, APIView):
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(required=False, max_length=200)
-        description = serializers.CharField(required=False, allow_blank=True)
-        category = serializers.CharField(required=False, allow_blank=True, max_length=100)
-        price = _price_field(required=False)
-        is_active = serializers.BooleanField(required=False)
-
-        def validate(self, attrs):
-            if not attrs:
-                raise serializers.ValidationError("Send at least one of: " + ", ".join(self.fields))
-            return attrs
-
+    @extend_schema(
+        responses={200: ProductOutputSerializer, **error_responses(404)},
+        summary="One product on sale",
+    )
     def get(self, request, product_id: int):
         product = selectors.product_get(product_id=product_id, active_only=True)
         return Response(ProductOutputSerializer(product).data)
 
+    @extend_schema(
+        request=ProductUpdateInputSerializer,
+        responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404)},
+        summary="Staff: edit a product",
+    )
     def patch(self, request, product_id: int):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = ProductUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.product_update(product_id=product_id, **serializer.validated_data)
         return Response(ProductOutputSerializer(product).data)
@@ -109,11 +138,13 @@ class ProductDetailUpdateApi(_StaffWritesMixin, APIView):
 class ProductStockAdjustApi(APIView):
     permission_classes = [permissions.IsAuthenticated, IsCatalogStaff]
 
-    class InputSerializer(serializers.Serializer):
-        quantity_delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
-
+    @extend_schema(
+        request=StockAdjustInputSerializer,
+        responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404)},
+        summary="Staff: add or remove stock",
+    )
     def post(self, request, product_id: int):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = StockAdjustInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.stock_adjust(product_id=product_id, **serializer.validated_data)
         return Response(ProductOutputSerializer(product).data)

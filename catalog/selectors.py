@@ -54,3 +54,9 @@ def user_is_staff(*, user_id: int | None) -> bool:
         return False
     role = UserRole.objects.filter(pk=user_id).first()
     return role is not None and role.may_manage_catalog
+
+
+def category_list() -> list[str]:
+    """The categories that have something on sale, for a shopper's filter."""
+    categories = Product.objects.filter(is_active=True).exclude(category="").values_list("category", flat=True)
+    return sorted(set(categories))

@@ -1,15 +1,31 @@
+"""The orders API: a customer's orders and their timeline; staff ship, deliver and cancel any order."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shopsite.errors import ApplicationError
+from shopsite.openapi import error_responses, list_responses
 
 from . import selectors, services
-from .models import Order
+from .models import Order, OrderEvent
 
 
-class OrderLineSerializer(serializers.Serializer):
+class IsOrdersStaff(IsAdminUser):
+    """Staff of the shop, from the signed-in user's own account.
+
+    The orders service keeps no replica of roles; ``is_staff`` arrives with the
+    authenticated user at the web layer, which is where this is decided.
+    """
+
+    message = "Only staff may manage orders."
+
+
+class OrderLineOutputSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -18,45 +34,127 @@ class OrderLineSerializer(serializers.Serializer):
     line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
-class OrderEventSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+class OrderEventOutputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=OrderEvent.Kind.choices)
     detail = serializers.CharField()
     occurred_at = serializers.DateTimeField()
 
 
-class OrderSummarySerializer(serializers.Serializer):
+class OrderSummaryOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.CharField()
-    cancel_reason = serializers.CharField()
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    cancel_reason = serializers.ChoiceField(
+        choices=Order.CancelReason.choices, allow_blank=True, help_text="Empty unless the order is cancelled."
+    )
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     created_at = serializers.DateTimeField()
 
 
-class OrderDetailSerializer(OrderSummarySerializer):
+class OrderDetailOutputSerializer(OrderSummaryOutputSerializer):
     shipping_address = serializers.CharField()
-    lines = OrderLineSerializer(many=True)
-    timeline = OrderEventSerializer(many=True, source="events")
+    lines = OrderLineOutputSerializer(many=True)
+    timeline = OrderEventOutputSerializer(many=True, source="events", help_text="What happened, oldest first.")
 
 
-class OrderListApi(ListAPIView):
-    serializer_class = OrderSummarySerializer
+class OrderStaffOutputSerializer(OrderSummaryOutputSerializer):
+    user_id = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
 
-    def get_queryset(self):
-        wanted = self.request.query_params.get("status")
-        if wanted and wanted not in Order.Status.values:
-            raise ApplicationError(f"Unknown status {wanted!r}", {"allowed": Order.Status.values})
-        return selectors.order_list(user_id=self.request.user.id, status=wanted)
+
+class OrderFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Order.Status.choices, required=False)
+
+
+class OrderStaffFilterSerializer(OrderFilterSerializer):
+    user_id = serializers.IntegerField(min_value=1, required=False, help_text="Only this customer's orders.")
+
+
+class OrderListApi(GenericAPIView):
+    @extend_schema(
+        parameters=[OrderFilterSerializer],
+        responses=list_responses(OrderSummaryOutputSerializer, 400, 401),
+        summary="Your orders, newest first",
+    )
+    def get(self, request):
+        filters = OrderFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.order_list(user_id=request.user.id, **filters.validated_data))
+        return self.get_paginated_response(OrderSummaryOutputSerializer(page, many=True).data)
 
 
 class OrderDetailApi(APIView):
+    @extend_schema(
+        responses={200: OrderDetailOutputSerializer, **error_responses(401, 404)},
+        summary="One of your orders, with its lines and timeline",
+    )
     def get(self, request, order_id):
         order = selectors.order_get(user_id=request.user.id, order_id=order_id)
-        return Response(OrderDetailSerializer(order).data)
+        return Response(OrderDetailOutputSerializer(order).data)
 
 
 class OrderCancelApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={202: OrderSummaryOutputSerializer, **error_responses(401, 404, 409)},
+        summary="Cancel one of your orders before it ships (a paid order is refunded)",
+    )
     def post(self, request, order_id):
-        order = services.order_cancel(order_id=order_id, user_id=request.user.id,
-                                      reason=Order.CancelReason.CUSTOMER_REQUEST)
-        return Response(OrderSummarySerializer(order).data, status=status.HTTP_202_ACCEPTED)
+        order = services.order_cancel(
+            order_id=order_id, user_id=request.user.id, reason=Order.CancelReason.CUSTOMER_REQUEST
+        )
+        return Response(OrderSummaryOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)
+
+
+class OrderStaffListApi(GenericAPIView):
+    permission_classes = [IsOrdersStaff]
+
+    @extend_schema(
+        parameters=[OrderStaffFilterSerializer],
+        responses=list_responses(OrderStaffOutputSerializer, 400, 401, 403),
+        summary="Staff: every customer's orders, newest first",
+    )
+    def get(self, request):
+        filters = OrderStaffFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.order_list_all(**filters.validated_data))
+        return self.get_paginated_response(OrderStaffOutputSerializer(page, many=True).data)
+
+
+class OrderShipApi(APIView):
+    permission_classes = [IsOrdersStaff]
+
+    @extend_schema(
+        request=None,
+        responses={200: OrderStaffOutputSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Staff: mark a confirmed order shipped",
+    )
+    def post(self, request, order_id):
+        order = services.order_ship(order_id=order_id)
+        return Response(OrderStaffOutputSerializer(order).data)
+
+
+class OrderDeliverApi(APIView):
+    permission_classes = [IsOrdersStaff]
+
+    @extend_schema(
+        request=None,
+        responses={200: OrderStaffOutputSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Staff: mark a shipped order delivered",
+    )
+    def post(self, request, order_id):
+        order = services.order_deliver(order_id=order_id)
+        return Response(OrderStaffOutputSerializer(order).data)
+
+
+class OrderStaffCancelApi(APIView):
+    permission_classes = [IsOrdersStaff]
+
+    @extend_schema(
+        request=None,
+        responses={202: OrderStaffOutputSerializer, **error_responses(401, 403, 404, 409)},
+        summary="Staff: cancel any order before it ships (a paid order is refunded)",
+    )
+    def post(self, request, order_id):
+        order = services.order_cancel(order_id=order_id, reason=Order.CancelReason.STAFF_REQUEST)
+        return Response(OrderStaffOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

@@ -25,3 +25,11 @@ def payment_method_list(*, user_id: int) -> QuerySet[PaymentMethod]:
 
 def charge_list(*, user_id: int) -> QuerySet[Charge]:
     return Charge.objects.filter(user_id=user_id).order_by("-created_at", "id")
+
+
+def charge_filter(*, user_id: int, status: str | None = None) -> QuerySet[Charge]:
+    """The user's charges, of one status when given."""
+    charges = charge_list(user_id=user_id)
+    if status:
+        charges = charges.filter(status=status)
+    return charges

@@ -5,6 +5,7 @@ hands the cart service the checkout. It calls only the services' public
 functions; the rest of the flow runs over the bus.
 """
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,18 +13,52 @@ from rest_framework.views import APIView
 from cart import services as cart_services
 from payments import selectors as payment_selectors
 from shopsite.errors import ApplicationError
+from shopsite.openapi import error_responses
+
+MAX_KEY_LENGTH = 100
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    OpenApiParameter.HEADER,
+    required=True,
+    description=(
+        f"Any string of 1 to {MAX_KEY_LENGTH} characters, new for each checkout. Sending the same key "
+        "again returns the first checkout instead of placing a second order."
+    ),
+)
 
 
 class CheckoutInputSerializer(serializers.Serializer):
-    payment_method_id = serializers.UUIDField()
+    payment_method_id = serializers.UUIDField(help_text="One of your saved cards.")
     shipping_address = serializers.CharField(max_length=500)
 
 
+class CheckoutOutputSerializer(serializers.Serializer):
+    order_id = serializers.UUIDField(help_text="Follow it at /api/orders/{order_id}/ once it is placed.")
+    checkout_id = serializers.UUIDField(source="id")
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
 class CheckoutApi(APIView):
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=CheckoutInputSerializer,
+        responses={202: CheckoutOutputSerializer, **error_responses(400, 401, 404)},
+        summary="Check out your cart",
+        description=(
+            "Accepted at once: the order is placed, stock reserved and the card charged by the services "
+            "over the bus. Poll the order to see it reach confirmed or cancelled."
+        ),
+        tags=["cart"],
+    )
     def post(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 100:
-            raise ApplicationError("Send an Idempotency-Key header (1 to 100 characters) with each checkout")
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ApplicationError(
+                f"Send an Idempotency-Key header (1 to {MAX_KEY_LENGTH} characters) with each checkout",
+                {"fields": {"Idempotency-Key": [f"Required, 1 to {MAX_KEY_LENGTH} characters."]}},
+            )
         data = CheckoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         method = payment_selectors.payment_method_get(
@@ -35,7 +70,4 @@ class CheckoutApi(APIView):
             payment_method_id=method.id,
             shipping_address=data.validated_data["shipping_address"],
         )
-        return Response(
-            {"order_id": str(checkout.order_id), "checkout_id": str(checkout.id), "total": str(checkout.total)},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return Response(CheckoutOutputSerializer(checkout).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,74 @@
+"""What the schema promises about errors, checked against every operation it lists."""
+
+import uuid
+
+import pytest
+
+from catalog.models import UserRole
+
+from .conftest import CUSTOMER, STAFF, assert_error, assert_unauthenticated, client_for
+
+
+def url(path: str, operation: dict) -> str:
+    """The path with each id filled in with one nobody has."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            value = uuid.uuid4() if parameter["schema"].get("format") == "uuid" else 999_999
+            path = path.replace("{" + parameter["name"] + "}", str(value))
+    return path
+
+
+def operations(schema, keep=lambda operation: True):
+    return [
+        (method, url(path, operation))
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if keep(operation)
+    ]
+
+
+def test_every_operation_for_signed_in_users_answers_401_to_anyone_else(schema):
+    protected = operations(schema, keep=lambda operation: {} not in operation["security"])
+
+    assert len(protected) > 15
+    for method, path in protected:
+        assert_unauthenticated(getattr(client_for(None), method)(path, {}, format="json"))
+
+
+@pytest.mark.django_db(databases=["catalog"])
+def test_every_staff_operation_answers_403_to_a_customer(schema):
+    UserRole.objects.create(user_id=CUSTOMER.id, email="c@example.com", is_staff=False, role="customer")
+    staff_only = operations(schema, keep=lambda operation: "403" in operation["responses"])
+
+    assert len(staff_only) == 7
+    for method, path in staff_only:
+        assert_error(getattr(client_for(CUSTOMER), method)(path, {}, format="json"), 403)
+
+
+@pytest.mark.django_db(databases=["catalog"])
+def test_every_url_answers_405_with_the_error_body_to_a_method_it_does_not_have(schema):
+    UserRole.objects.create(user_id=STAFF.id, email="s@example.com", is_staff=True, role="staff")
+    staff = client_for(STAFF)
+
+    for path, item in schema["paths"].items():
+        unused = next(m for m in ("put", "delete", "patch", "post") if m not in item)
+        body = assert_error(getattr(staff, unused)(url(path, item[next(iter(item))]), {}, format="json"), 405)
+        assert unused.upper() in body["message"]
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_every_list_answers_404_with_the_error_body_to_a_page_past_the_end(schema):
+    UserRole.objects.create(user_id=STAFF.id, email="s@example.com", is_staff=True, role="staff")
+    lists = [path for method, path in operations(schema, keep=lambda op: op["operationId"].endswith("_list"))]
+
+    assert len(lists) == 6
+    for path in lists:
+        assert assert_error(client_for(STAFF).get(path, {"page": 99}), 404)["message"] == "Invalid page."
+
+
+def test_malformed_json_is_a_400_with_the_error_body():
+    client = client_for(CUSTOMER)
+
+    response = client.post("/api/cart/items/", data="{not json", content_type="application/json")
+
+    assert assert_error(response, 400)["message"].startswith("JSON parse error")
