@@ -1,3 +1,19 @@
 """The service's server-rendered pages (its JSON API is in urls.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("register/", views.UserRegisterView.as_view(), name="accounts-register"),
+    path("login/", views.UserLoginView.as_view(), name="accounts-login"),
+    path("logout/", views.UserLogoutView.as_view(), name="accounts-logout"),
+    path("profile/", views.UserProfileView.as_view(), name="accounts-profile"),
+    path("notifications/", views.InboxItemListView.as_view(), name="accounts-notifications"),
+    path("notifications/read/", views.InboxItemReadAllView.as_view(), name="accounts-notifications-read-all"),
+    path(
+        "notifications/<uuid:notification_id>/read/",
+        views.InboxItemReadView.as_view(),
+        name="accounts-notification-read",
+    ),
+]

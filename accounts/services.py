@@ -165,3 +165,9 @@ def inbox_mark_read(*, user_id: int, notification_id: uuid.UUID) -> InboxItem:
             item.read_at = timezone.now()
             item.save(update_fields=["read_at"])
     return item
+
+
+def inbox_mark_all_read(*, user_id: int) -> int:
+    """Mark every unread item of the user's inbox read; how many were."""
+    with transaction.atomic(using=DB):
+        return InboxItem.objects.filter(user_id=user_id, read_at__isnull=True).update(read_at=timezone.now())

@@ -1,3 +1,10 @@
 """The service's server-rendered pages (its JSON API is in urls.py)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.ProductListView.as_view(), name="catalog-home"),
+    path("products/<int:product_id>/", views.ProductDetailView.as_view(), name="catalog-product-detail"),
+]

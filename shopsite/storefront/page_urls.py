@@ -1,3 +1,9 @@
-"""Pages that compose several services: checkout (and the notifications inbox)."""
+"""Pages that compose several services: checkout."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("checkout/", views.CheckoutCreateView.as_view(), name="storefront-checkout"),
+]

@@ -1,0 +1,49 @@
+"""Forms of the account pages: they check the shape of the input; the services decide."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from shopsite.errors import ApplicationError
+
+#: Shown next to the email field when the service says the address is taken.
+EMAIL_TAKEN = "An account with this email already exists. Log in instead?"
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an account.",
+    }
+    username = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class UserRegisterForm(forms.Form):
+    email = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=128,
+        help_text="At least 8 characters, not too common, and not only numbers.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def add_service_error(self, error: ApplicationError, *, email_taken_message: str) -> None:
+        """Put the service's refusal next to the field it is about."""
+        if "password" in error.extra:
+            for message in error.extra["password"]:
+                self.add_error("password", message)
+        elif error.message == email_taken_message:
+            self.add_error("email", EMAIL_TAKEN)
+        else:
+            self.add_error(None, error.message)
+
+
+class UserProfileForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))

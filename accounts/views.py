@@ -1,0 +1,109 @@
+"""The account pages: register, log in and out, the profile and the notifications inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import LoginView, LogoutView
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from shopsite.errors import ApplicationError, NotFound
+
+from . import selectors, services
+from .forms import EmailAuthenticationForm, UserProfileForm, UserRegisterForm
+
+INBOX_PAGE_SIZE = 20
+
+
+def _safe_next(request, fallback: str) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return wanted
+    return fallback
+
+
+class UserRegisterView(FormView):
+    template_name = "accounts/user_register.html"
+    form_class = UserRegisterForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("catalog-home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            user = services.user_register(**form.cleaned_data)
+        except ApplicationError as error:
+            form.add_service_error(error, email_taken_message=services.DUPLICATE_EMAIL)
+            return self.form_invalid(form)
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, f"Welcome, {user.name}! Your account is ready.")
+        return redirect(_safe_next(self.request, "catalog-home"))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=_safe_next(self.request, ""), **kwargs)
+
+
+class UserLoginView(LoginView):
+    template_name = "accounts/user_login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class UserLogoutView(LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are logged out. See you soon!")
+        return response
+
+
+class UserProfileView(LoginRequiredMixin, FormView):
+    template_name = "accounts/user_profile.html"
+    form_class = UserProfileForm
+
+    def get_initial(self):
+        return {"name": self.request.user.name}
+
+    def form_valid(self, form):
+        services.user_update(user_id=self.request.user.id, name=form.cleaned_data["name"])
+        messages.success(self.request, "Your profile is saved.")
+        return redirect("accounts-profile")
+
+    def get_context_data(self, **kwargs):
+        summary = selectors.user_summary(user_id=self.request.user.id)
+        return super().get_context_data(summary=summary, **kwargs)
+
+
+class InboxItemListView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/inboxitem_list.html"
+
+    def get_context_data(self, **kwargs):
+        items = selectors.inbox_list(user_id=self.request.user.id)
+        page = Paginator(items, INBOX_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        return super().get_context_data(page=page, **kwargs)
+
+
+class InboxItemReadView(LoginRequiredMixin, View):
+    def post(self, request, notification_id: uuid.UUID):
+        try:
+            services.inbox_mark_read(user_id=request.user.id, notification_id=notification_id)
+        except NotFound as error:
+            raise Http404(error.message) from None
+        return redirect(_safe_next(request, "accounts-notifications"))
+
+
+class InboxItemReadAllView(LoginRequiredMixin, View):
+    def post(self, request):
+        marked = services.inbox_mark_all_read(user_id=request.user.id)
+        if marked:
+            messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} as read.")
+        return redirect("accounts-notifications")

@@ -1,0 +1,55 @@
+"""The checkout page: it composes the cart and the payments services through their public functions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView
+
+from cart import selectors as cart_selectors
+from cart import services as cart_services
+from payments import services as payment_services
+from shopsite.errors import ApplicationError
+
+from .forms import CheckoutForm
+
+
+# Error reports (and Django's debug page) must never show the card.
+@method_decorator(sensitive_post_parameters("card_number", "cvc", "exp_month", "exp_year"), name="dispatch")
+class CheckoutCreateView(LoginRequiredMixin, FormView):
+    template_name = "storefront/checkout_form.html"
+    form_class = CheckoutForm
+
+    def get_initial(self):
+        return {"idempotency_key": CheckoutForm.new_key()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(cart=cart_selectors.cart_get(user_id=self.request.user.id), **kwargs)
+
+    def form_valid(self, form):
+        user_id, data = self.request.user.id, form.cleaned_data
+        # A second submission of the same form: its order exists, and the card
+        # need not be sent to the gateway again.
+        done = cart_selectors.checkout_find(user_id=user_id, idempotency_key=data["idempotency_key"])
+        if done is None:
+            try:
+                method = payment_services.payment_method_create(
+                    user_id=user_id, card_number=data["card_number"], exp_month=data["exp_month"],
+                    exp_year=data["exp_year"], cvc=data["cvc"],
+                )
+            except ApplicationError as error:
+                form.add_error("card_number", error.message)
+                return self.form_invalid(form)
+            try:
+                done = cart_services.cart_checkout(
+                    user_id=user_id, idempotency_key=data["idempotency_key"], payment_method_id=method.id,
+                    shipping_address=data["shipping_address"],
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+                return self.form_invalid(form)
+            messages.success(self.request, "Thank you! We have your order and are confirming it now.")
+        return redirect("orders-detail", order_id=done.order_id)
