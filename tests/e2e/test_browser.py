@@ -105,6 +105,15 @@ def test_a_customer_buys_watches_the_order_confirm_and_reads_the_email(page, sho
     snap(page, "inbox")
     page.goto("/orders/")
     snap(page, "order-history")
+    order_url = page.url
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto("/")
+    snap(page, "phone-catalog")
+    page.go_back()
+    page.goto("/cart/")
+    snap(page, "phone-cart")
+    page.goto(order_url)
+    snap(page, "phone-orders")
 
 
 def test_a_declined_card_shows_its_message(page, shop, new_product):
