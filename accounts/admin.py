@@ -42,6 +42,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "name")
     ordering = ("email",)
+    date_hierarchy = "date_joined"
     readonly_fields = ("last_login", "date_joined")
 
     # Catalog and notifications keep replicas of users: every change made here
@@ -62,16 +63,18 @@ class CustomerOrderAdmin(ReadOnlyAdmin):
     """A replica of the orders service: only its messages change it."""
 
     list_display = ("order_id", "user_id", "status", "total", "updated_at")
-    list_filter = ("status",)
+    list_filter = ("status", "updated_at")
     search_fields = ("order_id", "user_id")
+    date_hierarchy = "updated_at"
     readonly_fields = ("order_id", "user_id", "status", "status_rank", "total", "updated_at")
 
 
 @admin.register(InboxItem)
 class InboxItemAdmin(ReadOnlyAdmin):
     list_display = ("subject", "user_id", "kind", "order_id", "sent_at", "read_at")
-    list_filter = ("kind", "sent_at", "read_at")
+    list_filter = ("kind", "sent_at", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("subject", "user_id", "order_id", "notification_id")
+    date_hierarchy = "sent_at"
     readonly_fields = ("notification_id", "user_id", "order_id", "kind", "subject", "body", "sent_at", "read_at")
 
 

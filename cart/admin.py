@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
+
 from .models import Cart, CartLine, Checkout, InboxMessage, OutboxMessage, ProductReplica
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the services and the bus: staff look, never touch."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ProductReplica)
@@ -21,8 +10,8 @@ class ProductReplicaAdmin(ReadOnlyAdmin):
     """A copy of the catalog's data: it is changed in the catalog, never here."""
 
     list_display = ["product_id", "sku", "name", "price", "is_active", "available", "version", "updated_at"]
-    search_fields = ["sku", "name"]
-    list_filter = ["is_active"]
+    search_fields = ["sku", "name", "product_id"]
+    list_filter = ["is_active", "updated_at"]
     readonly_fields = ["product_id", "sku", "name", "price", "is_active", "available", "version", "updated_at"]
 
 
@@ -30,24 +19,28 @@ class CartLineInline(admin.TabularInline):
     model = CartLine
     extra = 0
     fields = ["product_id", "quantity", "notice", "added_at", "updated_at"]
-    readonly_fields = ["added_at", "updated_at"]
+    readonly_fields = fields
 
 
+# A cart is the customer's: it changes only through the cart service, which
+# checks quantities against what the catalog says is available.
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdmin):
     list_display = ["user_id", "created_at", "updated_at"]
     search_fields = ["user_id"]
     list_filter = ["updated_at"]
-    readonly_fields = ["created_at", "updated_at"]
+    date_hierarchy = "updated_at"
+    readonly_fields = ["user_id", "created_at", "updated_at"]
     inlines = [CartLineInline]
 
 
 @admin.register(CartLine)
-class CartLineAdmin(admin.ModelAdmin):
+class CartLineAdmin(ReadOnlyAdmin):
     list_display = ["cart", "product_id", "quantity", "notice", "updated_at"]
-    search_fields = ["cart__user_id", "product_id"]
+    search_fields = ["cart__user_id", "product_id", "notice"]
     list_filter = ["updated_at"]
-    readonly_fields = ["added_at", "updated_at"]
+    list_select_related = ["cart"]
+    readonly_fields = ["cart", "product_id", "quantity", "notice", "added_at", "updated_at"]
 
 
 @admin.register(Checkout)
@@ -55,20 +48,8 @@ class CheckoutAdmin(ReadOnlyAdmin):
     list_display = ["id", "user_id", "order_id", "total", "created_at"]
     search_fields = ["id", "order_id", "user_id", "idempotency_key"]
     list_filter = ["created_at"]
+    date_hierarchy = "created_at"
     readonly_fields = ["id", "user_id", "idempotency_key", "order_id", "total", "created_at"]
 
 
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["type", "id", "correlation_id", "created_at", "sent_at", "attempts"]
-    search_fields = ["id", "type", "correlation_id"]
-    list_filter = ["type", "sent_at"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
-
-
-@admin.register(InboxMessage)
-class InboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["type", "message_id", "handler", "correlation_id", "processed_at"]
-    search_fields = ["message_id", "type", "correlation_id"]
-    list_filter = ["type", "handler"]
-    readonly_fields = [f.name for f in InboxMessage._meta.fields]
+register_bus_models(admin.site, OutboxMessage, InboxMessage)

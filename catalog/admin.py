@@ -1,21 +1,10 @@
 from django import forms
 from django.contrib import admin
 
+from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
+
 from . import services
 from .models import InboxMessage, OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by the services and the bus: staff look, never touch."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -40,8 +29,9 @@ class ProductAdmin(admin.ModelAdmin):
 
     form = ProductAdminForm
     list_display = ["sku", "name", "category", "price", "is_active", "stock_on_hand", "stock_reserved", "stock_sold", "version"]
-    search_fields = ["sku", "name"]
-    list_filter = ["is_active", "category"]
+    search_fields = ["sku", "name", "description"]
+    list_filter = ["is_active", "category", "updated_at"]
+    date_hierarchy = "created_at"
     readonly_fields = ["stock_reserved", "stock_sold", "version", "created_at", "updated_at"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -80,7 +70,9 @@ class ProductAdmin(admin.ModelAdmin):
 class ReservationAdmin(ReadOnlyAdmin):
     list_display = ["order_id", "product", "quantity", "status", "created_at", "updated_at"]
     search_fields = ["order_id", "product__sku", "product__name"]
-    list_filter = ["status"]
+    list_filter = ["status", "created_at"]
+    date_hierarchy = "created_at"
+    list_select_related = ["product"]
     readonly_fields = ["order_id", "product", "quantity", "status", "created_at", "updated_at"]
 
 
@@ -88,7 +80,8 @@ class ReservationAdmin(ReadOnlyAdmin):
 class ReservationOutcomeAdmin(ReadOnlyAdmin):
     list_display = ["order_id", "outcome", "decided_at"]
     search_fields = ["order_id"]
-    list_filter = ["outcome"]
+    list_filter = ["outcome", "decided_at"]
+    date_hierarchy = "decided_at"
     readonly_fields = ["order_id", "outcome", "decided_at"]
 
 
@@ -100,17 +93,4 @@ class UserRoleAdmin(ReadOnlyAdmin):
     readonly_fields = ["user_id", "email", "is_staff", "role", "is_active", "as_of", "updated_at"]
 
 
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["type", "id", "correlation_id", "created_at", "sent_at", "attempts"]
-    search_fields = ["id", "type", "correlation_id"]
-    list_filter = ["type", "sent_at"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
-
-
-@admin.register(InboxMessage)
-class InboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["type", "message_id", "handler", "correlation_id", "processed_at"]
-    search_fields = ["message_id", "type", "correlation_id"]
-    list_filter = ["type", "handler"]
-    readonly_fields = [f.name for f in InboxMessage._meta.fields]
+register_bus_models(admin.site, OutboxMessage, InboxMessage)

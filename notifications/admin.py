@@ -20,6 +20,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("subject", "to_email", "kind", "status", "order_id", "created_at", "sent_at")
     list_filter = ("kind", "status", "created_at")
     search_fields = ("to_email", "subject", "order_id", "user_id")
+    date_hierarchy = "created_at"
     readonly_fields = [field.name for field in Notification._meta.fields]
 
 

@@ -51,6 +51,9 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
     @property
     def line_total(self):
         return self.unit_price * self.quantity
@@ -83,6 +86,9 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
 
 
 class OutboxMessage(bus.OutboxMessage):

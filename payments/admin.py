@@ -10,6 +10,7 @@ class PaymentMethodAdmin(admin.ModelAdmin):
     list_display = ("id", "user_id", "brand", "last4", "exp_month", "exp_year", "created_at")
     list_filter = ("brand", "created_at")
     search_fields = ("id", "user_id", "last4")
+    date_hierarchy = "created_at"
     readonly_fields = ("id", "user_id", "token", "brand", "last4", "exp_month", "exp_year", "created_at")
 
     # A card only comes from the gateway's tokenization (the API); staff may
@@ -37,7 +38,8 @@ class ChargeAdmin(ReadOnlyAdmin):
 
     list_display = ("order_id", "user_id", "amount", "currency", "status", "failure_code", "refunded_amount", "created_at")
     list_filter = ("status", "failure_code", "currency", "created_at")
-    search_fields = ("order_id", "user_id", "gateway_reference")
+    search_fields = ("id", "order_id", "user_id", "gateway_reference")
+    date_hierarchy = "created_at"
     readonly_fields = [field.name for field in Charge._meta.fields]
     inlines = [RefundInline]
 
@@ -47,6 +49,8 @@ class RefundAdmin(ReadOnlyAdmin):
     list_display = ("id", "charge", "amount", "reason", "created_at")
     list_filter = ("reason", "created_at")
     search_fields = ("id", "gateway_reference", "charge__order_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("charge",)
     readonly_fields = [field.name for field in Refund._meta.fields]
 
 

@@ -15,7 +15,7 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key" if DEB
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shopsite.console.apps.ShopAdminConfig",  # the admin, with the bus console (see shopsite/console)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -149,13 +149,19 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
-    "DESCRIPTION": "The customer flow and the staff operations of the event-driven shop.",
+    "DESCRIPTION": (
+        "The customer flow and the staff operations of the event-driven shop. Sign in with a token from "
+        "/api/accounts/token/ sent as `Authorization: Token <key>`, or with a session. Every error answer is "
+        "`{message, extra}`; every list is paginated with `?page=`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The API browser's assets come from the project, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Without this the API browser would ask validator.swagger.io to check the schema.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Every PATCH has its own input serializer that already says what is optional.
     "COMPONENT_SPLIT_PATCH": False,
     # Orders and charges both have a "status"; each gets its own named enum.

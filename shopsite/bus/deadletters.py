@@ -50,11 +50,13 @@ def _broker_reason(headers: dict) -> str:
     return f"dropped by the broker: {deaths[0].get('reason')}" if deaths else ""
 
 
-def _drain(channel, queue: str) -> Iterator[tuple]:
-    while True:
+def _drain(channel, queue: str, limit: int | None = None) -> Iterator[tuple]:
+    taken = 0
+    while limit is None or taken < limit:
         method, properties, body = channel.basic_get(queue, auto_ack=False)
         if method is None:
             return
+        taken += 1
         yield method, properties, body
 
 
@@ -77,7 +79,11 @@ def replay_dead_letters(service: str, *, message_id: str | None = None, names: N
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        for method, properties, body in _drain(channel, names.dead_letter_queue(service)):
+        queue = names.dead_letter_queue(service)
+        # Only what is parked now: a message that fails again while we replay
+        # is parked anew behind us, and must not be replayed over and over.
+        parked = channel.queue_declare(queue, passive=True).method.message_count
+        for method, properties, body in _drain(channel, queue, limit=parked):
             if message_id is not None and properties.message_id != message_id:
                 continue
             headers = {k: v for k, v in (properties.headers or {}).items() if not k.startswith("x-shop-")}

@@ -1,0 +1,182 @@
+"""The bus console against the real RabbitMQ: dead letters seen live, replayed by a POST."""
+
+import threading
+import time
+import uuid
+
+import pika
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from orders.models import OutboxMessage
+from shopsite import contracts
+from shopsite.bus.connection import connect, declare_service
+from shopsite.bus.consumer import Consumer
+from shopsite.bus.deadletters import list_dead_letters, replay_dead_letters
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases="__all__")]
+
+SERVICE = "orders"
+
+
+def park_bad_messages(names, *bodies: bytes) -> list[str]:
+    """Publish ``bodies`` to the orders service and let its real consumer dead-letter them; their ids."""
+    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: (lambda message: None,)})
+    connection = connect()
+    channel = connection.channel()
+    declare_service(channel, SERVICE, names, consumer.handlers)
+    channel.confirm_delivery()
+    ids = [str(uuid.uuid4()) for _ in bodies]
+    for message_id, body in zip(ids, bodies):
+        channel.basic_publish(names.exchange, "stock.released", body, pika.BasicProperties(message_id=message_id))
+    connection.close()
+    deadline = time.monotonic() + 10
+    consumer.run(until=lambda: len(list_dead_letters(SERVICE)) == len(bodies) or time.monotonic() > deadline)
+    assert len(list_dead_letters(SERVICE)) == len(bodies)
+    return ids
+
+
+def waiting_in_queue(names) -> list[str]:
+    connection = connect()
+    channel = connection.channel()
+    ids = []
+    while True:
+        method, properties, _ = channel.basic_get(names.queue(SERVICE), auto_ack=False)
+        if method is None:
+            break
+        ids.append(properties.message_id)
+    connection.close()
+    return ids
+
+
+@pytest.fixture
+def csrf_client(superuser) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    return client
+
+
+def replay(client: Client, page: str, **fields):
+    """Submit the replay form as a browser would: with the page's CSRF token."""
+    client.get(page)
+    token = client.cookies["csrftoken"].value
+    return client.post(reverse("admin:bus-replay", args=[SERVICE]),
+                       {"csrfmiddlewaretoken": token, "next": page, **fields})
+
+
+def test_the_console_shows_a_dead_letter_with_its_error_and_replays_it(csrf_client, bus_names):
+    [bad] = park_bad_messages(bus_names, b"{oops")
+    page = reverse("admin:bus-service", args=[SERVICE])
+
+    console = csrf_client.get(reverse("admin:bus-console")).content.decode()
+    detail = csrf_client.get(page).content.decode()
+    response = replay(csrf_client, page, message_id=bad)
+
+    for html in (console, detail):
+        assert bad in html and "malformed JSON" in html
+    assert response.status_code == 302 and response["Location"] == page
+    assert list_dead_letters(SERVICE) == []
+    assert waiting_in_queue(bus_names) == [bad]
+
+
+def test_replay_all_sends_every_dead_letter_of_the_service_back(csrf_client, bus_names):
+    ids = park_bad_messages(bus_names, b"{oops", b'{"id": 1}')
+
+    replay(csrf_client, reverse("admin:bus-console"))
+
+    assert list_dead_letters(SERVICE) == []
+    assert sorted(waiting_in_queue(bus_names)) == sorted(ids)
+
+
+def test_a_message_that_fails_again_while_replaying_is_replayed_once(bus_names):
+    # A service queue that hands every message straight back to the dead letters,
+    # as a consumer does with a message it can never handle.
+    connection = connect()
+    channel = connection.channel()
+    dead = bus_names.dead_letter_queue(SERVICE)
+    channel.queue_declare(dead, durable=True)
+    channel.queue_declare(bus_names.queue(SERVICE), durable=True, arguments={
+        "x-message-ttl": 0, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead})
+    channel.basic_publish("", dead, b"{oops", pika.BasicProperties(message_id="poison"))
+    connection.close()
+    outcome = {}
+
+    def replay_it():
+        outcome["replayed"] = replay_dead_letters(SERVICE)
+
+    worker = threading.Thread(target=replay_it, daemon=True)
+    worker.start()
+    worker.join(timeout=15)
+
+    assert not worker.is_alive(), "the replay kept replaying what it had just replayed"
+    assert outcome["replayed"] == 1
+
+
+def test_replay_needs_the_csrf_token_and_a_post(csrf_client, bus_names):
+    [bad] = park_bad_messages(bus_names, b"{oops")
+    url = reverse("admin:bus-replay", args=[SERVICE])
+
+    forged = csrf_client.post(url, {"message_id": bad})
+    fetched = csrf_client.get(url)
+
+    assert (forged.status_code, fetched.status_code) == (403, 405)
+    assert [letter.message_id for letter in list_dead_letters(SERVICE)] == [bad]
+
+
+def test_the_console_counts_each_services_outbox_and_inbox(staff_client, bus_names, settings):
+    settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
+    with transaction.atomic(using="orders"):
+        OutboxMessage.record(contracts.StockReleased(order_id=uuid.uuid4(), lines=[]))
+        OutboxMessage.record(contracts.StockReleased(order_id=uuid.uuid4(), lines=[]))
+    OutboxMessage.objects.filter(pk=OutboxMessage.objects.first().pk).update(last_error="NackError()")
+
+    response = staff_client.get(reverse("admin:bus-console"))
+    detail = staff_client.get(reverse("admin:bus-service", args=[SERVICE]))
+
+    [orders] = [bus for bus, _ in response.context["rows"] if bus.service == SERVICE]
+    assert (orders.unsent, orders.sent, orders.failing) == (2, 0, 1)
+    assert "/admin/orders/outboxmessage/?sent=no" in response.content.decode()
+    assert [row.type for row in detail.context["bus"].outbox] == ["stock.released", "stock.released"]
+    assert "NackError()" in detail.content.decode()
+
+
+def test_the_console_says_so_when_rabbitmq_is_unreachable(staff_client, settings):
+    settings.BUS = {**settings.BUS, "URL": "amqp://guest:guest@127.0.0.1:1/%2F?connection_attempts=1&socket_timeout=1"}
+
+    console = staff_client.get(reverse("admin:bus-console"))
+    replayed = staff_client.post(reverse("admin:bus-replay", args=[SERVICE]), follow=True)
+
+    assert console.status_code == 200
+    assert "RabbitMQ is not reachable at 127.0.0.1:1" in console.content.decode()
+    assert "guest:guest" not in console.content.decode()
+    assert replayed.status_code == 200
+    assert "RabbitMQ could not be reached" in replayed.content.decode()
+
+
+def test_a_service_whose_consumer_never_ran_has_no_dead_letter_queue_yet(staff_client, bus_names):
+    response = staff_client.get(reverse("admin:bus-service", args=["payments"]))
+
+    assert response.status_code == 200
+    assert response.context["dead"].undeclared == ["payments"]
+
+
+def test_the_console_is_for_staff_only(client, django_user_model):
+    customer = django_user_model.objects.create_user(email="c@example.com", password="x", name="C")
+    client.force_login(customer)
+
+    for url in (reverse("admin:bus-console"), reverse("admin:bus-trace"), reverse("admin:bus-service", args=[SERVICE])):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login")), url
+
+
+def test_an_unknown_service_is_not_found(staff_client):
+    assert staff_client.get(reverse("admin:bus-service", args=["billing"])).status_code == 404
+
+
+def test_the_admin_index_has_a_bus_console_section(staff_client):
+    page = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert "Bus console" in page
+    assert f'href="{reverse("admin:bus-trace")}"' in page
