@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from decimal import Decimal
 from typing import Iterable
@@ -16,6 +17,7 @@ from shopsite import contracts
 from .emails import order_email
 from .models import Notification, OutboxMessage, Recipient
 
+log = logging.getLogger(__name__)
 DB = "notifications"
 
 
@@ -66,6 +68,7 @@ def _notification_sent(notification: Notification) -> Notification:
     notification.status = Notification.Status.SENT
     notification.sent_at = timezone.now()
     notification.save(force_insert=True)
+    log.info("sent %s email for order %s to user %s", notification.kind, notification.order_id, notification.user_id)
     OutboxMessage.record(
         contracts.NotificationSent(
             notification_id=notification.id,

@@ -6,6 +6,7 @@ repeated or concurrent message finds the order elsewhere and changes nothing.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from shopsite.errors import Conflict, NotFound
 
 from .models import Order, OrderEvent, OrderLine, OutboxMessage
 
+log = logging.getLogger(__name__)
 DB = "orders"
 Status = Order.Status
 Kind = OrderEvent.Kind
@@ -29,7 +31,10 @@ def _move(order_id: uuid.UUID, *, allowed: tuple[str, ...], to: str, **fields) -
     moved = Order.objects.filter(pk=order_id, status__in=allowed).update(
         status=to, updated_at=timezone.now(), **fields
     )
-    return Order.objects.get(pk=order_id) if moved else None
+    if not moved:
+        return None
+    log.info("order %s is now %s", order_id, to)
+    return Order.objects.get(pk=order_id)
 
 
 def _note(order: Order | uuid.UUID, kind: str, detail: str = "") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from shopsite.errors import ApplicationError
 from .gateway import CardRejected, get_gateway
 from .models import Charge, OutboxMessage, PaymentMethod, Refund
 
+log = logging.getLogger(__name__)
 DB = "payments"
 
 INVALID_METHOD = "invalid_payment_method"
@@ -60,6 +62,7 @@ def charge_for_order(
             return _charge_failed(charge, code=result.code, reason=result.message)
         charge.status = Charge.Status.SUCCEEDED
         charge.save(force_insert=True)
+        log.info("charged order %s: %s %s", order_id, amount, currency)
         OutboxMessage.record(contracts.PaymentSucceeded(order_id=order_id, charge_id=charge.id, amount=amount))
     return charge
 
@@ -68,6 +71,7 @@ def _charge_failed(charge: Charge, *, code: str, reason: str) -> Charge:
     charge.status = Charge.Status.FAILED
     charge.failure_code = code
     charge.save(force_insert=True)
+    log.info("charge for order %s failed: %s", charge.order_id, code)
     OutboxMessage.record(contracts.PaymentFailed(order_id=charge.order_id, code=code, reason=reason))
     return charge
 
