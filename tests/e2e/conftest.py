@@ -9,7 +9,7 @@ from .shop import Shop, wait_for
 STAFF_PASSWORD = "staff-" + uuid.uuid4().hex
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shop(tmp_path_factory):
     shop = Shop(tmp_path_factory.mktemp("shop")).up()
     shop.manage("load_demo", "--password", STAFF_PASSWORD, "--products", "3")
@@ -25,7 +25,7 @@ def _delete_topology(prefix: str, retry_delays: list[float]) -> None:
     delete_topology(Names(prefix), retry_delays)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def staff_token(shop):
     response = shop.call("POST", "/api/accounts/token/", json={"email": "staff@shop.test", "password": STAFF_PASSWORD})
     assert response.status_code == 200, response.text

@@ -6,7 +6,6 @@ real token belongs to, and the customer learns of each step through messages.
 
 import pytest
 
-from tests.e2e.conftest import new_product, shop, staff_token  # noqa: F401 (fixtures)
 from tests.e2e.shop import wait_for
 
 pytestmark = pytest.mark.e2e
