@@ -91,13 +91,17 @@ class AuthTokenCreateApi(APIView):
 
     @extend_schema(
         request=AuthTokenCreateInputSerializer,
-        responses={200: AuthTokenOutputSerializer, **error_responses(400)},
+        responses={200: AuthTokenOutputSerializer, **error_responses(400, 429)},
         summary="Exchange an email and password for an API token",
+        description=(
+            "After repeated failures for one email from one address, that pair is locked out for a while: "
+            "even the right password gets 429 until then."
+        ),
     )
     def post(self, request):
         serializer = AuthTokenCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token = auth_token_obtain(**serializer.validated_data)
+        token = auth_token_obtain(**serializer.validated_data, request=request)
         return Response(AuthTokenOutputSerializer({"token": token.key}).data)
 
 

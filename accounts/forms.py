@@ -2,8 +2,14 @@
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
 from shopsite.errors import ApplicationError
+
+from .lockout import lockout_message
+
+#: The code of the form error shown while logins of this email from this address are locked.
+LOCKED_OUT = "locked_out"
 
 #: Shown next to the email field when the service says the address is taken.
 EMAIL_TAKEN = "An account with this email already exists. Log in instead?"
@@ -19,6 +25,13 @@ class EmailAuthenticationForm(AuthenticationForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+
+    def get_invalid_login_error(self):
+        # django-axes refused the attempt without looking at the password:
+        # "wrong password" would send the user round again for nothing.
+        if getattr(self.request, "axes_locked_out", False):
+            return ValidationError(lockout_message(), code=LOCKED_OUT)
+        return super().get_invalid_login_error()
 
 
 class UserRegisterForm(forms.Form):

@@ -6,14 +6,15 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate, password_validation, user_logged_in
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from shopsite.errors import ApplicationError, NotFound
+from shopsite.errors import ApplicationError, NotFound, TooManyRequests
 
+from .lockout import cooloff_seconds, lockout_message
 from .models import CustomerOrder, InboxItem, OutboxMessage, User
 
 DB = "default"
@@ -106,10 +107,19 @@ def user_delete(*, user_id: int) -> None:
         user.delete()
 
 
-def auth_token_obtain(*, email: str, password: str) -> Token:
-    user = authenticate(email=User.objects.normalize_email(email), password=password)
+def auth_token_obtain(*, email: str, password: str, request) -> Token:
+    """The user's API token, for the right email and password.
+
+    ``request`` is the HTTP request asking: the login lockout (django-axes,
+    an authentication backend) counts failures per email and client address.
+    """
+    user = authenticate(request, email=User.objects.normalize_email(email), password=password)
     if user is None:
+        if getattr(request, "axes_locked_out", False):
+            raise TooManyRequests(lockout_message(), {"retry_after_seconds": cooloff_seconds()})
         raise ApplicationError(BAD_CREDENTIALS)
+    # A token handed out is a login: this clears the failures counted so far.
+    user_logged_in.send(sender=type(user), request=request, user=user)
     with transaction.atomic(using=DB):
         token, _ = Token.objects.get_or_create(user=user)
     return token

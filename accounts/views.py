@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
@@ -18,7 +19,8 @@ from django.views.generic import FormView, TemplateView
 from shopsite.errors import ApplicationError, NotFound
 
 from . import selectors, services
-from .forms import EmailAuthenticationForm, UserProfileForm, UserRegisterForm
+from .forms import LOCKED_OUT, EmailAuthenticationForm, UserProfileForm, UserRegisterForm
+from .lockout import TOO_MANY_REQUESTS, cooloff_seconds
 
 INBOX_PAGE_SIZE = 20
 
@@ -57,6 +59,13 @@ class UserLoginView(LoginView):
     template_name = "accounts/user_login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, code=LOCKED_OUT):
+            response.status_code = TOO_MANY_REQUESTS
+            response["Retry-After"] = str(cooloff_seconds())
+        return response
 
 
 class UserLogoutView(LogoutView):

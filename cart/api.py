@@ -31,7 +31,7 @@ class CartOutputSerializer(serializers.Serializer):
 
 
 class CartItemAddInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
+    product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)  # the biggest id a database holds
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
 
 

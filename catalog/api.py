@@ -12,6 +12,7 @@ from shopsite.openapi import error_responses, list_responses
 
 from . import selectors, services
 from .selectors import ORDERINGS
+from .services import MAX_DESCRIPTION, MAX_STOCK
 
 
 class IsCatalogStaff(permissions.BasePermission):
@@ -56,15 +57,15 @@ class ProductCreateInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
     price = _price_field()
-    stock = serializers.IntegerField(min_value=0)
-    description = serializers.CharField(required=False, allow_blank=True)
+    stock = serializers.IntegerField(min_value=0, max_value=MAX_STOCK)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
     category = serializers.CharField(required=False, allow_blank=True, max_length=100)
     is_active = serializers.BooleanField(required=False, default=True)
 
 
 class ProductUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
     category = serializers.CharField(required=False, allow_blank=True, max_length=100)
     price = _price_field(required=False)
     is_active = serializers.BooleanField(required=False)

@@ -20,6 +20,9 @@ from .models import OutboxMessage, Product, Reservation, ReservationOutcome, Use
 DB = "catalog"
 
 CENT = Decimal("0.01")
+#: Units on hand of one product: far above any real shelf, well inside every database's integer column.
+MAX_STOCK = 10_000_000
+MAX_DESCRIPTION = 5000
 
 
 # --- products -------------------------------------------------------------
@@ -39,6 +42,8 @@ def product_create(
     price = _clean_price(price)
     if stock < 0:
         raise ApplicationError("Stock cannot be negative.")
+    if stock > MAX_STOCK:
+        raise ApplicationError(f"Stock cannot be above {MAX_STOCK}.")
     with transaction.atomic(using=DB):
         try:
             with transaction.atomic(using=DB):
@@ -87,10 +92,17 @@ def stock_adjust(*, product_id: int, quantity_delta: int) -> Product:
     if quantity_delta == 0:
         raise ApplicationError("The quantity change must not be zero.")
     with transaction.atomic(using=DB):
-        updated = Product.objects.filter(pk=product_id, stock_on_hand__gte=max(0, -quantity_delta)).update(
-            stock_on_hand=F("stock_on_hand") + quantity_delta, version=F("version") + 1, updated_at=timezone.now()
-        )
+        updated = Product.objects.filter(
+            pk=product_id,
+            stock_on_hand__gte=max(0, -quantity_delta),
+            stock_on_hand__lte=MAX_STOCK - max(0, quantity_delta),
+        ).update(stock_on_hand=F("stock_on_hand") + quantity_delta, version=F("version") + 1, updated_at=timezone.now())
         product = _product(product_id)
+        if not updated and quantity_delta > 0:
+            raise ApplicationError(
+                f"Cannot add {quantity_delta} to {product.name}: at most {MAX_STOCK} may be on hand.",
+                {"product_id": product.id, "on_hand": product.stock_on_hand},
+            )
         if not updated:
             raise ApplicationError(
                 f"Cannot remove {-quantity_delta} of {product.name}: only {product.stock_on_hand} on hand.",

@@ -67,7 +67,10 @@ class OrderFilterSerializer(serializers.Serializer):
 
 
 class OrderStaffFilterSerializer(OrderFilterSerializer):
-    user_id = serializers.IntegerField(min_value=1, required=False, help_text="Only this customer's orders.")
+    # Bounded like the ids of the users table.
+    user_id = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="Only this customer's orders."
+    )
 
 
 class OrderListApi(GenericAPIView):

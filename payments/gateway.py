@@ -75,6 +75,12 @@ DECLINE_MESSAGES = {
 SUCCESS = "success"
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() also accepts "²" and "٤": int() fails on the first, and
+    # neither is a digit a card network knows.
+    return text.isascii() and text.isdigit()
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for position, char in enumerate(reversed(digits)):
@@ -111,10 +117,10 @@ class TestGateway:
 
     def tokenize(self, *, card_number: str, exp_month: int, exp_year: int, cvc: str) -> CardToken:
         digits = "".join(ch for ch in str(card_number) if ch not in " -")
-        if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
+        if not _ascii_digits(digits) or not 12 <= len(digits) <= 19 or not luhn_valid(digits):
             raise CardRejected("Your card number is invalid")
         self._check_expiry(exp_month, exp_year)
-        if not (str(cvc).isdigit() and 3 <= len(str(cvc)) <= 4):
+        if not (_ascii_digits(str(cvc)) and 3 <= len(str(cvc)) <= 4):
             raise CardRejected("Your card's security code is invalid")
         outcome = TEST_OUTCOMES.get(digits, SUCCESS)
         token = f"tok_test_{outcome}_{secrets.token_hex(12)}"

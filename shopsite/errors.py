@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import bad_request, page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+API_PREFIX = "/api/"
 
 
 class ApplicationError(Exception):
@@ -26,9 +30,26 @@ class Conflict(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class TooManyRequests(ApplicationError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+
+def body_too_large_message() -> tuple[str, dict]:
+    """What a client that sent too big a body is told, by the API and by the pages."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return f"Request body too large: send at most {limit} bytes.", {"max_bytes": limit}
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        message, extra = body_too_large_message()
+        return Response({"message": message, "extra": extra}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files, for example: Django would answer with
+        # its HTML 400 page, an API client gets the error body instead.
+        return Response({"message": "Malformed request.", "extra": {}}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -41,3 +62,17 @@ def exception_handler(exc, context):
     else:
         response.data = {"message": response.data.get("detail", str(exc)), "extra": {}}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 answer to a URL nothing matches: the error body under /api/, the usual page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"message": "Not found.", "extra": {}}, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)
+
+
+def malformed(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 answer Django gives before any view runs (a Host it does not serve, for example)."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"message": "Malformed request.", "extra": {}}, status=status.HTTP_400_BAD_REQUEST)
+    return bad_request(request, exception)

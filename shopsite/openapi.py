@@ -1,9 +1,10 @@
-"""What every service's API shares in its OpenAPI description: the error body."""
+"""What every service's API shares in its description: the error body, and what OPTIONS answers."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.metadata import SimpleMetadata
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -21,6 +22,8 @@ _MEANINGS = {
     403: "Signed in, but not allowed to do this.",
     404: "No such object, or it belongs to someone else.",
     409: "The object is not in a state that allows this.",
+    413: "The request body is bigger than the shop reads.",
+    429: "Too many failed attempts: wait before trying again.",
 }
 
 
@@ -36,3 +39,15 @@ def list_responses(item_serializer: type[serializers.Serializer], *codes: int) -
         **error_responses(*codes),
         404: OpenApiResponse(ErrorSerializer, description="There is no such page."),
     }
+
+
+class ApiMetadata(SimpleMetadata):
+    """What OPTIONS answers: the view's name, what it renders and parses. Its input is in /api/schema/.
+
+    DRF's default would also describe a generic view's POST body from its
+    ``serializer_class``; our views choose a serializer per method instead, and
+    there the default fails with a 500.
+    """
+
+    def determine_actions(self, request, view):
+        return None

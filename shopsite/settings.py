@@ -221,3 +221,63 @@ LOGGING = {
     # logs those failures itself, once, with what it does about them.
     "loggers": {"pika": {"level": "CRITICAL"}},
 }
+
+# --- Security: bad input, login lockout, production mode ---------------------
+# Added as one block so the settings above stay as they were. With DEBUG off
+# the shop assumes HTTPS (served directly or behind a proxy that sets
+# X-Forwarded-Proto); each part can be turned off by the environment, as the
+# end-to-end tests do to run the real processes over plain http on loopback.
+from datetime import timedelta  # noqa: E402  (kept inside this block)
+
+_HTTPS = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=_HTTPS)
+# An orchestrator probes the process over plain http from inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Behind a TLS-terminating proxy the request reaches us as http; the proxy
+# says what the client used. Only safe when that proxy sets the header itself.
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=_HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=_HTTPS)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Origins allowed to post forms when a proxy changes the host, e.g. https://shop.example.com
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# OPTIONS describes no request bodies (the schema does); DRF's own fails on our views.
+REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "shopsite.openapi.ApiMetadata"
+
+# The biggest request body read at all (the shop takes no uploads); a bigger
+# one is answered 413 before any view runs (shopsite.middleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=64 * 1024)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "shopsite.middleware.RequestBodyLimitMiddleware",
+)
+
+# Login lockout (django-axes) for the login page, the admin's and the token
+# API: after AXES_FAILURE_LIMIT failures for one email from one address, that
+# pair is refused (429), even with the right password, until the cool-off has
+# passed; a successful login clears the count. Attempts live in the accounts
+# database (shopsite.routers). `manage.py axes_reset` unlocks everyone.
+INSTALLED_APPS.append("axes")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_email"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Successful logins are not kept one row each: the count of failures is what matters.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner in every process's log at start
+# The admin is run from shopsite/console; a lockout is lifted with axes_reset.
+AXES_ENABLE_ADMIN = False

@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret")
 os.environ.setdefault("BUS_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("BUS_RETRY_DELAYS", "0.05,0.1,0.2")
 os.environ.setdefault("SHOP_DATA_DIR", tempfile.mkdtemp(prefix="shop-test-"))
+# Otherwise production-like (DEBUG off), but the test client speaks plain http.
+os.environ.setdefault("DJANGO_SSL_REDIRECT", "false")
 
 from .settings import *  # noqa: E402,F403
 

@@ -34,3 +34,8 @@ urlpatterns = [
     *api_urlpatterns,
     *page_urlpatterns,
 ]
+
+# Unknown URLs and requests refused before any view runs answer under /api/
+# with the API's error body, like every other API error.
+handler404 = "shopsite.errors.not_found"
+handler400 = "shopsite.errors.malformed"

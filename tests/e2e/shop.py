@@ -47,6 +47,7 @@ class Shop:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "shopsite.settings",
             "DJANGO_DEBUG": "false",
+            "DJANGO_SSL_REDIRECT": "false", "DJANGO_SECURE_COOKIES": "false",  # plain http on loopback
             "DJANGO_SECRET_KEY": "e2e-" + uuid.uuid4().hex,
             "SHOP_DATA_DIR": str(workdir),
             "BUS_PREFIX": f"e2e-{uuid.uuid4().hex[:10]}",

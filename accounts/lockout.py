@@ -1,0 +1,63 @@
+"""How django-axes sees the shop's logins: whose login is tried, and what a locked-out client is told.
+
+The login page, the admin's login and the token API all authenticate with
+``django.contrib.auth.authenticate``; django-axes counts their failures (see
+the lockout block of shopsite.settings). These two functions are its hooks.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from .models import User
+
+TOO_MANY_REQUESTS = 429
+
+
+def login_email(request: HttpRequest, credentials: dict | None) -> str | None:
+    """The account a login tries, stored as accounts stores emails, so "ANN@x" and "ann@x" count together.
+
+    The login forms send it as ``username``, the token API and Django's own
+    calls as ``email`` (the user model's USERNAME_FIELD).
+    """
+    credentials = credentials or {}
+    email = credentials.get("email") or credentials.get("username")
+    if not isinstance(email, str) or not email.strip():
+        return None
+    # AccessAttempt.username holds 255 characters; the forms allow 254 anyway.
+    return User.objects.normalize_email(email)[:255]
+
+
+def cooloff_seconds() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def lockout_message() -> str:
+    minutes = max(1, round(cooloff_seconds() / 60))
+    return (
+        f"Too many failed login attempts. Log-in for this account is locked for {minutes} "
+        f"minute{'s' if minutes != 1 else ''}; try again later."
+    )
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
+    """What django-axes answers once it has flagged a request as locked out.
+
+    The login page and the token API already say so themselves, with a 429
+    (accounts.forms, accounts.services); their answer is kept. Any other login
+    (the admin's) gets a short plain one.
+    """
+    if original_response is not None and original_response.status_code == TOO_MANY_REQUESTS:
+        return original_response
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"message": lockout_message(), "extra": {"retry_after_seconds": cooloff_seconds()}},
+            status=TOO_MANY_REQUESTS,
+        )
+    else:
+        response = HttpResponse(lockout_message(), status=TOO_MANY_REQUESTS, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(cooloff_seconds())
+    return response
