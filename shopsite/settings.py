@@ -1,5 +1,6 @@
 """Settings for the whole shop, read from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -26,6 +27,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "shopsite",
     "accounts",
     "catalog",
@@ -37,6 +39,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuses oversized bodies before anything reads them (DRF never checks).
+    "shopsite.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "shopsite.urls"
@@ -145,6 +150,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "shopsite.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # OPTIONS answers without describing request bodies (our views have no serializer_class).
+    "DEFAULT_METADATA_CLASS": "shopsite.openapi.ApiMetadata",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -223,11 +230,10 @@ LOGGING = {
 }
 
 # --- Security: bad input, login lockout, production mode ---------------------
-# Added as one block so the settings above stay as they were. With DEBUG off
+# With DEBUG off
 # the shop assumes HTTPS (served directly or behind a proxy that sets
 # X-Forwarded-Proto); each part can be turned off by the environment, as the
 # end-to-end tests do to run the real processes over plain http on loopback.
-from datetime import timedelta  # noqa: E402  (kept inside this block)
 
 _HTTPS = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=_HTTPS)
@@ -248,24 +254,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Origins allowed to post forms when a proxy changes the host, e.g. https://shop.example.com
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-# OPTIONS describes no request bodies (the schema does); DRF's own fails on our views.
-REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "shopsite.openapi.ApiMetadata"
 
 # The biggest request body read at all (the shop takes no uploads); a bigger
 # one is answered 413 before any view runs (shopsite.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=64 * 1024)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-    "shopsite.middleware.RequestBodyLimitMiddleware",
-)
 
 # Login lockout (django-axes) for the login page, the admin's and the token
 # API: after AXES_FAILURE_LIMIT failures for one email from one address, that
 # pair is refused (429), even with the right password, until the cool-off has
 # passed; a successful login clears the count. Attempts live in the accounts
 # database (shopsite.routers). `manage.py axes_reset` unlocks everyone.
-INSTALLED_APPS.append("axes")
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
