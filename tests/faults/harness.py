@@ -20,7 +20,7 @@ from shopsite.bus.names import Names
 from tests.e2e.shop import CONSUMERS, ROOT, Customer, Shop, wait_for
 
 #: Sizes: the full run for docs/reliability.md, a reduced one in CI.
-SCALE = float(os.environ.get("FAULT_SCALE", "0.25"))
+SCALE = float(os.environ.get("FAULT_SCALE", "0.1"))
 
 
 def scaled(n: int, minimum: int = 10) -> int:
