@@ -24,17 +24,30 @@ from typing import Callable
 import pika
 from django.apps import apps
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connections, transaction
+from django.db import close_old_connections, connections, transaction
+from django.utils import timezone as django_timezone
 
 from . import context, faults
 from .connection import BROKER_ERRORS, connect, declare_service, subscriptions
 from .envelope import Envelope, InvalidMessage
 from .names import Names
+from .publisher import collect_committed, process_publisher
 
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-shop-attempt"
 ERROR_HEADER = "x-shop-error"
+
+#: The outgoing messages of this many deliveries share one wait for their confirms…
+SETTLE_EVERY = 64
+#: …unless the oldest of them has waited this long, or the queue is idle.
+SETTLE_AFTER = 0.25
+#: Seconds between checks that the database connections are still usable.
+CONNECTION_CHECK_INTERVAL = 1.0
+#: Handled deliveries acknowledged together (capped at half the prefetch), or sooner when idle.
+ACK_EVERY = 16
+#: While more deliveries wait, the messages of at most this many share one write to the broker.
+FLUSH_EVERY = 8
 
 
 def handler_name(handler: Callable) -> str:
@@ -56,6 +69,10 @@ class Consumer:
         # connection's heartbeats going, so a slow handler never loses it.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{service}-handler")
         self._stopping = False
+        self._connections_checked = 0.0
+        self._ack_every = max(1, min(ACK_EVERY, settings.BUS["PREFETCH"] // 2))
+        self._unacked: tuple[int, int] = (0, 0)  # (last delivery tag handled, how many since the last ack)
+        self._unflushed = 0  # deliveries whose outgoing messages still wait in the publisher's buffer
         self.handled = 0
         self.connections_lost = 0
 
@@ -81,7 +98,12 @@ class Consumer:
                     pause = min(pause * 2, 5.0)
         finally:
             self._ready(False)
-            self._worker.submit(connections.close_all).result()
+            self._worker.submit(self._close_worker).result()
+
+    def _close_worker(self) -> None:
+        self._settle()
+        process_publisher().close()
+        connections.close_all()
 
     def _ready(self, ready: bool) -> None:
         """A file an orchestrator can watch: present while connected and consuming."""
@@ -108,11 +130,16 @@ class Consumer:
             channel.basic_qos(prefetch_count=settings.BUS["PREFETCH"])
             log.info("%s consumer ready on %s", self.service, self.names.queue(self.service))
             self._ready(True)
+            self._unacked = (0, 0)  # delivery tags belong to a channel: a new one starts afresh
             for method, properties, body in channel.consume(self.names.queue(self.service), inactivity_timeout=0.2):
                 if method is not None:
                     self.deliver(channel, method, properties, body)
+                else:  # idle: acknowledge, and collect the confirms of what the last deliveries published
+                    self._flush_acks(channel)
+                    self._worker.submit(self._settle).result()
                 if self._should_stop(until):
                     break
+            self._flush_acks(channel)
             channel.cancel()
         finally:
             if connection.is_open:
@@ -132,49 +159,126 @@ class Consumer:
         except InvalidMessage as exc:
             log.error("%s: dead-lettering an invalid message: %s", self.service, exc)
             self._park(channel, properties, body, reason=str(exc), routing_key=method.routing_key)
-            channel.basic_ack(method.delivery_tag)
+            self._ack(channel, method.delivery_tag)
             return
         with context.handling(envelope):
             if method.redelivered:
                 log.info("%s: %s %s redelivered", self.service, envelope.type, envelope.id)
             try:
-                self._apply_on_worker(channel.connection, envelope, message, handlers)
+                self._apply_on_worker(channel, envelope, message, handlers)
             except Exception as exc:
                 self._retry_or_park(channel, method, properties, body, envelope, exc)
-            channel.basic_ack(method.delivery_tag)
+            self._ack(channel, method.delivery_tag)
         self.handled += 1
 
-    def _apply_on_worker(self, connection, envelope: Envelope, message, handlers) -> None:
-        running = self._worker.submit(contextvars.copy_context().run, self.apply, envelope, message, handlers)
+    def _ack(self, channel, delivery_tag: int) -> None:
+        """Acknowledge a delivery whose transaction committed (or that was moved to a retry or dead-letter queue).
+
+        Acks go out together, one ``multiple`` ack for several deliveries: each
+        ack is a write to the socket, as costly as the rest of the bus's work
+        on a message. A delivery is acknowledged only after it was handled; if
+        the connection drops first it is redelivered and the inbox skips it.
+        """
+        self._unacked = (delivery_tag, self._unacked[1] + 1)
+        if self._unacked[1] >= self._ack_every:
+            self._flush_acks(channel)
+
+    def _flush_acks(self, channel) -> None:
+        last, count = self._unacked
+        if count:
+            channel.basic_ack(last, multiple=True)
+            self._unacked = (last, 0)
+
+    def _apply_on_worker(self, channel, envelope: Envelope, message, handlers) -> None:
+        # Deliveries already in this process's buffer will be handled right
+        # after this one: the messages it publishes may share their write.
+        waiting = getattr(getattr(channel, "_queue_consumer_generator", None), "pending_events", None)
+        running = self._worker.submit(contextvars.copy_context().run, self.apply, envelope, message, handlers,
+                                      more_follow=bool(waiting))
         while True:
             try:
                 return running.result(timeout=1.0)
             except StillRunning:
-                connection.process_data_events(time_limit=0)  # answers the broker's heartbeats
+                channel.connection.process_data_events(time_limit=0)  # answers the broker's heartbeats
 
-    def apply(self, envelope: Envelope, message, handlers) -> None:
-        """Run the handlers not yet applied to this message, in one transaction."""
-        close_old_connections()
-        with context.handling(envelope), transaction.atomic(using=self.db):
-            for handler in handlers:
-                if self._seen(envelope, handler):
-                    log.info("%s: %s already handled %s", self.service, handler.__name__, envelope.id)
-                    continue
-                faults.inject(handler_name(handler))
-                handler(message)
+    def apply(self, envelope: Envelope, message, handlers, *, more_follow: bool = False) -> None:
+        """Run the handlers not yet applied to this message, in one transaction.
+
+        The messages the handlers record are published right after the commit,
+        together; their confirms are collected for several deliveries at once
+        (``_settle``). Until then their rows stay unsent, so a crash in between
+        only means the relay publishes them again.
+        """
+        self._check_connections()
+        try:
+            with collect_committed() as committed:
+                with context.handling(envelope), transaction.atomic(using=self.db):
+                    for handler in handlers:
+                        if self._seen(envelope, handler):
+                            log.info("%s: %s already handled %s", self.service, handler.__name__, envelope.id)
+                            continue
+                        faults.inject(handler_name(handler))
+                        handler(message)
+        except Exception:
+            self._connections_checked = 0.0  # a broken connection is replaced before the retry
+            process_publisher().flush()  # what earlier deliveries published must not wait for a retry
+            self._unflushed = 0
+            raise
+        try:
+            publisher = process_publisher()
+            # The last delivery of a burst (or every FLUSH_EVERY-th) writes out
+            # what the burst published, so a message waits at most a few
+            # handler runs for its neighbours, and never when the queue is quiet.
+            hold = more_follow and self._unflushed + 1 < FLUSH_EVERY
+            publisher.send(committed, flush=not hold)
+            self._unflushed = self._unflushed + 1 if hold else 0
+            if publisher.unsettled >= SETTLE_EVERY or time.monotonic() - publisher.unsettled_since > SETTLE_AFTER:
+                publisher.settle()
+        except Exception:  # the commit already happened: the relay publishes whatever is left unsent
+            log.exception("%s: publishing after commit failed; the relay will retry", self.service)
+
+    def _settle(self) -> None:
+        try:
+            process_publisher().settle()
+        except Exception:  # the rows stay unsent: the relay publishes them
+            log.exception("%s: marking published messages sent failed", self.service)
+
+    def _check_connections(self) -> None:
+        # Django's per-request check (and, on PostgreSQL, its health-check
+        # query) costs a round trip; once a second is enough to drop a stale
+        # connection, and after any failure it runs before the next delivery.
+        if time.monotonic() - self._connections_checked > CONNECTION_CHECK_INTERVAL:
+            close_old_connections()
+            self._connections_checked = time.monotonic()
 
     def _seen(self, envelope: Envelope, handler: Callable) -> bool:
-        try:
-            with transaction.atomic(using=self.db):
-                self.inbox.objects.using(self.db).create(
-                    message_id=envelope.id,
-                    handler=handler_name(handler),
-                    type=envelope.type,
-                    correlation_id=envelope.correlation_id,
-                )
-        except IntegrityError:
-            return True
-        return False
+        """Record (message, handler) in the inbox; True if it was there already.
+
+        One ``INSERT … ON CONFLICT DO NOTHING`` instead of an INSERT in a
+        savepoint: no savepoint round trips, and on PostgreSQL a concurrent
+        copy handling the same message waits for the first one's commit and
+        then finds the row, instead of failing.
+        """
+        connection = connections[self.db]
+        fields = {field.name: field for field in self.inbox._meta.concrete_fields}
+        values = {
+            "message_id": envelope.id,
+            "handler": handler_name(handler),
+            "type": envelope.type,
+            "correlation_id": envelope.correlation_id,
+            "processed_at": django_timezone.now(),
+        }
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(fields[name].column) for name in values)
+        unique = ", ".join(quote(fields[name].column) for name in ("message_id", "handler"))
+        params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(self.inbox._meta.db_table)} ({columns}) "
+                f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT ({unique}) DO NOTHING",
+                params,
+            )
+            return cursor.rowcount == 0
 
     # --- failure ----------------------------------------------------------
 

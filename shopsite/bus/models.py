@@ -55,12 +55,12 @@ class OutboxMessage(models.Model):
         envelope = Envelope.wrap(
             message, producer=cls._meta.app_label, correlation_id=correlation_id, causation_id=causation_id
         )
-        cls.objects.using(db).create(
+        row = cls.objects.using(db).create(
             id=envelope.id, type=envelope.type, body=envelope.to_json(), correlation_id=correlation_id
         )
         from .publisher import publish_after_commit  # the publisher needs these models: import late
 
-        publish_after_commit(cls, envelope.id, using=db)
+        publish_after_commit(cls, row, using=db)
         return envelope
 
 

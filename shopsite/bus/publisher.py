@@ -5,16 +5,24 @@ from the process that wrote them; the relay's periodic sweep publishes
 whatever that missed (the broker was away, the process died). A row is marked
 sent only after the broker confirmed it, so a row is never lost; it may be
 published twice, which the consumers' inboxes absorb.
+
+Confirms are asynchronous: a batch of rows is published without waiting, and
+the broker's acks (often one ack for many deliveries) are collected once for
+the whole batch. Waiting for each confirm in turn would cost a round trip to
+the broker's disk per message and cap a publisher at a few thousand a second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pika
 from django.apps import apps
@@ -31,6 +39,24 @@ log = logging.getLogger(__name__)
 
 #: How long a sweep owns the rows it picked before another may take them.
 CLAIM_LEASE = timedelta(seconds=30)
+#: How long a batch may wait for its confirms before the channel is given up as broken.
+CONFIRM_TIMEOUT = 30.0
+
+Row = tuple[type[OutboxMessage], OutboxMessage]
+
+
+@dataclass
+class _InFlight:
+    """What the broker still owes us a confirm for, by delivery tag."""
+
+    rows: dict[int, Row] = field(default_factory=dict)
+    #: Copies of a row still unconfirmed (two when the publish-twice fault is on).
+    copies: dict[uuid.UUID, int] = field(default_factory=dict)
+    #: message ids the broker returned as unroutable; their ack follows the return.
+    returned: set[str] = field(default_factory=set)
+    confirmed: list[Row] = field(default_factory=list)
+    refused: list[tuple[Row, str]] = field(default_factory=list)
+    oldest: float = 0.0
 
 
 class Publisher:
@@ -38,6 +64,9 @@ class Publisher:
 
     After a failure it stays quiet for a growing pause, so a web request never
     waits on a broker that is down: its rows simply wait in the outbox.
+
+    ``send`` publishes without waiting; ``settle`` waits for the confirms of
+    everything sent and marks the confirmed rows sent; ``publish_rows`` does both.
     """
 
     MAX_PAUSE = 5.0
@@ -48,6 +77,10 @@ class Publisher:
         self._channel = None
         self._pause = 0.0
         self._quiet_until = 0.0
+        self._next_tag = 1
+        self._flight = _InFlight()
+
+    # --- the channel ------------------------------------------------------
 
     def _ready_channel(self):
         if self._channel is not None and self._channel.is_open:
@@ -56,15 +89,38 @@ class Publisher:
             return None
         try:
             self._connection = connect()
-            channel = self._connection.channel()
-            channel.confirm_delivery()
-            declare_exchange(channel, self.names)
+            blocking = self._connection.channel()
+            declare_exchange(blocking, self.names)
+            # The asynchronous channel under the blocking one: its publish does
+            # not wait, and confirms arrive through our callback.
+            channel = blocking._impl
+            channel.add_on_return_callback(self._on_return)
+            selected = []
+            channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=selected.append)
+            self._process_until(lambda: selected)
         except BROKER_ERRORS as exc:
             self._failed(exc)
             return None
-        self._channel = channel
-        self._pause = 0.0
+        self._channel, self._next_tag, self._pause = channel, 1, 0.0
         return channel
+
+    def _process_until(self, done, timeout: float = CONFIRM_TIMEOUT) -> None:
+        """Read from the broker until ``done()``; at most ``timeout`` seconds.
+
+        ``process_data_events`` would sit out its whole time limit: it does not
+        know that our callbacks on the asynchronous channel were served. The
+        connection's own wait, the one BlockingChannel uses for its confirms,
+        stops as soon as ``done`` holds (and raises if the connection drops).
+        """
+        ioloop = self._connection._impl.ioloop
+        expired: list[bool] = []
+        timer = ioloop.call_later(timeout, lambda: expired.append(True))
+        try:
+            self._connection._flush_output(done, lambda: bool(expired))
+        finally:
+            ioloop.remove_timeout(timer)
+        if not done():
+            raise pika.exceptions.AMQPError(f"no answer from the broker within {timeout}s")
 
     def _failed(self, exc: BaseException) -> None:
         log.warning("broker unavailable for publishing: %r", exc)
@@ -74,60 +130,134 @@ class Publisher:
 
     def close(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
+        # Whatever was not confirmed stays unsent in its outbox, for the sweep.
+        flight = self._flight
+        self._flight = _InFlight(confirmed=flight.confirmed, refused=flight.refused)
         if connection is not None and connection.is_open:
             try:
                 connection.close()
             except BROKER_ERRORS:
                 pass
 
-    def publish_rows(self, outbox: type[OutboxMessage], rows: Iterable[OutboxMessage]) -> int:
-        """Publish ``rows`` in order, mark the confirmed ones sent; return how many."""
+    # --- confirms ---------------------------------------------------------
+
+    def _on_return(self, _channel, _method, properties, _body) -> None:
+        # Unroutable means the topology is not declared yet: keep the row
+        # rather than let the broker drop the message.
+        self._flight.returned.add(properties.message_id)
+
+    def _on_confirm(self, frame) -> None:
+        method, flight = frame.method, self._flight
+        if method.multiple:
+            tags = [tag for tag in flight.rows if tag <= method.delivery_tag]
+        else:
+            tags = [method.delivery_tag] if method.delivery_tag in flight.rows else []
+        acked = isinstance(method, pika.spec.Basic.Ack)
+        for tag in tags:
+            outbox, row = flight.rows.pop(tag)
+            if row.id not in flight.copies:
+                continue  # another copy of it was refused already
+            if not acked or str(row.id) in flight.returned:
+                del flight.copies[row.id]
+                reason = "unroutable" if acked else "nacked by the broker"
+                flight.refused.append(((outbox, row), reason))
+                continue
+            flight.copies[row.id] -= 1
+            if not flight.copies[row.id]:
+                del flight.copies[row.id]
+                flight.confirmed.append((outbox, row))
+
+    # --- publishing -------------------------------------------------------
+
+    def send(self, rows: Iterable[Row], *, flush: bool = True) -> int:
+        """Publish ``rows`` in order without waiting for their confirms; how many went out.
+
+        With ``flush=False`` the frames wait in the connection's buffer until
+        the next ``send``, ``flush`` or ``settle``: a caller that knows more
+        rows follow at once saves a write to the socket per message.
+        """
         rows = list(rows)
         if not rows:
             return 0
         channel = self._ready_channel()
         if channel is None:
             return 0
-        confirmed: list[uuid.UUID] = []
         copies = 2 if settings.BUS["PUBLISH_TWICE"] else 1
+        flight = self._flight
+        if not flight.rows:
+            flight.oldest = time.monotonic()
         try:
-            for row in rows:
+            for outbox, row in rows:
+                properties = pika.BasicProperties(
+                    message_id=str(row.id),
+                    type=row.type,
+                    correlation_id=str(row.correlation_id),
+                    app_id=outbox._meta.app_label,
+                    content_type="application/json",
+                    delivery_mode=pika.DeliveryMode.Persistent,
+                    timestamp=int(row.created_at.timestamp()) if row.created_at else None,
+                )
+                flight.copies[row.id] = copies
                 for _ in range(copies):
-                    channel.basic_publish(
-                        exchange=self.names.exchange,
-                        routing_key=row.type,
-                        body=row.body.encode(),
-                        properties=pika.BasicProperties(
-                            message_id=str(row.id),
-                            type=row.type,
-                            correlation_id=str(row.correlation_id),
-                            app_id=outbox._meta.app_label,
-                            content_type="application/json",
-                            delivery_mode=pika.DeliveryMode.Persistent,
-                            timestamp=int(row.created_at.timestamp()) if row.created_at else None,
-                        ),
-                        # Unroutable means the topology is not declared yet: keep
-                        # the row rather than let the broker drop the message.
-                        mandatory=True,
-                    )
-                confirmed.append(row.id)
-        except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
-            log.warning("broker did not take %s: %r", rows[len(confirmed)].type, exc)
-            self._note_error(outbox, rows[len(confirmed)].id, exc)
+                    channel.basic_publish(self.names.exchange, row.type, row.body.encode(), properties,
+                                          mandatory=True)
+                    flight.rows[self._next_tag] = (outbox, row)
+                    self._next_tag += 1
+            if flush:
+                self._flush()
         except BROKER_ERRORS as exc:
             self._failed(exc)
-        finally:
-            if confirmed:
-                db = router.db_for_write(outbox)
-                outbox.objects.using(db).filter(id__in=confirmed).update(
-                    sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None
-                )
+            return 0
+        return len(rows)
+
+    def flush(self) -> None:
+        """Hand what was sent to the socket now (and read any confirms already in)."""
+        if self._connection is not None and self._connection.is_open:
+            try:
+                self._flush()
+            except BROKER_ERRORS as exc:
+                self._failed(exc)
+
+    def _flush(self) -> None:
+        self._connection.process_data_events(time_limit=0)
+
+    @property
+    def unsettled(self) -> int:
+        """Rows sent whose confirms were not yet collected."""
+        return len(self._flight.copies) + len(self._flight.confirmed) + len(self._flight.refused)
+
+    @property
+    def unsettled_since(self) -> float:
+        return self._flight.oldest if self.unsettled else time.monotonic()
+
+    def settle(self) -> int:
+        """Wait for the confirms of everything sent; mark the confirmed rows sent; how many were."""
+        if self._flight.copies:
+            try:
+                self._process_until(lambda: not self._flight.copies)
+            except BROKER_ERRORS as exc:
+                self._failed(exc)
+        flight = self._flight
+        confirmed, refused = flight.confirmed, flight.refused
+        flight.confirmed, flight.refused, flight.returned = [], [], set()
+        by_outbox: dict[type[OutboxMessage], list[uuid.UUID]] = defaultdict(list)
+        for outbox, row in confirmed:
+            by_outbox[outbox].append(row.id)
+        for outbox, ids in by_outbox.items():
+            outbox.objects.using(router.db_for_write(outbox)).filter(id__in=ids).update(
+                sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None
+            )
+        for (outbox, row), reason in refused:
+            log.warning("broker did not take %s %s: %s", row.type, row.id, reason)
+            outbox.objects.using(router.db_for_write(outbox)).filter(id=row.id).update(
+                attempts=F("attempts") + 1, last_error=reason
+            )
         return len(confirmed)
 
-    @staticmethod
-    def _note_error(outbox: type[OutboxMessage], row_id: uuid.UUID, exc: BaseException) -> None:
-        db = router.db_for_write(outbox)
-        outbox.objects.using(db).filter(id=row_id).update(attempts=F("attempts") + 1, last_error=repr(exc)[:1000])
+    def publish_rows(self, outbox: type[OutboxMessage], rows: Iterable[OutboxMessage]) -> int:
+        """Publish ``rows``, wait for their confirms, mark the confirmed ones sent; return how many."""
+        self.send((outbox, row) for row in rows)
+        return self.settle()
 
 
 _local = threading.local()
@@ -142,35 +272,42 @@ def process_publisher() -> Publisher:
 
 
 class _PublishAfterCommit:
-    """One callback per transaction and outbox, publishing every row it recorded."""
+    """Registered for each recorded row: it runs only if the row's transaction (and savepoint) committed."""
 
-    def __init__(self, outbox: type[OutboxMessage], db: str) -> None:
-        self.outbox, self.db, self.ids = outbox, db, []
+    def __init__(self, outbox: type[OutboxMessage], row: OutboxMessage) -> None:
+        self.outbox, self.row = outbox, row
 
     def __call__(self) -> None:
-        # Rows of a rolled-back savepoint are simply not found.
-        rows = self.outbox.objects.using(self.db).filter(id__in=self.ids, sent_at__isnull=True).order_by("created_at")
+        collecting = getattr(_local, "committed", None)
+        if collecting is not None:
+            collecting.append((self.outbox, self.row))
+            return
         try:
-            process_publisher().publish_rows(self.outbox, rows)
-        except Exception:  # the sweep will publish them; the commit already happened
+            process_publisher().publish_rows(self.outbox, [self.row])
+        except Exception:  # the sweep will publish it; the commit already happened
             log.exception("publishing after commit failed; the relay will retry")
 
 
-def publish_after_commit(outbox: type[OutboxMessage], message_id: uuid.UUID, *, using: str) -> None:
-    if not settings.BUS["PUBLISH_ON_COMMIT"]:
-        return
-    pending = next(
-        (
-            callback
-            for _, callback, _ in connections[using].run_on_commit
-            if isinstance(callback, _PublishAfterCommit) and callback.outbox is outbox
-        ),
-        None,
-    )
-    if pending is None:
-        pending = _PublishAfterCommit(outbox, using)
-        connections[using].on_commit(pending)
-    pending.ids.append(message_id)
+@contextlib.contextmanager
+def collect_committed() -> Iterator[list[Row]]:
+    """Gather the rows committed inside the block instead of publishing each at once.
+
+    The consumer publishes them together after its transaction, and collects
+    their confirms for several deliveries at a time.
+    """
+    committed: list[Row] = []
+    _local.committed = committed
+    try:
+        yield committed
+    finally:
+        _local.committed = None
+
+
+def publish_after_commit(outbox: type[OutboxMessage], row: OutboxMessage, *, using: str) -> None:
+    # One callback per row: Django drops the callbacks of a rolled-back
+    # savepoint, so exactly the committed rows are published.
+    if settings.BUS["PUBLISH_ON_COMMIT"]:
+        connections[using].on_commit(_PublishAfterCommit(outbox, row))
 
 
 def outboxes() -> list[type[OutboxMessage]]:

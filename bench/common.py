@@ -1,0 +1,203 @@
+"""What every measurement shares: sizes, the broker, child processes, the clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pika
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+SERVICES = ["accounts", "catalog", "cart", "orders", "payments", "notifications"]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each measurement does: the full run, or a few seconds for CI."""
+
+    publish_one_by_one: int
+    publish_batched: int
+    publish_batch: int
+    consume: int
+    db_ceiling: int
+    celery: int
+    relay: int
+    consumer: int
+    e2e_orders: int
+    e2e_rate: float
+    e2e_latency_seconds: float
+    soak_seconds: float
+    soak_rate: float
+    e2e_postgres: bool
+    e2e_copies: bool
+    consumer_variants: bool
+
+    @classmethod
+    def full(cls) -> Sizes:
+        # About ten minutes on the 2-core machine: the end-to-end runs are sized
+        # for a shop that handles a few dozen orders a second there.
+        return cls(publish_one_by_one=10_000, publish_batched=50_000, publish_batch=500, consume=50_000,
+                   db_ceiling=5_000, celery=5_000, relay=10_000, consumer=5_000,
+                   e2e_orders=500, e2e_rate=50.0, e2e_latency_seconds=8.0,
+                   soak_seconds=60.0, soak_rate=8.0, e2e_postgres=True, e2e_copies=True,
+                   consumer_variants=True)
+
+    @classmethod
+    def smoke(cls) -> Sizes:
+        return cls(publish_one_by_one=200, publish_batched=500, publish_batch=100, consume=500,
+                   db_ceiling=100, celery=100, relay=200, consumer=100,
+                   e2e_orders=10, e2e_rate=10.0, e2e_latency_seconds=1.0,
+                   soak_seconds=2.0, soak_rate=5.0, e2e_postgres=False, e2e_copies=False,
+                   consumer_variants=False)
+
+
+def run_prefix(kind: str) -> str:
+    """A broker prefix of this run's own, so nothing collides with tests or other runs."""
+    return f"bench-{kind}-{uuid.uuid4().hex[:8]}"
+
+
+def connect() -> pika.BlockingConnection:
+    return pika.BlockingConnection(pika.URLParameters(BROKER_URL))
+
+
+def delete_queues(*queues: str, exchanges: tuple[str, ...] = ()) -> None:
+    connection = connect()
+    try:
+        channel = connection.channel()
+        for queue in queues:
+            channel.queue_delete(queue)
+        for exchange in exchanges:
+            channel.exchange_delete(exchange)
+    finally:
+        connection.close()
+
+
+def delete_shop_topology(prefix: str, retry_delays: list[float]) -> None:
+    """Every queue and the exchange a shop with this prefix declares."""
+    queues = []
+    for service in [*SERVICES, "bench"]:
+        queues += [f"{prefix}.{service}", f"{prefix}.{service}.dead"]
+        queues += [f"{prefix}.{service}.retry.{int(d * 1000)}ms" for d in retry_delays]
+    delete_queues(*queues, exchanges=(f"{prefix}.events",))
+
+
+def queue_depth(channel, queue: str) -> int:
+    return channel.queue_declare(queue, passive=True).method.message_count
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else 0.0
+
+
+def django_env(data_dir: Path, prefix: str, **extra: str) -> dict[str, str]:
+    """The environment of a shop process with its own data folder and broker prefix."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "shopsite.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "SHOP_DATA_DIR": str(data_dir),
+        "BUS_PREFIX": prefix,
+        "BUS_RETRY_DELAYS": "0.2,0.5,1",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 180) -> str:
+    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def run_json(module: str, env: dict[str, str], *args: str, timeout: float = 300) -> dict:
+    """Run ``python -m module args`` in ``env``; the JSON object it prints last."""
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"{module} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def temp_dir(kind: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"shop-bench-{kind}-"))
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process, from /proc (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Stopwatch:
+    def __enter__(self) -> Stopwatch:
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.started
+
+
+_template: Path | None = None
+
+
+def migrated_data_dir(kind: str) -> Path:
+    """A fresh data folder with every service's SQLite database migrated (migrated once per run, then copied)."""
+    global _template
+    if _template is None:
+        _template = temp_dir("template")
+        manage(django_env(_template, run_prefix("migrate")), "migrate_all")
+    data_dir = temp_dir(kind)
+    shutil.copytree(_template / "db", data_dir / "db")
+    return data_dir
+
+
+#: What went wrong and was measured again, for the report.
+RETRIES: list[str] = []
+
+
+def retrying(what: str, measure, attempts: int = 3):
+    """Run ``measure()`` once the broker answers; again if it fails.
+
+    The broker is shared: another run's test may restart it mid-measurement
+    (the shop's processes reconnect, a bare pika loop does not). The report
+    lists every retry.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            wait_for_broker()
+            return measure()
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            RETRIES.append(f"{what}: {type(exc).__name__}: {str(exc)[:200]} (measured again)")
+            time.sleep(2)
+
+
+def wait_for_broker(timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            connect().close()
+            return
+        except pika.exceptions.AMQPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)

@@ -1,0 +1,265 @@
+"""End to end: checkouts through the API until each order is confirmed and its email sent.
+
+The whole shop runs as real processes (tests/e2e/shop.py: gunicorn, the
+relay, the six consumers) on SQLite files or on per-run PostgreSQL
+databases. Customers are made beforehand (bench/seed.py, not timed); the
+timed part is the HTTP checkout and everything the services do over the bus
+until the confirmation email is written. Confirmation and email times are
+read from the services' databases afterwards (bench/probe.py), so measuring
+adds no load while the flow runs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import subprocess
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+
+import requests
+
+from tests.e2e.shop import CONSUMERS, Shop
+
+from .common import Sizes, delete_shop_topology, retrying, rss_kib, run_json, run_prefix, temp_dir
+
+RETRY_DELAYS = [0.2, 0.5, 1.0]
+PRODUCTS = 8
+
+
+class PostgresDatabases:
+    """One fresh database per service on 127.0.0.1:5432 (user postgres, trust), dropped afterwards."""
+
+    def __init__(self) -> None:
+        run = uuid.uuid4().hex[:8]
+        self.names = {service: f"shop_bench_{run}_{service}" for service in CONSUMERS}
+
+    def _psql(self, sql: str) -> None:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                        "-c", sql], check=True, capture_output=True, timeout=60)
+
+    def __enter__(self) -> dict[str, str]:
+        for name in self.names.values():
+            self._psql(f"CREATE DATABASE {name}")
+        return {f"{service.upper()}_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"
+                for service, name in self.names.items()}
+
+    def __exit__(self, *exc) -> None:
+        for name in self.names.values():
+            self._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def postgres_version() -> str:
+    try:
+        result = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc",
+                                 "SHOW server_version"], capture_output=True, text=True, timeout=20)
+        return result.stdout.strip() or "not reachable"
+    except (OSError, subprocess.TimeoutExpired):
+        return "not reachable"
+
+
+class Load:
+    """Checkouts by ready customers, each customer once; the moment each one was sent."""
+
+    def __init__(self, shop: Shop, customers: list[dict]) -> None:
+        self.shop = shop
+        self.customers = deque(customers)
+        self.sent: dict[str, float] = {}
+        self.refused = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def checkout(self) -> None:
+        with self._lock:
+            customer = self.customers.popleft()
+        started = time.time()
+        try:
+            response = self._session().post(
+                self.shop.url("/api/cart/checkout/"), timeout=30,
+                json={"payment_method_id": customer["method"], "shipping_address": "1 Bench Street"},
+                headers={"Authorization": f"Token {customer['token']}", "Idempotency-Key": uuid.uuid4().hex},
+            )
+            accepted = response.status_code == 202
+        except requests.RequestException:
+            accepted = False
+        with self._lock:
+            if accepted:
+                self.sent[response.json()["order_id"]] = started
+            else:
+                self.refused += 1
+
+    def closed_loop(self, count: int, concurrency: int = 16) -> None:
+        """``count`` checkouts, as fast as ``concurrency`` clients can send them."""
+        with ThreadPoolExecutor(concurrency) as pool:
+            for future in [pool.submit(self.checkout) for _ in range(count)]:
+                future.result()
+
+    def open_loop(self, rate: float, seconds: float) -> None:
+        """Checkouts arriving at a fixed rate, whether or not the earlier ones were answered."""
+        count = int(rate * seconds)
+        started = time.monotonic()
+        with ThreadPoolExecutor(64) as pool:
+            futures = []
+            for n in range(count):
+                delay = started + n / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                futures.append(pool.submit(self.checkout))
+            for future in futures:
+                future.result()
+
+
+class RssSampler(threading.Thread):
+    """The resident size of every shop process, twice a second."""
+
+    def __init__(self, shop: Shop) -> None:
+        super().__init__(daemon=True)
+        self.shop, self.samples, self.marks = shop, [], []
+        self.started_at = time.monotonic()
+        self._halt = threading.Event()
+
+    def mark(self, label: str) -> None:
+        self.marks.append((time.monotonic() - self.started_at, label))
+
+    def run(self) -> None:
+        while not self._halt.wait(0.5):
+            now = time.monotonic() - self.started_at
+            for name, process in list(self.shop.processes.items()):
+                rss = rss_kib(process.pid)
+                if rss:
+                    self.samples.append((now, name, rss))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def _emails(shop: Shop) -> int:
+    """Confirmation emails sent so far, read straight from the notifications database (cheap enough to poll)."""
+    sql = "SELECT count(*) FROM notifications_notification WHERE kind = 'order_confirmed' AND status = 'sent'"
+    url = shop.env.get("NOTIFICATIONS_DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url.replace("postgres://", "postgresql://")) as connection:
+            return connection.execute(sql).fetchone()[0]
+    with closing(sqlite3.connect(f"file:{shop.workdir / 'db' / 'notifications.sqlite3'}?mode=ro", uri=True,
+                                 timeout=10)) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def _wait_for_emails(shop: Shop, expected: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while _emails(shop) < expected:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dict:
+    """Run ``run`` (a load), wait until every accepted order has its email, then read the times."""
+    before, sent_before = _emails(shop), set(load.sent)
+    started = time.time()
+    run()
+    accepted = {k: v for k, v in load.sent.items() if k not in sent_before}
+    settled = _wait_for_emails(shop, before + len(accepted), timeout)
+    orders = run_json("bench.probe", shop.env)
+    to_confirmed, to_email, ends = [], [], []
+    for order_id, sent in accepted.items():
+        status, confirmed_at, emailed_at = orders.get(order_id, [None, None, None])
+        if confirmed_at is not None:
+            to_confirmed.append((confirmed_at - sent) * 1000)
+        if emailed_at is not None:
+            to_email.append((emailed_at - sent) * 1000)
+            ends.append(max(emailed_at, confirmed_at or 0))
+    seconds = (max(ends) - started) if ends else 0.0
+    return {
+        "orders": expected, "accepted": len(accepted), "confirmed": len(to_confirmed), "emailed": len(to_email),
+        "settled": settled, "seconds": seconds, "per_second": len(to_email) / seconds if seconds else 0.0,
+        "latency_ms": {str(q): _percentile(to_confirmed, q) for q in (50, 95, 99)} | {"max": max(to_confirmed, default=0)},
+        "email_latency_ms": {str(q): _percentile(to_email, q) for q in (50, 95, 99)},
+        "mean_ms": statistics.fmean(to_confirmed) if to_confirmed else 0.0,
+        "latencies_ms": sorted(to_confirmed),
+    }
+
+
+def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, latency: bool = True,
+             soak: bool = False) -> dict:
+    label = f"{database}, {copies} cop{'y' if copies == 1 else 'ies'} of each consumer"
+    # Plain http on loopback: with DEBUG off the shop would otherwise insist on HTTPS.
+    extra = {"BUS_PREFIX": run_prefix("e2e"), "LOG_LEVEL": "WARNING", "DJANGO_SSL_REDIRECT": "false",
+             "DJANGO_SECURE_COOKIES": "false", "DJANGO_TRUST_X_FORWARDED_PROTO": "false", "DJANGO_HSTS_SECONDS": "0"}
+    databases = PostgresDatabases() if database == "postgresql" else None
+    if databases:
+        extra.update(databases.__enter__())
+    workdir = temp_dir("e2e")
+    shop = Shop(workdir, extra)
+    result: dict = {"database": database, "copies": copies}
+    try:
+        step(f"end to end ({label}): starting the shop")
+        shop.up(copies=copies)
+        wanted = sizes.e2e_orders + (int(sizes.e2e_rate * sizes.e2e_latency_seconds) if latency else 0)
+        wanted += int(sizes.soak_rate * sizes.soak_seconds) if soak else 0
+        step(f"end to end ({label}): {wanted} customers")
+        seeded = run_json("bench.seed", shop.env, str(wanted), str(PRODUCTS), timeout=600)
+        load = Load(shop, seeded["customers"])
+        sampler = RssSampler(shop)
+        sampler.start()
+
+        step(f"end to end ({label}): {sizes.e2e_orders} checkouts, closed loop")
+        sampler.mark("throughput")
+        result["throughput"] = _phase(shop, load, lambda: load.closed_loop(sizes.e2e_orders),
+                                      expected=sizes.e2e_orders, timeout=max(60, sizes.e2e_orders / 5))
+        if latency:
+            count = int(sizes.e2e_rate * sizes.e2e_latency_seconds)
+            step(f"end to end ({label}): {sizes.e2e_rate:g} orders/s for {sizes.e2e_latency_seconds:g} s")
+            sampler.mark(f"{sizes.e2e_rate:g}/s")
+            result["latency"] = _phase(shop, load, lambda: load.open_loop(sizes.e2e_rate, sizes.e2e_latency_seconds),
+                                       expected=count, timeout=max(60, count / 5))
+            result["latency"]["rate"] = sizes.e2e_rate
+        if soak:
+            count = int(sizes.soak_rate * sizes.soak_seconds)
+            step(f"end to end ({label}): memory over {sizes.soak_seconds:g} s at {sizes.soak_rate:g} orders/s")
+            sampler.mark(f"soak {sizes.soak_rate:g}/s")
+            result["soak"] = _phase(shop, load, lambda: load.open_loop(sizes.soak_rate, sizes.soak_seconds),
+                                    expected=count, timeout=max(60, count / 5))
+            result["soak"]["rate"] = sizes.soak_rate
+        sampler.stop()
+        result["refused"] = load.refused
+        result["rss_kib"] = {name: rss_kib(process.pid) for name, process in shop.processes.items()}
+        result["rss_samples"] = sampler.samples
+        result["rss_marks"] = sampler.marks
+    finally:
+        shop.down()
+        delete_shop_topology(shop.env["BUS_PREFIX"], RETRY_DELAYS)
+        if databases:
+            databases.__exit__(None, None, None)
+    return result
+
+
+def run_all(sizes: Sizes, step) -> dict:
+    results = {"sqlite": retrying("end to end, SQLite", lambda: run_shop(sizes, step, soak=True))}
+    if sizes.e2e_copies:
+        results["sqlite_2"] = retrying("end to end, 2 copies",
+                                       lambda: run_shop(sizes, step, copies=2, latency=False))
+    if sizes.e2e_postgres:
+        results["postgresql"] = retrying("end to end, PostgreSQL",
+                                         lambda: run_shop(sizes, step, database="postgresql"))
+    return results

@@ -1,0 +1,35 @@
+"""The minimal handler the bus measurements run: one state change and one outgoing message.
+
+It is the work a real handler does at its smallest (a guarded UPDATE like the
+saga's status moves, and a message recorded in the outbox), so "consumer vs
+database ceiling" shows what the bus adds over the work itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.utils import timezone
+
+from orders.models import Order, OutboxMessage
+from shopsite import contracts
+
+#: The row every measured transaction changes.
+ORDER_ID = uuid.UUID("00000000-0000-4000-8000-00000000b0b0")
+
+
+def create_order() -> None:
+    Order.objects.get_or_create(id=ORDER_ID, defaults=dict(
+        checkout_id=uuid.uuid4(), user_id=1, total=Decimal("1.00"), shipping_address="bench",
+        payment_method_id=uuid.uuid4(),
+    ))
+
+
+def minimal(message: contracts.StockReleased) -> None:
+    Order.objects.filter(pk=ORDER_ID).update(updated_at=timezone.now())
+    OutboxMessage.record(contracts.StockReserved(order_id=message.order_id, lines=[]))
+
+
+#: What the minimal consumer subscribes to; the message it records goes to a sink queue.
+IN_TYPE, OUT_TYPE = contracts.StockReleased, contracts.StockReserved

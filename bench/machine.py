@@ -1,0 +1,66 @@
+"""What the numbers were measured on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from .common import connect
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ram_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _rabbitmq() -> str:
+    try:
+        connection = connect()
+        version = connection._impl.server_properties.get("version", b"?")
+        connection.close()
+        return version.decode() if isinstance(version, bytes) else str(version)
+    except Exception as exc:  # the report says so instead of failing
+        return f"not reachable ({type(exc).__name__})"
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def describe() -> dict:
+    from .end_to_end import postgres_version
+
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "cpu": _cpu_model(), "cores": os.cpu_count(), "ram_gib": round(_ram_gib(), 1),
+        "os": f"{platform.system()} {platform.release()}", "python": sys.version.split()[0],
+        "django": version("Django"), "pika": version("pika"), "celery": version("celery"),
+        "rabbitmq": _rabbitmq(), "sqlite": sqlite3.sqlite_version, "postgresql": postgres_version(),
+    }

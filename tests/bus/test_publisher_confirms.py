@@ -1,0 +1,80 @@
+"""The publisher's batched confirms keep the outbox's promise: a row is marked sent only once the broker took it."""
+
+import uuid
+
+import pytest
+from django.db import transaction
+
+from orders.models import InboxMessage, OutboxMessage
+from shopsite import contracts
+from shopsite.bus.connection import connect, declare_service
+from shopsite.bus.consumer import Consumer
+from shopsite.bus.publisher import Publisher
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
+
+
+def released() -> contracts.StockReleased:
+    return contracts.StockReleased(order_id=uuid.uuid4(), lines=[])
+
+
+def rejected() -> contracts.StockRejected:
+    return contracts.StockRejected(order_id=uuid.uuid4(), shortages=[])
+
+
+def declare(handlers) -> Consumer:
+    consumer = Consumer("orders", handlers=handlers)
+    connection = connect()
+    declare_service(connection.channel(), "orders", consumer.names, consumer.handlers)
+    connection.close()
+    return consumer
+
+
+def test_in_one_batch_only_the_rows_the_broker_routed_are_marked_sent(bus_names, settings):
+    settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
+    declare({contracts.StockReleased: (lambda m: None,)})  # nothing is bound to stock.rejected
+    with transaction.atomic(using="orders"):
+        routed = [OutboxMessage.record(released()) for _ in range(3)]
+        unroutable = OutboxMessage.record(rejected())
+        routed.append(OutboxMessage.record(released()))
+
+    sent = Publisher().publish_rows(OutboxMessage, OutboxMessage.objects.order_by("created_at"))
+
+    assert sent == 4
+    assert set(OutboxMessage.objects.filter(sent_at__isnull=False).values_list("id", flat=True)) == {
+        e.id for e in routed}
+    kept = OutboxMessage.objects.get(id=unroutable.id)
+    assert kept.sent_at is None and kept.last_error == "unroutable" and kept.attempts == 1
+
+
+def test_a_rolled_back_savepoint_publishes_nothing_of_its_own(bus_names):
+    calls = []
+    consumer = declare({contracts.StockReleased: (lambda m: calls.append(m.order_id),)})
+    with transaction.atomic(using="orders"):
+        kept = OutboxMessage.record(released())
+        with pytest.raises(RuntimeError), transaction.atomic(using="orders"):
+            OutboxMessage.record(released())
+            raise RuntimeError("this part is undone")
+
+    consumer.run(until=lambda: len(calls) >= 1 or consumer.handled > 3)
+    assert calls == [uuid.UUID(kept.payload["order_id"])]
+    assert OutboxMessage.objects.count() == 1
+    assert OutboxMessage.objects.get().sent_at is not None
+
+
+def test_what_handlers_record_is_published_and_marked_sent_once_the_queue_is_idle(bus_names):
+    """The consumer collects confirms for many deliveries at once; idle, it marks every row sent."""
+    forwarded = []
+
+    def forward(message: contracts.StockReleased) -> None:
+        OutboxMessage.record(contracts.StockRejected(order_id=message.order_id, shortages=[]))
+
+    consumer = declare({contracts.StockReleased: (forward,), contracts.StockRejected: (forwarded.append,)})
+    with transaction.atomic(using="orders"):
+        for _ in range(40):
+            OutboxMessage.record(released())
+
+    consumer.run(until=lambda: len(forwarded) == 40 and consumer.handled == 80)
+    assert InboxMessage.objects.count() == 80
+    assert OutboxMessage.objects.count() == 80
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
