@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from . import bus, celery_peer, end_to_end, machine, raw, report
-from .common import RETRIES, ROOT, Sizes, retrying
+from .common import RETRIES, ROOT, Sizes, remove_temp_dirs, retrying
 
 PARTS = ["raw", "celery", "bus", "e2e"]
 
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     results["retries"] = RETRIES
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     written = report.write(results, args.output, baseline=baseline)
+    remove_temp_dirs()
     console.print(f"wrote {written} in {results['seconds']:.0f} s")
     return 0
 

@@ -70,6 +70,7 @@ def connect() -> pika.BlockingConnection:
 
 
 def delete_queues(*queues: str, exchanges: tuple[str, ...] = ()) -> None:
+    wait_for_broker()  # after a broker restart mid-run, still leave nothing behind
     connection = connect()
     try:
         channel = connection.channel()
@@ -131,8 +132,21 @@ def run_json(module: str, env: dict[str, str], *args: str, timeout: float = 300)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+#: Every folder a run made, removed when it ends well (kept after a failure, to read the logs).
+TEMP_DIRS: list[Path] = []
+
+
 def temp_dir(kind: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"shop-bench-{kind}-"))
+    path = Path(tempfile.mkdtemp(prefix=f"shop-bench-{kind}-"))
+    TEMP_DIRS.append(path)
+    return path
+
+
+def remove_temp_dirs() -> None:
+    global _template
+    while TEMP_DIRS:
+        shutil.rmtree(TEMP_DIRS.pop(), ignore_errors=True)
+    _template = None
 
 
 def rss_kib(pid: int) -> int:

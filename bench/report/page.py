@@ -1,222 +1,14 @@
-"""docs/benchmarks.md and its plots, from one run's results."""
+"""docs/benchmarks.md: the tables, the plots and the notes, from one run's results."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import matplotlib
+from .figures import _get, _n, _ratio, memory_growth, soak_slopes, targets
+from .plots import plot_end_to_end, plot_latency, plot_memory, plot_throughput
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-
-NOTES = Path(__file__).with_name("optimisations.md")
-
-
-def _n(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b else 0.0
-
-
-def _get(results: dict, *path, default=0.0):
-    for key in path:
-        if not isinstance(results, dict) or key not in results:
-            return default
-        results = results[key]
-    return results
-
-
-def targets(r: dict) -> list[tuple[str, str, str, bool | None]]:
-    """(target, measured, compared with, met) for each of issue 5's targets present in the run."""
-    rows = []
-    consumer, ceiling = _get(r, "consumer", "per_second"), _get(r, "db_ceiling", "per_second")
-    celery = _get(r, "celery", "per_second")
-    if consumer and ceiling:
-        ratio = _ratio(consumer, ceiling)
-        rows.append(("one consumer ≥ 75% of the bare database transaction", f"{ratio:.0%}",
-                     f"{_n(consumer)}/s vs {_n(ceiling)}/s", ratio >= 0.75))
-    quiet = _get(r, "consumer_no_publish", "per_second")
-    if quiet and ceiling:
-        ratio = _ratio(quiet, ceiling)
-        rows.append(("(the same, with the handler's message left to the relay: BUS_PUBLISH_ON_COMMIT=false)",
-                     f"{ratio:.0%}", f"{_n(quiet)}/s vs {_n(ceiling)}/s", ratio >= 0.75))
-    if consumer and celery:
-        rows.append(("one consumer handles more events/s than Celery runs no-op tasks",
-                     f"{_ratio(consumer, celery):.2f}×", f"{_n(consumer)}/s vs {_n(celery)}/s", consumer > celery))
-    relay, one = _get(r, "relay", "per_second"), _get(r, "publish_one_by_one", "per_second")
-    if relay and one:
-        rows.append(("relay publishes with confirms ≥ 3× one-by-one confirmed pika", f"{_ratio(relay, one):.2f}×",
-                     f"{_n(relay)}/s vs {_n(one)}/s", _ratio(relay, one) >= 3))
-    e2e = _get(r, "e2e", default={})
-    for key, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL"), ("sqlite_2", "SQLite, 2 copies")):
-        rate = _get(e2e, key, "throughput", "per_second")
-        if rate:
-            rows.append((f"≥ 150 orders/s checkout → confirmed + email ({label})", f"{_n(rate)}/s",
-                         f"{_ratio(rate, 150):.0%} of the target", rate >= 150))
-        p99 = _get(e2e, key, "latency", "latency_ms", "99")
-        if p99:
-            at = _get(e2e, key, "latency", "rate")
-            rows.append((f"p99 checkout → confirmed < 250 ms at {at:g} orders/s ({label})", f"{p99:,.0f} ms",
-                         f"{_ratio(p99, 250):.1f}× the limit", p99 < 250))
-    slopes = {name: kib for name, kib in soak_slopes(e2e.get("sqlite", {})).items() if name not in ("web", "relay")}
-    if slopes:
-        # Levelled off: under 200 KiB a minute during the steady last phase
-        # (a leak of one small object per message would show as more).
-        growing = sorted(name for name, kib in slopes.items() if kib >= 200)
-        measured = (f"{len(slopes) - len(growing)} of {len(slopes)} consumers level off"
-                    + (f"; {', '.join(growing)} still grew {max(slopes.values()):,.0f} KiB/min" if growing else ""))
-        rows.append(("no consumer grows without bound in memory", measured,
-                     "growth during the 'soak' phase; section 5", None if growing else True))
-    return rows
-
-
-def memory_growth(run: dict) -> dict[str, dict]:
-    """For each consumer: RSS at the start and the end of the sampled run, and whether it levelled off."""
-    series: dict[str, list[tuple[float, int]]] = {}
-    for t, name, rss in run.get("rss_samples", []):
-        if name not in ("web", "relay"):
-            series.setdefault(name, []).append((t, rss))
-    growth = {}
-    for name, points in series.items():
-        if len(points) < 4:
-            continue
-        half = len(points) // 2
-        first, second = points[:half], points[half:]
-        span = points[-1][0] - points[0][0]
-        # Levelled off: the second half grew by less than 5% of the first half's peak.
-        first_peak, second_peak = max(p[1] for p in first), max(p[1] for p in second)
-        growth[name] = {
-            "name": name, "start_kib": points[0][1], "end_kib": points[-1][1], "span_s": span,
-            "per_minute_kib": (points[-1][1] - points[0][1]) / span * 60 if span else 0.0,
-            "second_half_growth_kib": second_peak - first_peak,
-            "bounded": second_peak - first_peak < 0.05 * first_peak,
-        }
-    return growth
-
-
-def soak_slopes(run: dict) -> dict[str, float]:
-    """KiB per minute each process grew during the last phase of the run (the memory soak)."""
-    marks = run.get("rss_marks", [])
-    if not marks:
-        return {}
-    since = marks[-1][0]
-    slopes = {}
-    for name in {s[1] for s in run.get("rss_samples", [])}:
-        points = [(t, rss) for t, n, rss in run["rss_samples"] if n == name and t >= since]
-        if len(points) >= 4 and points[-1][0] > points[0][0]:
-            slopes[name] = (points[-1][1] - points[0][1]) / (points[-1][0] - points[0][0]) * 60
-    return slopes
-
-
-# --- plots ----------------------------------------------------------------
-
-
-def _bar(path: Path, title: str, labels: list[str], values: list[float], colors: list[str], unit: str) -> None:
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(labels) + 1.4))
-    bars = ax.barh(labels[::-1], values[::-1], color=colors[::-1])
-    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values[::-1]], padding=3, fontsize=9)
-    ax.set_xlabel(unit)
-    ax.set_title(title, fontsize=10)
-    ax.set_xlim(0, max(values + [1]) * 1.18)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_throughput(r: dict, folder: Path) -> Path | None:
-    rows = [
-        ("pika publish, one confirm each", _get(r, "publish_one_by_one", "per_second"), "#9e9e9e"),
-        ("pika publish, batched confirms", _get(r, "publish_batched", "per_second"), "#9e9e9e"),
-        ("pika consume + ack", _get(r, "consume", "per_second"), "#9e9e9e"),
-        ("bare DB transaction (SQLite)", _get(r, "db_ceiling", "per_second"), "#9e9e9e"),
-        ("Celery no-op tasks", _get(r, "celery", "per_second"), "#d62728"),
-        ("our relay (confirmed)", _get(r, "relay", "per_second"), "#1f77b4"),
-        ("our consumer (handled)", _get(r, "consumer", "per_second"), "#1f77b4"),
-    ]
-    rows = [row for row in rows if row[1]]
-    if not rows:
-        return None
-    path = folder / "throughput.png"
-    _bar(path, "Messages per second. Grey: this machine's limits; red: Celery; blue: the shop's bus",
-         [x[0] for x in rows], [x[1] for x in rows], [x[2] for x in rows], "messages per second")
-    return path
-
-
-def plot_end_to_end(r: dict, folder: Path) -> Path | None:
-    e2e = _get(r, "e2e", default={})
-    rows = [(label, _get(e2e, key, "throughput", "per_second")) for key, label in
-            (("sqlite", "SQLite"), ("sqlite_2", "SQLite, 2 copies"), ("postgresql", "PostgreSQL"))]
-    rows = [row for row in rows if row[1]]
-    if not rows:
-        return None
-    path = folder / "end_to_end.png"
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(rows) + 1.6))
-    bars = ax.barh([x[0] for x in rows][::-1], [x[1] for x in rows][::-1], color="#1f77b4")
-    ax.bar_label(bars, labels=[f"{x[1]:,.1f}" for x in rows][::-1], padding=3)
-    ax.axvline(150, color="#d62728", linestyle="--", label="target: 150 orders/s")
-    ax.set_xlim(0, max([x[1] for x in rows] + [150]) * 1.15)
-    ax.set_xlabel("orders per second, checkout → confirmed with the email sent")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_latency(r: dict, folder: Path) -> Path | None:
-    e2e = _get(r, "e2e", default={})
-    curves = [(label, _get(e2e, key, phase, "latencies_ms", default=[]), _get(e2e, key, phase, "rate"))
-              for key, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")) for phase in ("latency", "soak")]
-    curves = [c for c in curves if c[1]]
-    if not curves:
-        return None
-    path = folder / "latency.png"
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for label, values, rate in curves:
-        ax.plot(sorted(values), [100 * (i + 1) / len(values) for i in range(len(values))],
-                label=f"{label}, {rate:g} orders/s")
-    ax.axvline(250, color="#d62728", linestyle="--", label="target: p99 < 250 ms")
-    ax.axhline(99, color="#9e9e9e", linewidth=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("checkout → confirmed (ms, log scale)")
-    ax.set_ylabel("orders (%)")
-    ax.set_title("Latency under a fixed arrival rate (cumulative)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_memory(r: dict, folder: Path) -> Path | None:
-    run = _get(r, "e2e", "sqlite", default={})
-    samples = run.get("rss_samples", [])
-    if not samples:
-        return None
-    path = folder / "memory.png"
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name in sorted({s[1] for s in samples}):
-        if name == "web":
-            continue  # the gunicorn arbiter; its workers are its children
-        points = [(t, rss / 1024) for t, n, rss in samples if n == name]
-        ax.plot([p[0] for p in points], [p[1] for p in points], label=name)
-    for t, label in run.get("rss_marks", []):
-        ax.axvline(t, color="#9e9e9e", linestyle=":")
-        ax.text(t, ax.get_ylim()[1], f" {label}", va="top", fontsize=8, color="#555555")
-    ax.set_xlabel("seconds since the load started")
-    ax.set_ylabel("resident size (MiB)")
-    ax.set_title("Resident memory of each consumer during the SQLite run")
-    ax.legend(fontsize=8, ncol=2, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-# --- the page ---------------------------------------------------------------
+NOTES = Path(__file__).resolve().parents[1] / "optimisations.md"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -312,7 +104,7 @@ def _e2e(r: dict) -> str:
                          f"{ms['50']:,.0f} / {ms['95']:,.0f} / **{ms['99']:,.0f}**",
                          f"{soak['email_latency_ms']['99']:,.0f}"])
     if calm:
-        table += ("\n\nThe same latency at a rate the shop keeps up with (the memory run below):\n\n"
+        table += ("\n\nThe same latency at a lower fixed rate (the memory run of section 5):\n\n"
                   + _table(["database", "fixed arrival rate", "orders confirmed + emailed",
                             "p50 / p95 / p99 to confirmed (ms)", "p99 to email (ms)"], calm))
     return table
@@ -388,7 +180,7 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         "# Benchmarks",
         "",
         "The shop's bus and checkout measured against this machine's own limits and against Celery, in one run "
-        "(issue 5). Generated by `bench/report.py`; do not edit by hand.",
+        "(issue 5). Generated by `bench/report/`; do not edit by hand.",
         "",
         f"Command: `{r['command']}` (also `bin/bench`), started {r['started']}."
         + (" **Smoke sizes: these numbers only show that the suite works.**" if r.get("smoke") else ""),
