@@ -33,48 +33,42 @@ class _Record(BaseModel):
 # --- accounts -------------------------------------------------------------
 
 
-class UserRegistered(Message):
+class _UserDetails(Message):
+    user_id: int
+    email: str
+    name: str
+    is_staff: bool
+    role: Literal["customer", "merchant", "staff"]
+
+
+class UserRegistered(_UserDetails):
     TYPE = "user.registered"
-    user_id: int
-    email: str
-    name: str
-    is_staff: bool
-    role: Literal["customer", "merchant", "staff"]
 
 
-class UserUpdated(Message):
+class UserUpdated(_UserDetails):
     TYPE = "user.updated"
-    user_id: int
-    email: str
-    name: str
-    is_staff: bool
-    role: Literal["customer", "merchant", "staff"]
     is_active: bool = True
 
 
 # --- catalog --------------------------------------------------------------
 
 
-class ProductPublished(Message):
+class _ProductDetails(Message):
+    product_id: int
+    sku: str
+    name: str
+    price: Money = Field(ge=0, decimal_places=2)
+    is_active: bool
+    available: Quantity = Field(ge=0)
+    version: int
+
+
+class ProductPublished(_ProductDetails):
     TYPE = "product.published"
-    product_id: int
-    sku: str
-    name: str
-    price: Money = Field(ge=0, decimal_places=2)
-    is_active: bool
-    available: Quantity = Field(ge=0)
-    version: int
 
 
-class ProductUpdated(Message):
+class ProductUpdated(_ProductDetails):
     TYPE = "product.updated"
-    product_id: int
-    sku: str
-    name: str
-    price: Money = Field(ge=0, decimal_places=2)
-    is_active: bool
-    available: Quantity = Field(ge=0)
-    version: int
 
 
 class StockChanged(Message):
