@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=30)
 #: How long a batch may wait for its confirms before the channel is given up as broken.
 CONFIRM_TIMEOUT = 30.0
+#: A channel unused for longer is checked before use: the broker may have closed it.
+IDLE_CHECK_AFTER = 5.0
 
 Row = tuple[type[OutboxMessage], OutboxMessage]
 
@@ -77,6 +79,7 @@ class Publisher:
         self._channel = None
         self._pause = 0.0
         self._quiet_until = 0.0
+        self._last_used = 0.0
         self._next_tag = 1
         self._flight = _InFlight()
 
@@ -84,7 +87,14 @@ class Publisher:
 
     def _ready_channel(self):
         if self._channel is not None and self._channel.is_open:
-            return self._channel
+            idle = time.monotonic() - self._last_used > IDLE_CHECK_AFTER
+            if not idle or self._alive():
+                self._last_used = time.monotonic()
+                return self._channel
+            # The broker drops a connection that stayed silent past its
+            # heartbeats (an idle web thread's): open a new one now rather than
+            # fail this publish and leave the rows to the sweep.
+            self.close()
         if time.monotonic() < self._quiet_until:
             return None
         try:
@@ -102,7 +112,15 @@ class Publisher:
             self._failed(exc)
             return None
         self._channel, self._next_tag, self._pause = channel, 1, 0.0
+        self._last_used = time.monotonic()
         return channel
+
+    def _alive(self) -> bool:
+        try:
+            self._connection.process_data_events(time_limit=0)  # reads EOF if the broker hung up
+        except BROKER_ERRORS:
+            return False
+        return self._channel is not None and self._channel.is_open
 
     def _process_until(self, done, timeout: float = CONFIRM_TIMEOUT) -> None:
         """Read from the broker until ``done()``; at most ``timeout`` seconds.

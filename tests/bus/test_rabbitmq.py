@@ -249,3 +249,17 @@ def test_an_oversized_message_is_dead_lettered_unread(consumer, bus_names, setti
     consume(consumer, until=lambda: len(dead_letters()) == 1)
     assert "5000 bytes is over the 1000-byte limit" in dead_letters()[0].error
     assert calls == []
+
+
+def test_a_publisher_left_idle_past_its_heartbeats_publishes_at_once_on_a_new_connection(bus_names, settings):
+    settings.BUS = {**settings.BUS, "URL": settings.BUS["URL"].replace("heartbeat=30", "heartbeat=1"),
+                    "PUBLISH_ON_COMMIT": False}
+    declared(lambda message: None)
+    publisher = Publisher()
+    first = record(released())[0]
+    assert publisher.publish_rows(OutboxMessage, OutboxMessage.objects.filter(id=first.id)) == 1
+
+    time.sleep(6)  # silent well past two heartbeats: the broker hangs up
+    second = record(released())[0]
+
+    assert publisher.publish_rows(OutboxMessage, OutboxMessage.objects.filter(id=second.id)) == 1
