@@ -19,7 +19,7 @@ PARTS = ["raw", "celery", "bus", "e2e"]
 
 
 def steps_in(parts: list[str], sizes: Sizes) -> int:
-    count = {"raw": 4, "celery": 1, "bus": 2 + sizes.consumer_variants, "e2e": 5}
+    count = {"raw": 4, "celery": 1, "bus": 3 + 2 * sizes.consumer_variants, "e2e": 5}
     total = sum(count[p] for p in parts)
     if "e2e" in parts:
         total += 3 * sizes.e2e_copies + 4 * sizes.e2e_postgres

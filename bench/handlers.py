@@ -31,5 +31,9 @@ def minimal(message: contracts.StockReleased) -> None:
     OutboxMessage.record(contracts.StockReserved(order_id=message.order_id, lines=[]))
 
 
+def noop(message: contracts.StockReleased) -> None:
+    """Nothing at all: with the inbox row the consumer writes anyway, the same work as Celery's no-op task."""
+
+
 #: What the minimal consumer subscribes to; the message it records goes to a sink queue.
 IN_TYPE, OUT_TYPE = contracts.StockReleased, contracts.StockReserved

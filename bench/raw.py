@@ -164,5 +164,6 @@ def run_all(sizes: Sizes, step) -> dict:
     step("bare database transaction (SQLite)")
     results["db_ceiling"] = db_ceiling(sizes.db_ceiling)
     if sizes.consumer_variants:
-        results["db_ceiling_bus_inbox"] = db_ceiling(sizes.db_ceiling, inbox="bus")
+        results["db_ceiling_bus"] = db_ceiling(sizes.db_ceiling, inbox="bus")
+        results["db_ceiling_bus_batch"] = db_ceiling(sizes.db_ceiling, inbox="bus-batch")
     return results

@@ -19,16 +19,20 @@ import django
 
 
 def db_ceiling(count: int, inbox: str = "orm") -> dict:
-    """Inbox row + state change + outbox row, one transaction each, as the consumer would commit them.
+    """Inbox row + state change + outbox row with no broker: the database work of one handled message.
 
-    ``inbox="orm"`` inserts the inbox row as a plainly written handler would
-    (``objects.create``); ``inbox="bus"`` with the consumer's own statement,
-    so the two transactions are the same SQL and only the bus's other work
-    differs.
+    ``orm`` is the ceiling of issue 5: one transaction each, written as a
+    plain ORM handler would (``objects.create`` for the inbox and outbox rows,
+    a guarded ``update`` for the state). ``bus`` runs the same work through
+    the bus's own statements (the consumer's inbox insert and
+    ``OutboxMessage.record``), one transaction each; ``bus-batch`` does that
+    in the consumer's batches (32 a transaction, a savepoint each). The
+    consumer against ``bus-batch`` is what the bus adds besides the database.
     """
     from django.db import transaction
+    from django.utils import timezone
 
-    from orders.models import InboxMessage
+    from orders.models import InboxMessage, Order, OutboxMessage
     from shopsite.bus.consumer import Consumer
     from shopsite.bus.envelope import Envelope
 
@@ -37,20 +41,36 @@ def db_ceiling(count: int, inbox: str = "orm") -> dict:
     handlers.create_order()
     name = "bench.handlers.minimal"
     consumer = Consumer("orders", handlers={handlers.IN_TYPE: (handlers.minimal,)})
+    batch = 32 if inbox == "bus-batch" else 1
+
+    def orm(message) -> None:
+        InboxMessage.objects.using("orders").create(
+            message_id=uuid.uuid4(), handler=name, type=handlers.IN_TYPE.TYPE, correlation_id=uuid.uuid4())
+        Order.objects.using("orders").filter(pk=handlers.ORDER_ID).update(updated_at=timezone.now())
+        out = Envelope.wrap(handlers.OUT_TYPE(order_id=message.order_id, lines=[]), producer="orders",
+                            correlation_id=uuid.uuid4())
+        OutboxMessage.objects.using("orders").create(id=out.id, type=out.type, body=out.to_json(),
+                                                      correlation_id=out.correlation_id)
+
+    def bus(message) -> None:
+        envelope = Envelope.wrap(message, producer="catalog", correlation_id=uuid.uuid4())
+        consumer._seen(envelope, handlers.minimal)
+        handlers.minimal(message)
+
+    work = orm if inbox == "orm" else bus
     started, cpu = time.perf_counter(), time.process_time()
-    for _ in range(count):
-        message = handlers.IN_TYPE(order_id=uuid.uuid4(), lines=[])
+    for first in range(0, count, batch):
         with transaction.atomic(using="orders"):
-            if inbox == "bus":
-                envelope = Envelope.wrap(message, producer="catalog", correlation_id=uuid.uuid4())
-                consumer._seen(envelope, handlers.minimal)
-            else:
-                InboxMessage.objects.using("orders").create(
-                    message_id=uuid.uuid4(), handler=name, type=handlers.IN_TYPE.TYPE, correlation_id=uuid.uuid4())
-            handlers.minimal(message)
+            for _ in range(min(batch, count - first)):
+                message = handlers.IN_TYPE(order_id=uuid.uuid4(), lines=[])
+                if batch == 1:
+                    work(message)
+                else:
+                    with transaction.atomic(using="orders"):
+                        work(message)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {"transactions": count, "inbox": inbox, "seconds": seconds, "per_second": count / seconds,
-            "cpu_ms_each": cpu / count * 1000}
+    return {"transactions": count // batch, "messages": count, "inbox": inbox, "seconds": seconds,
+            "per_second": count / seconds, "cpu_ms_each": cpu / count * 1000}
 
 
 def relay(count: int) -> dict:
@@ -120,8 +140,8 @@ def preload(count: int) -> dict:
     return {"loaded": depth}
 
 
-def consumer(count: int) -> dict:
-    """The real Consumer with the minimal handler, until ``count`` deliveries are handled."""
+def consumer(count: int, handler: str = "minimal") -> dict:
+    """The real Consumer with the ``minimal`` (or ``noop``) handler, until ``count`` deliveries are handled."""
     from orders.models import InboxMessage, OutboxMessage
     from shopsite.bus.consumer import Consumer
 
@@ -129,7 +149,7 @@ def consumer(count: int) -> dict:
     from .common import rss_kib
 
     handlers.create_order()
-    worker = Consumer("orders", handlers={handlers.IN_TYPE: (handlers.minimal,)})
+    worker = Consumer("orders", handlers={handlers.IN_TYPE: (getattr(handlers, handler),)})
     clock = {}
     rss: list[int] = []
     sampling = threading.Event()
@@ -153,7 +173,7 @@ def consumer(count: int) -> dict:
     return {"messages": count, "handled": worker.handled, "inbox": InboxMessage.objects.count(),
             "unsent_outbox": OutboxMessage.objects.filter(sent_at__isnull=True).count(),
             "seconds": seconds, "per_second": handled / seconds, "cpu_ms_each": cpu / handled * 1000,
-            "rss_kib": rss_kib(os.getpid()), "rss_samples_kib": rss}
+            "rss_kib": rss_kib(os.getpid()), "rss_samples_kib": rss, "handler": handler, "batch": worker.batch}
 
 
 if __name__ == "__main__":

@@ -63,3 +63,8 @@ HANDLERS = {
     contracts.OrderShipped: order_shipped,
     contracts.OrderDelivered: order_delivered,
 }
+
+#: Each email is committed on its own: the email goes out before its
+#: transaction commits, so a crash mid-batch would send every email of the
+#: batch again; one at a time, at most one is repeated.
+BATCH_SIZE = 1

@@ -185,7 +185,10 @@ BUS = {
     # Exchange and queue names start with this, so test runs never meet.
     "PREFIX": env.str("BUS_PREFIX", default="shop"),
     "QUEUE_TYPE": env.str("BUS_QUEUE_TYPE", default="classic"),
-    "PREFETCH": env.int("BUS_PREFETCH", default=32),
+    "PREFETCH": env.int("BUS_PREFETCH", default=64),
+    # Deliveries already waiting are handled together, up to this many in one
+    # transaction (each in its own savepoint); see shopsite/bus/consumer.py.
+    "BATCH": env.int("BUS_BATCH", default=32),
     # Seconds to wait before each retry of a failed handler; after the last
     # one the message is parked in the service's dead-letter queue.
     "RETRY_DELAYS": [float(d) for d in env.list("BUS_RETRY_DELAYS", default=["1", "5", "30"])],

@@ -50,6 +50,17 @@ def subscriptions(service: str) -> dict[type[Message], tuple[Handler, ...]]:
     return {kind: (h if isinstance(h, tuple) else (h,)) for kind, h in mapping.items()}
 
 
+def batch_size(service: str) -> int:
+    """How many waiting deliveries the service's consumer handles in one transaction.
+
+    ``BUS["BATCH"]`` unless the service's handlers module says less
+    (``BATCH_SIZE``): a service whose handlers act outside its database,
+    such as sending an email, keeps the work a crash can repeat small.
+    """
+    module = importlib.import_module(f"{service}.handlers")
+    return min(settings.BUS["BATCH"], getattr(module, "BATCH_SIZE", settings.BUS["BATCH"]))
+
+
 def queue_arguments(extra: dict | None = None) -> dict:
     arguments = {"x-queue-type": settings.BUS["QUEUE_TYPE"]}
     if settings.BUS["QUEUE_TYPE"] == "quorum":
