@@ -149,6 +149,36 @@ def remove_temp_dirs() -> None:
     _template = None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process used so far, from /proc (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process (gunicorn's workers under its master)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def broker_pids() -> list[int]:
+    """RabbitMQ's Erlang VM, found by its command line."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"beam.smp" in (entry / "cmdline").read_bytes() and b"rabbit" in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def rss_kib(pid: int) -> int:
     """Resident set size of a process, from /proc (0 once it is gone)."""
     try:

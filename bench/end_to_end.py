@@ -11,6 +11,7 @@ adds no load while the flow runs.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import statistics
 import subprocess
@@ -25,7 +26,8 @@ import requests
 
 from tests.e2e.shop import CONSUMERS, Shop
 
-from .common import Sizes, delete_shop_topology, retrying, rss_kib, run_json, run_prefix, temp_dir
+from .common import (Sizes, broker_pids, children, cpu_seconds, delete_shop_topology, retrying, rss_kib, run_json,
+                     run_prefix, temp_dir)
 
 RETRY_DELAYS = [0.2, 0.5, 1.0]
 PRODUCTS = 8
@@ -173,6 +175,33 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
+class CpuMeter:
+    """CPU time each process of the shop (and the broker, and this load generator) spends in a phase."""
+
+    def __init__(self, shop: Shop) -> None:
+        self.pids = {name: process.pid for name, process in shop.processes.items() if name != "web"}
+        for n, worker in enumerate(children(shop.processes["web"].pid)):
+            self.pids[f"web worker {n + 1}"] = worker
+        for n, pid in enumerate(broker_pids()):
+            self.pids["RabbitMQ" + (f" {n + 1}" if n else "")] = pid
+
+    def _now(self) -> dict[str, float]:
+        times = os.times()
+        return {**{name: cpu_seconds(pid) for name, pid in self.pids.items()},
+                "load generator (this process)": times.user + times.system}
+
+    def __enter__(self) -> CpuMeter:
+        self.before = self._now()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        after = self._now()
+        self.used = {name: after[name] - self.before[name] for name in after}
+
+    def per_order_ms(self, orders: int) -> dict[str, float]:
+        return {name: seconds * 1000 / orders for name, seconds in self.used.items()} if orders else {}
+
+
 def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dict:
     """Run ``run`` (a load), wait until every accepted order has its email, then read the times."""
     before, sent_before = _emails(shop), set(load.sent)
@@ -225,8 +254,10 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
 
         step(f"end to end ({label}): {sizes.e2e_orders} checkouts, closed loop")
         sampler.mark("throughput")
-        result["throughput"] = _phase(shop, load, lambda: load.closed_loop(sizes.e2e_orders),
-                                      expected=sizes.e2e_orders, timeout=max(60, sizes.e2e_orders / 5))
+        with CpuMeter(shop) as cpu:
+            result["throughput"] = _phase(shop, load, lambda: load.closed_loop(sizes.e2e_orders),
+                                          expected=sizes.e2e_orders, timeout=max(60, sizes.e2e_orders / 5))
+        result["cpu_ms_per_order"] = cpu.per_order_ms(result["throughput"]["emailed"])
         if latency:
             count = int(sizes.e2e_rate * sizes.e2e_latency_seconds)
             step(f"end to end ({label}): {sizes.e2e_rate:g} orders/s for {sizes.e2e_latency_seconds:g} s")

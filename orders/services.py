@@ -37,9 +37,14 @@ def _move(order_id: uuid.UUID, *, allowed: tuple[str, ...], to: str, **fields) -
     return Order.objects.get(pk=order_id)
 
 
-def _note(order: Order | uuid.UUID, kind: str, detail: str = "") -> None:
+def _note(order: Order | uuid.UUID, kind: str, detail: str = "", *more: tuple[str, str]) -> None:
+    """Add events to the order's timeline: ``kind`` with ``detail``, then each (kind, detail) of ``more``."""
     order_id = order.pk if isinstance(order, Order) else order
-    OrderEvent.objects.create(order_id=order_id, kind=kind, detail=detail[:300])
+    events = [(kind, detail), *more]
+    if len(events) == 1:
+        OrderEvent.objects.create(order_id=order_id, kind=kind, detail=detail[:300])
+    else:
+        OrderEvent.objects.bulk_create(OrderEvent(order_id=order_id, kind=k, detail=d[:300]) for k, d in events)
 
 
 def _status_message(order: Order, message_type, **extra):
@@ -79,8 +84,7 @@ def order_stock_reserved(*, order_id: uuid.UUID) -> None:
         order = _move(order_id, allowed=(Status.PENDING,), to=Status.AWAITING_PAYMENT)
         if order is None:
             return  # cancelled meanwhile: catalog releases on order.cancelled
-        _note(order, Kind.STOCK_RESERVED)
-        _note(order, Kind.PAYMENT_REQUESTED, f"{order.total} {order.currency}")
+        _note(order, Kind.STOCK_RESERVED, "", (Kind.PAYMENT_REQUESTED, f"{order.total} {order.currency}"))
         OutboxMessage.record(contracts.RequestPayment(
             order_id=order.id, user_id=order.user_id, amount=order.total, currency=order.currency,
             payment_method_id=order.payment_method_id,
@@ -104,8 +108,7 @@ def order_payment_succeeded(*, order_id: uuid.UUID, charge_id: uuid.UUID, amount
         if order is None:
             _refund_if_cancelled(order_id)
             return
-        _note(order, Kind.PAID, f"{amount} {order.currency}")
-        _note(order, Kind.CONFIRMED)
+        _note(order, Kind.PAID, f"{amount} {order.currency}", (Kind.CONFIRMED, ""))
         OutboxMessage.record(_status_message(order, contracts.OrderConfirmed, lines=[
             contracts.CheckoutLine(product_id=l.product_id, sku=l.sku, name=l.name,
                                    unit_price=l.unit_price, quantity=l.quantity)

@@ -103,6 +103,18 @@ def _e2e(r: dict) -> str:
                          f"{soak['emailed']:,} of {soak['orders']:,}",
                          f"{ms['50']:,.0f} / {ms['95']:,.0f} / **{ms['99']:,.0f}**",
                          f"{soak['email_latency_ms']['99']:,.0f}"])
+    cpu = {label: e2e[key]["cpu_ms_per_order"] for key, label in (
+        ("sqlite", "SQLite"), ("sqlite_2", "SQLite, 2 copies"), ("postgresql", "PostgreSQL")) if e2e.get(key, {}).get("cpu_ms_per_order")}
+    if cpu:
+        names = list(next(iter(cpu.values())))
+        for per in cpu.values():
+            names += [n for n in per if n not in names]
+        cpu_rows = [[name] + [f"{per[name]:.2f}" if name in per else "—" for per in cpu.values()] for name in names]
+        cpu_rows.append(["**all**"] + [f"**{sum(per.values()):.1f}**" for per in cpu.values()])
+        table += ("\n\nWhere the CPU goes: milliseconds of CPU per order confirmed and emailed, by process, during "
+                  "the closed-loop run (read from /proc before and after). On two cores, 2,000 ms of CPU a second "
+                  "divided by the total is the most orders a second the shop could do here.\n\n"
+                  + _table(["process"] + [f"CPU ms per order ({label})" for label in cpu], cpu_rows))
     if calm:
         table += ("\n\nThe same latency at a lower fixed rate (the memory run of section 5):\n\n"
                   + _table(["database", "fixed arrival rate", "orders confirmed + emailed",

@@ -99,6 +99,8 @@ class Consumer:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{service}-handler")
         self._stopping = False
         self._connections_checked = 0.0
+        self._ack_every = max(1, settings.BUS["PREFETCH"] // 2)
+        self._unacked: tuple[int, int] = (0, 0)  # (last delivery tag handled, how many since the last ack)
         self.handled = 0
         self.connections_lost = 0
 
@@ -156,6 +158,7 @@ class Consumer:
             channel.basic_qos(prefetch_count=settings.BUS["PREFETCH"])
             log.info("%s consumer ready on %s", self.service, self.names.queue(self.service))
             self._ready(True)
+            self._unacked = (0, 0)  # delivery tags belong to a channel: a new one starts afresh
             batch: list[tuple] = []
             for method, properties, body in channel.consume(self.names.queue(self.service), inactivity_timeout=0.2):
                 if method is not None:
@@ -164,10 +167,12 @@ class Consumer:
                         continue  # take it too: the batch grows only from what is already here
                     self.deliver(channel, batch)
                     batch = []
-                else:  # idle: collect the confirms of what the last deliveries published
+                else:  # idle: acknowledge, and collect the confirms of what the last deliveries published
+                    self._flush_acks(channel)
                     self._worker.submit(self._settle).result()
                 if self._should_stop(until):
                     break
+            self._flush_acks(channel)
             channel.cancel()
         finally:
             if connection.is_open:
@@ -188,8 +193,26 @@ class Consumer:
             for failure in self._on_worker(channel, self.apply_batch, ready):
                 with context.handling(failure.delivery.envelope):
                     self._retry_or_park(channel, failure)
-        channel.basic_ack(deliveries[-1][0].delivery_tag, multiple=True)
+        self._ack(channel, deliveries[-1][0].delivery_tag, len(deliveries))
         self.handled += len(ready)
+
+    def _ack(self, channel, delivery_tag: int, count: int) -> None:
+        """Acknowledge deliveries whose transaction committed (or that went to a retry or dead-letter queue).
+
+        Acks go out together, one ``multiple`` ack for up to half the
+        prefetch, or as soon as the queue is idle: each ack is a write to the
+        socket, as costly as much of the bus's own work on a message. If the
+        connection drops first, the broker redelivers and the inbox skips them.
+        """
+        self._unacked = (delivery_tag, self._unacked[1] + count)
+        if self._unacked[1] >= self._ack_every:
+            self._flush_acks(channel)
+
+    def _flush_acks(self, channel) -> None:
+        last, count = self._unacked
+        if count:
+            channel.basic_ack(last, multiple=True)
+            self._unacked = (last, 0)
 
     def _decode(self, method, properties, body: bytes) -> Delivery:
         if len(body) > self.max_bytes:
@@ -228,7 +251,9 @@ class Consumer:
                             with transaction.atomic(using=self.db):
                                 self._run_handlers(delivery)
                                 self._check_committable()  # else the savepoint is rolled back silently
-                        except Exception:
+                        except Exception as exc:
+                            log.info("%s: %s %s failed in a batch (%r); trying it alone", self.service,
+                                     delivery.envelope.type, delivery.envelope.id, exc)
                             failed.append(delivery)
                         self._check_committable()  # a savepoint that could not be rolled back dooms the batch
         except Exception as exc:
