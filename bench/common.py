@@ -47,8 +47,8 @@ class Sizes:
         # for a shop that handles a few dozen orders a second there.
         return cls(publish_one_by_one=10_000, publish_batched=50_000, publish_batch=500, consume=50_000,
                    db_ceiling=5_000, celery=5_000, relay=10_000, consumer=5_000,
-                   e2e_orders=500, e2e_rate=50.0, e2e_latency_seconds=8.0,
-                   soak_seconds=60.0, soak_rate=8.0, e2e_postgres=True, e2e_copies=True,
+                   e2e_orders=1000, e2e_rate=50.0, e2e_latency_seconds=10.0,
+                   soak_seconds=240.0, soak_rate=10.0, e2e_postgres=True, e2e_copies=True,
                    consumer_variants=True)
 
     @classmethod

@@ -34,10 +34,12 @@ def _limits(r: dict) -> str:
         ("publish_one_by_one", "pika publish, persistent, one confirm per message", "messages"),
         ("publish_batched", "pika publish, persistent, batched confirms", "messages"),
         ("consume", "pika consume, manual ack each, prefetch 32", "messages"),
-        ("db_ceiling", "inbox insert (ORM `create`) + state change + outbox insert, one transaction each "
-         "(SQLite, WAL) — **the ceiling**", "transactions"),
-        ("db_ceiling_bus_inbox", "the same with the consumer's own inbox statement (`INSERT … ON CONFLICT DO "
-         "NOTHING`)", "transactions"),
+        ("db_ceiling", "inbox insert + guarded state UPDATE + outbox insert written with the ORM "
+         "(`objects.create`), one transaction each (SQLite, WAL) — **the ceiling**", "messages"),
+        ("db_ceiling_bus", "the same work through the bus's own statements (the consumer's inbox "
+         "`INSERT … ON CONFLICT DO NOTHING`, `OutboxMessage.record`), one transaction each", "messages"),
+        ("db_ceiling_bus_batch", "the same, 32 messages a transaction with a savepoint each (the consumer's "
+         "batches)", "messages"),
     ):
         if key in r:
             x = r[key]
@@ -64,8 +66,11 @@ def _bus(r: dict) -> str:
                      f"**{_n(x['per_second'])}**", f"{_ratio(x['per_second'], one):.2f}× one-by-one pika, "
                      f"{_ratio(x['per_second'], batched):.0%} of batched pika", "—", "—",
                      f"{_ratio(x['per_second'], celery):.2f}×" if celery else "—"])
-    for key, label in (("consumer", "our consumer, one process: inbox + handler + its message published on commit"),
-                       ("consumer_no_publish", "the same, its message left to the relay (BUS_PUBLISH_ON_COMMIT=false)")):
+    for key, label in (("consumer", "our consumer, one process: inbox + minimal handler + its message published "
+                                    "on commit"),
+                       ("consumer_no_publish", "the same, its message left to the relay (BUS_PUBLISH_ON_COMMIT=false)"),
+                       ("consumer_unbatched", "the same, one message a transaction (BUS_BATCH=1)"),
+                       ("consumer_noop", "our consumer with a no-op handler (the inbox row still written)")):
         if key in r:
             x = r[key]
             cpu = f"{x['cpu_ms_each']:.2f}" if "cpu_ms_each" in x else "—"

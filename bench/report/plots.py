@@ -29,10 +29,13 @@ def plot_throughput(r: dict, folder: Path) -> Path | None:
         ("pika publish, one confirm each", _get(r, "publish_one_by_one", "per_second"), "#9e9e9e"),
         ("pika publish, batched confirms", _get(r, "publish_batched", "per_second"), "#9e9e9e"),
         ("pika consume + ack", _get(r, "consume", "per_second"), "#9e9e9e"),
-        ("bare DB transaction (SQLite)", _get(r, "db_ceiling", "per_second"), "#9e9e9e"),
+        ("bare DB transaction, ORM (SQLite)", _get(r, "db_ceiling", "per_second"), "#9e9e9e"),
+        ("the same DB work, bus statements, batched", _get(r, "db_ceiling_bus_batch", "per_second"), "#9e9e9e"),
         ("Celery no-op tasks", _get(r, "celery", "per_second"), "#d62728"),
         ("our relay (confirmed)", _get(r, "relay", "per_second"), "#1f77b4"),
-        ("our consumer (handled)", _get(r, "consumer", "per_second"), "#1f77b4"),
+        ("our consumer, minimal handler", _get(r, "consumer", "per_second"), "#1f77b4"),
+        ("our consumer, one message a transaction", _get(r, "consumer_unbatched", "per_second"), "#1f77b4"),
+        ("our consumer, no-op handler", _get(r, "consumer_noop", "per_second"), "#1f77b4"),
     ]
     rows = [row for row in rows if row[1]]
     if not rows:
