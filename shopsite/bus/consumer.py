@@ -12,19 +12,16 @@ one transaction for the batch, each message in a savepoint of its own, so a
 failing message is rolled back alone and the others commit. A message that
 failed in a batch is tried once more in a transaction of its own before it
 counts as failed. A quiet queue gives batches of one: batching costs no
-latency, and under load it saves a commit, a thread handoff, a write to the
+latency, and under load it saves a commit, a write to the
 broker and an ack per message.
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as StillRunning
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,8 +34,9 @@ from django.db import close_old_connections, connections, transaction
 from django.utils import timezone as django_timezone
 
 from . import context, faults, statements
-from .connection import BROKER_ERRORS, batch_size, connect, declare_service, subscriptions
+from .connection import BROKER_ERRORS, batch_size, connect, declare_service, parameters, subscriptions
 from .envelope import Envelope, InvalidMessage
+from .keepalive import Keepalive
 from .names import Names
 from .publisher import Row, collect_committed, process_publisher
 
@@ -94,9 +92,7 @@ class Consumer:
         self.max_bytes: int = settings.BUS["MAX_MESSAGE_BYTES"]
         self.batch = max(1, min(batch or batch_size(service), settings.BUS["PREFETCH"]))
         self.ready_file = Path(settings.BUS["READY_DIR"]) / f"{service}-{os.getpid()}.ready"
-        # Handlers run on this one thread while the loop's thread keeps the
-        # connection's heartbeats going, so a slow handler never loses it.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{service}-handler")
+        self._keepalive: Keepalive | None = None
         self._stopping = False
         self._connections_checked = 0.0
         self._ack_every = max(1, settings.BUS["PREFETCH"] // 2)
@@ -113,6 +109,11 @@ class Consumer:
     def run(self, *, until: Callable[[], bool] | None = None) -> None:
         """Consume until stopped (or ``until()`` is true), reconnecting with backoff."""
         pause = 0.5
+        # Handlers run on this (the consuming) thread; the keepalive thread answers
+        # the broker's heartbeats if they run long, so a slow handler keeps the connection.
+        self._keepalive = Keepalive(parameters().heartbeat)
+        self._keepalive.lock.acquire()
+        self._keepalive.start()
         try:
             while not self._should_stop(until):
                 try:
@@ -125,13 +126,11 @@ class Consumer:
                     self._sleep(pause, until)
                     pause = min(pause * 2, 5.0)
         finally:
+            self._keepalive.stop()
             self._ready(False)
-            self._worker.submit(self._close_worker).result()
-
-    def _close_worker(self) -> None:
-        self._settle()
-        process_publisher().close()
-        connections.close_all()
+            self._settle()
+            process_publisher().close()
+            connections.close_all()
 
     def _ready(self, ready: bool) -> None:
         """A file an orchestrator can watch: present while connected and consuming."""
@@ -150,7 +149,7 @@ class Consumer:
             time.sleep(0.05)
 
     def _consume(self, until: Callable[[], bool] | None) -> None:
-        connection = connect()
+        connection = self._keepalive.connection = connect()
         try:
             channel = connection.channel()
             declare_service(channel, self.service, self.names, self.handlers)
@@ -169,7 +168,7 @@ class Consumer:
                     batch = []
                 else:  # idle: acknowledge, and collect the confirms of what the last deliveries published
                     self._flush_acks(channel)
-                    self._worker.submit(self._settle).result()
+                    self._settle()
                 if self._should_stop(until):
                     break
             self._flush_acks(channel)
@@ -190,7 +189,9 @@ class Consumer:
                 log.error("%s: dead-lettering an invalid message: %s", self.service, exc)
                 self._park(channel, properties, body, reason=str(exc), routing_key=method.routing_key)
         if ready:
-            for failure in self._on_worker(channel, self.apply_batch, ready):
+            with self._keepalive.handling():
+                failures = self.apply_batch(ready)
+            for failure in failures:
                 with context.handling(failure.delivery.envelope):
                     self._retry_or_park(channel, failure)
         self._ack(channel, deliveries[-1][0].delivery_tag, len(deliveries))
@@ -223,14 +224,6 @@ class Consumer:
         if handlers is None:
             raise InvalidMessage(f"{self.service} has no handler for {envelope.type}")
         return Delivery(method, properties, body, envelope, message, handlers)
-
-    def _on_worker(self, channel, function: Callable, *args):
-        running = self._worker.submit(contextvars.copy_context().run, function, *args)
-        while True:
-            try:
-                return running.result(timeout=1.0)
-            except StillRunning:
-                channel.connection.process_data_events(time_limit=0)  # answers the broker's heartbeats
 
     def apply_batch(self, deliveries: list[Delivery]) -> list[Failure]:
         """Handle ``deliveries`` in one transaction, each in its own savepoint; the ones that failed.
