@@ -282,8 +282,9 @@ def _claim_decision(order_id: uuid.UUID) -> ReservationOutcome | None:
 
 
 def _decide(decision: ReservationOutcome, outcome: str) -> None:
-    decision.outcome = outcome
-    decision.save(update_fields=["outcome"])
+    if decision.outcome != outcome:  # claimed as reserved: only a rejection changes the row
+        decision.outcome = outcome
+        decision.save(update_fields=["outcome"])
 
 
 def _take(order_id: uuid.UUID, product_id: int, quantity: int) -> Reservation:

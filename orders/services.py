@@ -56,9 +56,8 @@ def _status_message(order: Order, message_type, **extra):
 
 def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
     with transaction.atomic(using=DB):
-        existing = Order.objects.filter(pk=checkout.order_id).first()
-        if existing is not None:
-            return existing
+        if Order.objects.filter(pk=checkout.order_id).exists():  # placed already (a replayed checkout)
+            return Order.objects.get(pk=checkout.order_id)
         # The total is recomputed from the lines rather than trusted.
         total = sum((line.unit_price * line.quantity for line in checkout.lines), Decimal("0.00"))
         order = Order.objects.create(
