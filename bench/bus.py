@@ -6,7 +6,7 @@ they declare are deleted afterwards.
 
 from __future__ import annotations
 
-from .common import Sizes, delete_shop_topology, django_env, migrated_data_dir, run_json, run_prefix
+from .common import Sizes, delete_shop_topology, django_env, median_of, migrated_data_dir, run_json, run_prefix
 
 RETRY_DELAYS = [0.2, 0.5, 1.0]
 
@@ -43,9 +43,9 @@ def consumer(count: int, *, publish_on_commit: bool = True, handler: str = "mini
 
 def run_all(sizes: Sizes, step) -> dict:
     step("our relay: sweep with confirms")
-    results = {"relay": relay(sizes.relay)}
+    results = {"relay": median_of(sizes.repeats, lambda: relay(sizes.relay))}
     step("our consumer: one process, minimal handler")
-    results["consumer"] = consumer(sizes.consumer)
+    results["consumer"] = median_of(sizes.repeats, lambda: consumer(sizes.consumer))
     step("our consumer: one process, no-op handler (inbox only)")
     results["consumer_noop"] = consumer(sizes.consumer, handler="noop")
     if sizes.consumer_variants:

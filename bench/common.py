@@ -40,6 +40,8 @@ class Sizes:
     e2e_postgres: bool
     e2e_copies: bool
     consumer_variants: bool
+    #: The measurements behind a target ratio are taken this many times; the report gives the median.
+    repeats: int = 1
 
     @classmethod
     def full(cls) -> Sizes:
@@ -49,7 +51,7 @@ class Sizes:
                    db_ceiling=5_000, celery=5_000, relay=10_000, consumer=5_000,
                    e2e_orders=1000, e2e_rate=50.0, e2e_latency_seconds=10.0,
                    soak_seconds=240.0, soak_rate=10.0, e2e_postgres=True, e2e_copies=True,
-                   consumer_variants=True)
+                   consumer_variants=True, repeats=3)
 
     @classmethod
     def smoke(cls) -> Sizes:
@@ -166,17 +168,28 @@ def children(pid: int) -> list[int]:
         return []
 
 
-def broker_pids() -> list[int]:
-    """RabbitMQ's Erlang VM, found by its command line."""
+def pids_named(name: str, *, mentioning: bytes = b"") -> list[int]:
+    """Processes whose name is ``name`` (and whose command line mentions ``mentioning``)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"beam.smp" in (entry / "cmdline").read_bytes() and b"rabbit" in (entry / "cmdline").read_bytes():
+                if (entry / "comm").read_text().strip() == name and mentioning in (entry / "cmdline").read_bytes():
                     pids.append(int(entry.name))
             except OSError:
                 continue
     return pids
+
+
+def broker_pids() -> list[int]:
+    """RabbitMQ's Erlang VM."""
+    return pids_named("beam.smp", mentioning=b"rabbit")
+
+
+def median_of(repeats: int, measure) -> dict:
+    """Run ``measure`` ``repeats`` times; the run with the median rate, with every run's rate beside it."""
+    runs = sorted((measure() for _ in range(max(1, repeats))), key=lambda run: run["per_second"])
+    return {**runs[len(runs) // 2], "runs_per_second": [run["per_second"] for run in runs]}
 
 
 def rss_kib(pid: int) -> int:

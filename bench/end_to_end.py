@@ -26,8 +26,8 @@ from contextlib import closing
 
 from tests.e2e.shop import CONSUMERS, Shop
 
-from .common import (Sizes, broker_pids, children, cpu_seconds, delete_shop_topology, retrying, rss_kib, run_json,
-                     run_prefix, temp_dir)
+from .common import (Sizes, broker_pids, children, cpu_seconds, delete_shop_topology, pids_named, retrying, rss_kib,
+                     run_json, run_prefix, temp_dir)
 
 RETRY_DELAYS = [0.2, 0.5, 1.0]
 PRODUCTS = 8
@@ -185,6 +185,7 @@ class CpuMeter:
     """CPU time each process of the shop (and the broker, and this load generator) spends in a phase."""
 
     def __init__(self, shop: Shop) -> None:
+        self.postgres = "postgres://" in shop.env.get("ORDERS_DATABASE_URL", "")
         self.pids = {name: process.pid for name, process in shop.processes.items() if name != "web"}
         for n, worker in enumerate(children(shop.processes["web"].pid)):
             self.pids[f"web worker {n + 1}"] = worker
@@ -193,8 +194,12 @@ class CpuMeter:
 
     def _now(self) -> dict[str, float]:
         times = os.times()
-        return {**{name: cpu_seconds(pid) for name, pid in self.pids.items()},
-                "load generator (this process)": times.user + times.system}
+        now = {**{name: cpu_seconds(pid) for name, pid in self.pids.items()},
+               "load generator (this process)": times.user + times.system}
+        if self.postgres:
+            # The server's processes (one per connection, most of them the shop's during the run).
+            now["PostgreSQL server"] = sum(cpu_seconds(pid) for pid in pids_named("postgres"))
+        return now
 
     def __enter__(self) -> CpuMeter:
         self.before = self._now()

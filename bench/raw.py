@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 import pika
 
-from .common import (Sizes, Stopwatch, connect, delete_queues, django_env, manage, migrated_data_dir, queue_depth, rate,
-                     run_json, run_prefix)
+from .common import (Sizes, Stopwatch, connect, delete_queues, django_env, manage, median_of, migrated_data_dir,
+                     queue_depth, rate, run_json, run_prefix)
 
 PROPERTIES = dict(content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent)
 
@@ -156,13 +156,13 @@ def db_ceiling(count: int, *, inbox: str = "orm", database_url: str | None = Non
 def run_all(sizes: Sizes, step) -> dict:
     results = {}
     step("bare pika: publish, one confirm each")
-    results["publish_one_by_one"] = publish_one_by_one(sizes.publish_one_by_one)
+    results["publish_one_by_one"] = median_of(sizes.repeats, lambda: publish_one_by_one(sizes.publish_one_by_one))
     step("bare pika: publish, batched confirms")
     results["publish_batched"] = publish_batched_confirms(sizes.publish_batched, sizes.publish_batch)
     step("bare pika: consume with manual acks")
     results["consume"] = consume_manual_acks(sizes.consume)
     step("bare database transaction (SQLite)")
-    results["db_ceiling"] = db_ceiling(sizes.db_ceiling)
+    results["db_ceiling"] = median_of(sizes.repeats, lambda: db_ceiling(sizes.db_ceiling))
     if sizes.consumer_variants:
         results["db_ceiling_bus"] = db_ceiling(sizes.db_ceiling, inbox="bus")
         results["db_ceiling_bus_batch"] = db_ceiling(sizes.db_ceiling, inbox="bus-batch")

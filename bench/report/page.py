@@ -17,6 +17,13 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _rate(x: dict) -> str:
+    """The rate in bold; for a repeated measurement, every run's rate after it."""
+    runs = x.get("runs_per_second", [])
+    return f"**{_n(x['per_second'])}**" + (
+        f" (median of {len(runs)}: {', '.join(_n(v) for v in runs)})" if len(runs) > 1 else "")
+
+
 def _machine(r: dict) -> str:
     m = r["machine"]
     return _table(["", ""], [
@@ -46,7 +53,7 @@ def _limits(r: dict) -> str:
             size = x.get("messages", x.get("transactions"))
             extra = f", batches of {x['batch']}" if "batch" in x else ""
             cpu = f"{x['cpu_ms_each']:.2f}" if "cpu_ms_each" in x else "—"
-            rows.append([label, f"{size:,} {what}{extra}", f"{x['seconds']:.2f}", f"**{_n(x['per_second'])}**", cpu])
+            rows.append([label, f"{size:,} {what}{extra}", f"{x['seconds']:.2f}", _rate(x), cpu])
     return _table(["measurement", "size", "seconds", "per second", "CPU ms each"], rows) if rows else ""
 
 
@@ -63,7 +70,7 @@ def _bus(r: dict) -> str:
     if "relay" in r:
         x = r["relay"]
         rows.append([f"our relay: {x['messages']:,} outbox rows swept, published and confirmed",
-                     f"**{_n(x['per_second'])}**", f"{_ratio(x['per_second'], one):.2f}× one-by-one pika, "
+                     _rate(x), f"{_ratio(x['per_second'], one):.2f}× one-by-one pika, "
                      f"{_ratio(x['per_second'], batched):.0%} of batched pika", "—", "—",
                      f"{_ratio(x['per_second'], celery):.2f}×" if celery else "—"])
     for key, label in (("consumer", "our consumer, one process: inbox + minimal handler + its message published "
@@ -74,7 +81,7 @@ def _bus(r: dict) -> str:
         if key in r:
             x = r[key]
             cpu = f"{x['cpu_ms_each']:.2f}" if "cpu_ms_each" in x else "—"
-            rows.append([f"{label} ({x['messages']:,} messages)", f"**{_n(x['per_second'])}**",
+            rows.append([f"{label} ({x['messages']:,} messages)", _rate(x),
                          f"{_ratio(x['per_second'], consume):.0%} of bare pika consume",
                          f"{_ratio(x['per_second'], ceiling):.0%}", cpu,
                          f"{_ratio(x['per_second'], celery):.2f}×" if celery else "—"])
