@@ -189,8 +189,7 @@ def _baseline(r: dict, baseline: dict | None) -> str:
     note = (f"\nThe \"before\" column is `{baseline.get('command', 'python -m bench')}` run on "
             f"{baseline.get('code', 'the code before these changes')}, on the same machine, shortly before this run "
             f"(load average then: {baseline.get('load_average_start', '?')}); its results are kept in "
-            f"`benchmarks/baseline.json`. The web process's settings differ between the two trees (login lockout "
-            f"and security middleware were added meanwhile), so the end-to-end rows compare more than the bus.\n")
+            f"`benchmarks/baseline.json`. {baseline.get('note', '')}\n")
     return "### Before and after, measured\n\n" + _table(["", "before", "after", "change"], rows) + "\n" + note
 
 
