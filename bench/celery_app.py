@@ -4,7 +4,7 @@ Configured as a Django team would for reliable work: acks late (a task is
 acknowledged after it ran), persistent messages, one solo worker process.
 Publishing keeps Celery's default (no publisher confirms), which favours the
 peer: the shop's every message is confirmed.
-The prefetch is the shop consumer's (32), so neither side gets a bigger
+The prefetch is the shop consumer's (64), so neither side gets a bigger
 window. The worker notes when its first and its last expected task ran in a
 small file, so the count costs the tasks nothing.
 """
@@ -32,7 +32,7 @@ app.conf.update(
     task_default_queue=QUEUE,
     task_default_exchange=QUEUE,
     task_default_routing_key=QUEUE,
-    worker_prefetch_multiplier=32,
+    worker_prefetch_multiplier=64,
     task_ignore_result=True,
     worker_enable_remote_control=False,
     worker_hijack_root_logger=False,

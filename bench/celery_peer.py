@@ -51,6 +51,7 @@ def celery_noop(count: int) -> dict:
         _wait(state / "done.json", 300, worker)
         done = json.loads((state / "done.json").read_text())
         rss = rss_kib(worker.pid)
+        prefetch = celery_app.app.conf.worker_prefetch_multiplier  # a solo worker: its whole window
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -62,7 +63,8 @@ def celery_noop(count: int) -> dict:
     seconds = done["last"] - started
     return {"tasks": count, "seconds": seconds, "per_second": rate(count, seconds),
             "publish_per_second": rate(count, publishing.seconds),
-            "worker_only_per_second": rate(count - 1, done["last"] - done["first"]), "rss_kib": rss}
+            "worker_only_per_second": rate(count - 1, done["last"] - done["first"]), "rss_kib": rss,
+            "prefetch": prefetch}
 
 
 def run_all(sizes, step) -> dict:

@@ -8,6 +8,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from shopsite import heap
+
 from .connection import BROKER_ERRORS, connect, declare_all
 from .consumer import Consumer
 from .publisher import Publisher, sweep
@@ -31,6 +33,7 @@ class ConsumeCommand(BaseCommand):
     def handle(self, *args, **options) -> None:
         consumer = Consumer(self.service)
         stop_on_signals(consumer.stop)
+        heap.settle()
         consumer.run()
         self.stdout.write(f"{self.service} consumer stopped after {consumer.handled} messages")
 
