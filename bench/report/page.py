@@ -155,7 +155,7 @@ def _memory(r: dict) -> str:
         rows.append(row)
     table = _table(["process"] + [f"RSS after the {label} run (MiB)" for _, label in keys]
                    + ["SQLite run, first → last sample (MiB; 2nd-half peak vs 1st)",
-                      "growth during the last phase (KiB/min)"], rows)
+                      "growth during the second half of the soak (KiB/min)"], rows)
     samples = _get(r, "consumer", "rss_samples_kib", default=[])
     if len(samples) >= 2:
         table += (f"\n\nThe bus alone: the one-process consumer of section 3 (minimal handler) went from "
@@ -172,7 +172,7 @@ def _baseline(r: dict, baseline: dict | None) -> str:
     for key, label in (("relay", "relay: outbox rows published and confirmed per second"),
                        ("consumer", "one consumer: messages handled per second"),
                        ("consumer_no_publish", "one consumer, no publish on commit"),
-                       ("db_ceiling", "bare DB transaction (same code both times: shows the noise)")):
+                       ("db_ceiling", "bare DB transaction with the ORM (the same work both times: shows the noise)")):
         before, after = _get(baseline, key, "per_second"), _get(r, key, "per_second")
         if before and after:
             rows.append([label, _n(before), _n(after), f"{_ratio(after, before):.2f}×"])
@@ -198,7 +198,7 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
     def image(key: str, alt: str) -> str:
         return f"![{alt}](benchmarks/{plots[key].name})\n" if plots.get(key) else ""
 
-    met = {True: "**met**", False: "**not met**", None: "**not shown** (see section 5)"}
+    met = {True: "**met**", False: "**not met**", None: "**not shown** (see section 5)", "info": "for comparison"}
     target_rows = [[t, m, c, met[ok]] for t, m, c, ok in targets(r)]
     sections = [
         "# Benchmarks",
