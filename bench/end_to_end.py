@@ -71,6 +71,7 @@ class Load:
         self.shop = shop
         self.customers = deque(customers)
         self.sent: dict[str, float] = {}
+        self.answered: dict[str, float] = {}  # when the 202 came back
         self.refused = 0
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -102,6 +103,7 @@ class Load:
         with self._lock:
             if order_id:
                 self.sent[order_id] = started
+                self.answered[order_id] = time.time()
             else:
                 self.refused += 1
 
@@ -221,9 +223,12 @@ def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dic
     accepted = {k: v for k, v in load.sent.items() if k not in sent_before}
     settled = _wait_for_emails(shop, before + len(accepted), timeout)
     orders = run_json("bench.probe", shop.env)
-    to_confirmed, to_email, ends = [], [], []
+    to_confirmed, to_email, ends, to_placed = [], [], [], []
+    answers = [(load.answered[order_id] - sent) * 1000 for order_id, sent in accepted.items()]
     for order_id, sent in accepted.items():
-        status, confirmed_at, emailed_at = orders.get(order_id, [None, None, None])
+        status, confirmed_at, emailed_at, placed_at = orders.get(order_id, [None, None, None, None])
+        if placed_at is not None:
+            to_placed.append((placed_at - sent) * 1000)
         if confirmed_at is not None:
             to_confirmed.append((confirmed_at - sent) * 1000)
         if emailed_at is not None:
@@ -235,6 +240,9 @@ def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dic
         "settled": settled, "seconds": seconds, "per_second": len(to_email) / seconds if seconds else 0.0,
         "latency_ms": {str(q): _percentile(to_confirmed, q) for q in (50, 95, 99)} | {"max": max(to_confirmed, default=0)},
         "email_latency_ms": {str(q): _percentile(to_email, q) for q in (50, 95, 99)},
+        # The first leg: the checkout request, its message and the orders service placing the order.
+        "placed_latency_ms": {str(q): _percentile(to_placed, q) for q in (50, 95, 99)},
+        "answer_latency_ms": {str(q): _percentile(answers, q) for q in (50, 95, 99)},
         "mean_ms": statistics.fmean(to_confirmed) if to_confirmed else 0.0,
         "latencies_ms": sorted(to_confirmed),
     }

@@ -116,6 +116,18 @@ def _e2e(r: dict) -> str:
                          f"{soak['emailed']:,} of {soak['orders']:,}",
                          f"{ms['50']:,.0f} / {ms['95']:,.0f} / **{ms['99']:,.0f}**",
                          f"{soak['email_latency_ms']['99']:,.0f}"])
+    legs = []
+    for key, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        lat = _get(e2e, key, "latency", default=None)
+        if lat and "placed_latency_ms" in lat:
+            for leg, name in (("answer_latency_ms", "the checkout answered (202)"),
+                              ("placed_latency_ms", "the order placed by the orders service"),
+                              ("latency_ms", "the order confirmed"), ("email_latency_ms", "the email sent")):
+                ms = lat[leg]
+                legs.append([label, name, f"{ms['50']:,.0f} / {ms['95']:,.0f} / {ms['99']:,.0f}"])
+    if legs:
+        table += ("\n\nWhere the latency at the fixed rate goes: from the checkout sent to each step.\n\n"
+                  + _table(["database", "until", "p50 / p95 / p99 (ms)"], legs))
     cpu = {label: e2e[key]["cpu_ms_per_order"] for key, label in (
         ("sqlite", "SQLite"), ("sqlite_2", "SQLite, 2 copies"), ("postgresql", "PostgreSQL")) if e2e.get(key, {}).get("cpu_ms_per_order")}
     if cpu:
