@@ -42,6 +42,8 @@ class Sizes:
     consumer_variants: bool
     #: The measurements behind a target ratio are taken this many times; the report gives the median.
     repeats: int = 1
+    #: Windows of the fixed-rate latency run; the report judges the worst one.
+    latency_windows: int = 1
 
     @classmethod
     def full(cls) -> Sizes:
@@ -51,7 +53,7 @@ class Sizes:
                    db_ceiling=5_000, celery=5_000, relay=10_000, consumer=5_000,
                    e2e_orders=1000, e2e_rate=50.0, e2e_latency_seconds=10.0,
                    soak_seconds=240.0, soak_rate=10.0, e2e_postgres=True, e2e_copies=True,
-                   consumer_variants=True, repeats=3)
+                   consumer_variants=True, repeats=3, latency_windows=3)
 
     @classmethod
     def smoke(cls) -> Sizes:

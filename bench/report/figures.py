@@ -63,8 +63,12 @@ def targets(r: dict) -> list[tuple[str, str, str, bool | str | None]]:
         p99 = _get(e2e, key, "latency", "latency_ms", "99")
         if p99:
             at = _get(e2e, key, "latency", "rate")
-            rows.append((f"p99 checkout → confirmed < 250 ms at {at:g} orders/s ({label})", f"{p99:,.0f} ms",
-                         f"{_ratio(p99, 250):.1f}× the limit", p99 < 250))
+            windows = _get(e2e, key, "latency", "p99_windows_ms", default=[])
+            seen = (f"; the {len(windows)} windows: {', '.join(f'{w:,.0f}' for w in windows)} ms"
+                    if len(windows) > 1 else "")
+            rows.append((f"p99 checkout → confirmed < 250 ms at {at:g} orders/s ({label})",
+                         f"{p99:,.0f} ms" + (" (the worst window)" if seen else ""),
+                         f"{_ratio(p99, 250):.1f}× the limit{seen}", p99 < 250))
     slopes = {name: kib for name, kib in soak_slopes(e2e.get("sqlite", {})).items() if name not in ("web", "relay")}
     if slopes:
         # Levelled off: under 200 KiB a minute during the steady last phase

@@ -225,10 +225,11 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         "",
         _machine(r),
         "",
-        "Other work was running on the machine during the run (the load average above): absolute numbers "
-        "are lower and noisier than on an idle machine. The ratios compare measurements taken minutes apart "
-        "in the same run. The CPU columns (CPU time of the measuring process per message) are steadier than "
-        "the rates under such load.",
+        "The load average is the run's own (the end-to-end runs keep both cores busy with the shop's "
+        "processes); nothing else was measured at the same time. The ratios compare measurements taken "
+        "minutes apart in the same run. The same code varies between runs (about ±10% in rates, much more "
+        "in tail latency), so the measurements behind a target are repeated and the CPU columns (CPU time "
+        "per message or per order) are given beside the rates: they are steadier.",
         "",
         ("Measured again after a failure (the shared broker restarted by another run, for instance): "
          + "; ".join(r["retries"]) + ".\n") if r.get("retries") else "",
