@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import bad_request, page_not_found
+from django.views.defaults import server_error as server_error_page
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -76,3 +77,11 @@ def malformed(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"message": "Malformed request.", "extra": {}}, status=status.HTTP_400_BAD_REQUEST)
     return bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 answer to an error nothing handled (Django has logged it): the error body under /api/."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"message": "Something went wrong on our side. It has been logged; please try again "
+                                        "later.", "extra": {}}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return server_error_page(request)

@@ -39,3 +39,4 @@ urlpatterns = [
 # with the API's error body, like every other API error.
 handler404 = "shopsite.errors.not_found"
 handler400 = "shopsite.errors.malformed"
+handler500 = "shopsite.errors.server_error"

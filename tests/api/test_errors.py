@@ -72,3 +72,28 @@ def test_malformed_json_is_a_400_with_the_error_body():
     response = client.post("/api/cart/items/", data="{not json", content_type="application/json")
 
     assert assert_error(response, 400)["message"].startswith("JSON parse error")
+
+
+def failing(*args, **kwargs):
+    raise RuntimeError("a bug nobody caught")
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_an_error_nothing_handled_answers_500_with_the_error_body_under_the_api(monkeypatch):
+    monkeypatch.setattr("catalog.selectors.product_list", failing)
+    client = client_for(CUSTOMER)
+    client.raise_request_exception = False
+
+    body = assert_error(client.get("/api/catalog/products/"), 500)
+    assert "a bug nobody caught" not in body["message"]  # nothing of the internals leaks
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_an_error_nothing_handled_on_a_page_answers_the_500_page(monkeypatch):
+    from django.test import Client
+
+    monkeypatch.setattr("catalog.selectors.product_list", failing)
+    response = Client(raise_request_exception=False).get("/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
