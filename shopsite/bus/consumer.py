@@ -180,7 +180,7 @@ class Consumer:
     # --- a batch of deliveries ---------------------------------------------
 
     def deliver(self, channel, deliveries: list[tuple]) -> None:
-        """Handle ``deliveries`` (method, properties, body), then acknowledge them all with one ack."""
+        """Handle ``deliveries`` (method, properties, body), then acknowledge them (together: see ``_ack``)."""
         ready = []
         for method, properties, body in deliveries:
             try:
@@ -242,7 +242,8 @@ class Consumer:
                     for delivery in deliveries:
                         try:
                             with transaction.atomic(using=self.db):
-                                self._run_handlers(delivery)
+                                self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
+                                                   redelivered=delivery.method.redelivered)
                                 self._check_committable()  # else the savepoint is rolled back silently
                         except Exception as exc:
                             log.info("%s: %s %s failed in a batch (%r); trying it alone", self.service,
@@ -276,7 +277,7 @@ class Consumer:
         try:
             with collect_committed() as committed:
                 with transaction.atomic(using=self.db):
-                    self._run_handlers(Delivery(None, None, b"", envelope, message, handlers), redelivered)
+                    self._run_handlers(envelope, message, handlers, redelivered=redelivered)
                     self._check_committable()
         except Exception:
             self._connections_checked = 0.0  # a broken connection is replaced before the retry
@@ -284,17 +285,16 @@ class Consumer:
             raise
         self._publish(committed)
 
-    def _run_handlers(self, delivery: Delivery, redelivered: bool | None = None) -> None:
-        envelope = delivery.envelope
+    def _run_handlers(self, envelope: Envelope, message, handlers, *, redelivered: bool) -> None:
         with context.handling(envelope):
-            if redelivered if redelivered is not None else delivery.method.redelivered:
+            if redelivered:
                 log.info("%s: %s %s redelivered", self.service, envelope.type, envelope.id)
-            for handler in delivery.handlers:
+            for handler in handlers:
                 if self._seen(envelope, handler):
                     log.info("%s: %s already handled %s", self.service, handler.__name__, envelope.id)
                     continue
                 faults.inject(handler_name(handler))
-                handler(delivery.message)
+                handler(message)
 
     def _check_committable(self) -> None:
         # Django marks a transaction it must roll back (a savepoint that could

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import connections, models, router, transaction
+from django.db import connections, models, router
 from django.utils import timezone
 
 from shopsite.contracts import Message
