@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pika
 
+from shopsite.bus.names import Names  # the shop's own naming (reads no settings until asked)
+
 ROOT = Path(__file__).resolve().parents[1]
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 SERVICES = ["accounts", "catalog", "cart", "orders", "payments", "notifications"]
@@ -88,11 +90,12 @@ def delete_queues(*queues: str, exchanges: tuple[str, ...] = ()) -> None:
 
 def delete_shop_topology(prefix: str, retry_delays: list[float]) -> None:
     """Every queue and the exchange a shop with this prefix declares."""
+    names = Names(prefix)
     queues = []
     for service in [*SERVICES, "bench"]:
-        queues += [f"{prefix}.{service}", f"{prefix}.{service}.dead"]
-        queues += [f"{prefix}.{service}.retry.{int(d * 1000)}ms" for d in retry_delays]
-    delete_queues(*queues, exchanges=(f"{prefix}.events",))
+        queues += [names.queue(service), names.dead_letter_queue(service)]
+        queues += [names.retry_queue(service, delay) for delay in retry_delays]
+    delete_queues(*queues, exchanges=(names.exchange,))
 
 
 def queue_depth(channel, queue: str) -> int:
