@@ -24,35 +24,13 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
-from tests.e2e.shop import CONSUMERS, Shop
+from tests.e2e.shop import PostgresDatabases, Shop
 
 from .common import (Sizes, broker_pids, children, cpu_seconds, delete_shop_topology, pids_named, retrying, rss_kib,
                      run_json, run_prefix, temp_dir)
 
 RETRY_DELAYS = [0.2, 0.5, 1.0]
 PRODUCTS = 8
-
-
-class PostgresDatabases:
-    """One fresh database per service on 127.0.0.1:5432 (user postgres, trust), dropped afterwards."""
-
-    def __init__(self) -> None:
-        run = uuid.uuid4().hex[:8]
-        self.names = {service: f"shop_bench_{run}_{service}" for service in CONSUMERS}
-
-    def _psql(self, sql: str) -> None:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
-                        "-c", sql], check=True, capture_output=True, timeout=60)
-
-    def __enter__(self) -> dict[str, str]:
-        for name in self.names.values():
-            self._psql(f"CREATE DATABASE {name}")
-        return {f"{service.upper()}_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"
-                for service, name in self.names.items()}
-
-    def __exit__(self, *exc) -> None:
-        for name in self.names.values():
-            self._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def postgres_version() -> str:
@@ -254,7 +232,7 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
     # Plain http on loopback: with DEBUG off the shop would otherwise insist on HTTPS.
     extra = {"BUS_PREFIX": run_prefix("e2e"), "LOG_LEVEL": "WARNING", "DJANGO_SSL_REDIRECT": "false",
              "DJANGO_SECURE_COOKIES": "false", "DJANGO_TRUST_X_FORWARDED_PROTO": "false", "DJANGO_HSTS_SECONDS": "0"}
-    databases = PostgresDatabases() if database == "postgresql" else None
+    databases = PostgresDatabases("shop_bench") if database == "postgresql" else None
     if databases:
         extra.update(databases.__enter__())
     workdir = temp_dir("e2e")

@@ -37,6 +37,32 @@ def wait_for(condition: Callable[[], T], *, timeout: float = 20.0, interval: flo
         time.sleep(interval)
 
 
+class PostgresDatabases:
+    """One fresh database per service on 127.0.0.1:5432 (user postgres, trust), dropped afterwards.
+
+    ``with PostgresDatabases("shop") as urls:`` gives the ``<SERVICE>_DATABASE_URL`` settings.
+    """
+
+    def __init__(self, label: str) -> None:
+        run = uuid.uuid4().hex[:8]
+        self.names = {service: f"{label}_{run}_{service}" for service in CONSUMERS}
+
+    @staticmethod
+    def _psql(sql: str) -> None:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                        "-c", sql], check=True, capture_output=True, timeout=60)
+
+    def __enter__(self) -> dict[str, str]:
+        for name in self.names.values():
+            self._psql(f"CREATE DATABASE {name}")
+        return {f"{service.upper()}_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"
+                for service, name in self.names.items()}
+
+    def __exit__(self, *exc) -> None:
+        for name in self.names.values():
+            self._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 class Shop:
     def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.workdir = workdir

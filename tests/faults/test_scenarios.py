@@ -5,7 +5,6 @@ CI runs a reduced size). Every scenario is bounded in time and loopback only.
 """
 
 import json
-import subprocess
 import threading
 import time
 import uuid
@@ -14,7 +13,7 @@ import pika
 import pytest
 
 from shopsite.bus.names import Names
-from tests.e2e.shop import CONSUMERS
+from tests.e2e.shop import PostgresDatabases
 
 from .harness import FaultRun, rabbitmqctl, scaled
 
@@ -145,19 +144,8 @@ def test_poison_messages_are_parked_and_replay_finishes_the_flow(fault_run):
 @pytest.fixture
 def postgres_databases():
     """One fresh PostgreSQL database per service, dropped afterwards."""
-    run_id = uuid.uuid4().hex[:8]
-    names = {service: f"shop_{run_id}_{service}" for service in CONSUMERS}
-
-    def psql(sql: str) -> None:
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
-                        "-c", sql], check=True, capture_output=True, timeout=60)
-
-    for name in names.values():
-        psql(f"CREATE DATABASE {name}")
-    yield {f"{service.upper()}_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"
-           for service, name in names.items()}
-    for name in names.values():
-        psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with PostgresDatabases("shop") as urls:
+        yield urls
 
 
 def test_the_last_units_are_sold_exactly_once_with_two_copies_of_each_consumer_on_postgresql(
