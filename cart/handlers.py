@@ -24,7 +24,9 @@ def stock_replicate(message: contracts.StockChanged) -> None:
 
 
 def cart_clear_ordered(message: contracts.OrderPlaced) -> None:
-    services.cart_clear_for_order(user_id=message.user_id, product_ids=[line.product_id for line in message.lines])
+    services.cart_clear_for_order(
+        order_id=message.order_id, user_id=message.user_id, product_ids=[line.product_id for line in message.lines]
+    )
 
 
 HANDLERS = {

@@ -70,6 +70,9 @@ class Checkout(models.Model):
     order_id = models.UUIDField(unique=True)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When order.placed came back for it; until then the cart is being ordered
+    # and cannot be checked out again under another key.
+    placed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Iterable
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from shopsite import contracts
-from shopsite.errors import ApplicationError, NotFound
+from shopsite.errors import ApplicationError, Conflict, NotFound
 
 from .models import Cart, CartLine, Checkout, OutboxMessage, ProductReplica
 
 DB = "cart"
 
 MAX_QUANTITY = 100
+#: How long a checkout whose order is not placed yet holds the cart. Placing
+#: takes milliseconds; if the orders service is away for longer than this, the
+#: customer may check out again rather than wait on it for ever.
+PLACING = timedelta(minutes=10)
 
 
 class ReplicaNotReady(Exception):
@@ -119,10 +126,14 @@ def cart_notices_clear(*, user_id: int) -> None:
         CartLine.objects.filter(cart__user_id=user_id).exclude(notice="").update(notice="")
 
 
-def cart_clear_for_order(*, user_id: int, product_ids: Iterable[int]) -> None:
-    """The order was placed: what was ordered leaves the cart (again, harmlessly, on a repeat)."""
+def cart_clear_for_order(*, order_id: uuid.UUID, user_id: int, product_ids: Iterable[int]) -> None:
+    """The order was placed: what was ordered leaves the cart (again, harmlessly, on a repeat).
+
+    Its checkout is marked placed, so the customer may check out again.
+    """
     with transaction.atomic(using=DB):
         CartLine.objects.filter(cart__user_id=user_id, product_id__in=list(product_ids)).delete()
+        Checkout.objects.filter(order_id=order_id, placed_at__isnull=True).update(placed_at=timezone.now())
 
 
 # --- checkout ---------------------------------------------------------------
@@ -143,9 +154,21 @@ def cart_checkout(
         # Locking the cart first makes a concurrent retry with the same key
         # wait here, then find the checkout this one created.
         cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
-        done = Checkout.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
+        recent = list(Checkout.objects.filter(
+            Q(idempotency_key=idempotency_key) | Q(placed_at__isnull=True, created_at__gte=timezone.now() - PLACING),
+            user_id=user_id,
+        ))
+        done = next((checkout for checkout in recent if checkout.idempotency_key == idempotency_key), None)
         if done is not None:
             return done
+        if recent:
+            # The same cart again under a new key (a second tab, a client that
+            # lost the answer): it would be ordered, and charged, twice.
+            raise Conflict(
+                "Your last checkout is still being placed. Wait a moment, then check your orders before "
+                "checking out again.",
+                {"order_id": str(recent[0].order_id)},
+            )
         lines = _checkout_lines(cart)
         total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
         checkout = Checkout.objects.create(

@@ -1,7 +1,12 @@
 """The shop's admin site: Django's, plus the bus console's pages and its index section."""
 
+from functools import wraps
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
+
+from shopsite.models import REPLAY_PERMISSION, VIEW_PERMISSION
 
 from . import views
 
@@ -11,21 +16,33 @@ class ShopAdminSite(admin.AdminSite):
     site_title = "Shop admin"
     index_title = "Staff console"
 
+    def console_view(self, view, *permissions: str):
+        """``admin_view`` (signed-in staff) that also needs ``permissions``: a 403 without them."""
+
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if not request.user.has_perms(permissions):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return self.admin_view(checked)
+
     def get_urls(self):
+        def page(view_class, *more: str):
+            return self.console_view(view_class.as_view(admin_site=self), VIEW_PERMISSION, *more)
+
         console = [
-            path("bus/", self.admin_view(views.BusConsoleView.as_view(admin_site=self)), name="bus-console"),
-            path("bus/trace/", self.admin_view(views.MessageTraceView.as_view(admin_site=self)), name="bus-trace"),
-            path("bus/<str:service>/", self.admin_view(views.BusServiceDetailView.as_view(admin_site=self)),
-                 name="bus-service"),
-            path("bus/<str:service>/replay/", self.admin_view(views.DeadLetterReplayView.as_view(admin_site=self)),
-                 name="bus-replay"),
+            path("bus/", page(views.BusConsoleView), name="bus-console"),
+            path("bus/trace/", page(views.MessageTraceView), name="bus-trace"),
+            path("bus/<str:service>/", page(views.BusServiceDetailView), name="bus-service"),
+            path("bus/<str:service>/replay/", page(views.DeadLetterReplayView, REPLAY_PERMISSION), name="bus-replay"),
         ]
         # Ahead of the site's own patterns, which end in a catch-all.
         return console + super().get_urls()
 
     def get_app_list(self, request, app_label=None):
         app_list = super().get_app_list(request, app_label)
-        if app_label is None:
+        if app_label is None and request.user.has_perm(VIEW_PERMISSION):
             app_list.insert(0, self._bus_console_section())
         return app_list
 

@@ -1,4 +1,4 @@
-"""The bus console's pages, hooked into the admin site (which makes them staff-only)."""
+"""The bus console's pages, hooked into the admin site (staff with the console's permissions: see site.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.views.generic import TemplateView, View
 from shopsite.bus.connection import BROKER_ERRORS
 from shopsite.bus.deadletters import replay_dead_letters
 from shopsite.bus.trace import correlation_ids_for_order, find_order_ids, trace_flows
+from shopsite.models import REPLAY_PERMISSION
 
 from .diagram import sequence_diagram
 from .selectors import bus_overview, dead_letters, service_bus
@@ -31,6 +32,7 @@ class AdminPageMixin:
             **self.admin_site.each_context(self.request),
             "title": self.title,
             "services": settings.SERVICES,
+            "can_replay": self.request.user.has_perm(REPLAY_PERMISSION),
             **super().get_context_data(**kwargs),
         }
 

@@ -44,7 +44,7 @@ class CheckoutApi(APIView):
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],
         request=CheckoutInputSerializer,
-        responses={202: CheckoutOutputSerializer, **error_responses(400, 401, 404)},
+        responses={202: CheckoutOutputSerializer, **error_responses(400, 401, 404, 409)},
         summary="Check out your cart",
         description=(
             "Accepted at once: the order is placed, stock reserved and the card charged by the services "

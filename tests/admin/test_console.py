@@ -180,3 +180,49 @@ def test_the_admin_index_has_a_bus_console_section(staff_client):
 
     assert "Bus console" in page
     assert f'href="{reverse("admin:bus-trace")}"' in page
+
+
+def _staff(django_user_model, *permissions: str) -> Client:
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user(email="staff@example.com", password="x", name="S", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="shopsite", codename__in=permissions))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_staff_without_the_console_permission_get_a_403_and_no_section(django_user_model):
+    client = _staff(django_user_model)
+
+    for url in (reverse("admin:bus-console"), reverse("admin:bus-trace"), reverse("admin:bus-service", args=[SERVICE])):
+        assert client.get(url).status_code == 403, url
+    assert client.post(reverse("admin:bus-replay", args=[SERVICE])).status_code == 403
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert "Bus console" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_view_permission_shows_the_console_but_replaying_needs_its_own(django_user_model, bus_names):
+    [message_id] = park_bad_messages(bus_names, b"not json")
+    client = _staff(django_user_model, "view_bus_console")
+
+    page = client.get(reverse("admin:bus-service", args=[SERVICE]))
+    replayed = client.post(reverse("admin:bus-replay", args=[SERVICE]), {"message_id": message_id})
+
+    assert page.status_code == 200 and message_id in page.content.decode()
+    assert 'value="Replay"' not in page.content.decode()
+    assert "Bus console" in client.get(reverse("admin:index")).content.decode()
+    assert replayed.status_code == 403
+    assert [letter.message_id for letter in list_dead_letters(SERVICE)] == [message_id]
+
+
+def test_both_permissions_let_staff_replay(django_user_model, bus_names):
+    [message_id] = park_bad_messages(bus_names, b"not json")
+    client = _staff(django_user_model, "view_bus_console", "replay_dead_letters")
+
+    page = client.get(reverse("admin:bus-service", args=[SERVICE])).content.decode()
+    replayed = client.post(reverse("admin:bus-replay", args=[SERVICE]), {"message_id": message_id})
+
+    assert 'value="Replay"' in page
+    assert replayed.status_code == 302
+    assert list_dead_letters(SERVICE) == []

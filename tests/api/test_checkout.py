@@ -52,6 +52,17 @@ def test_checkout_is_accepted_once_per_key(customer, card, filled_cart):
     assert (message["order_id"], message["shipping_address"]) == (first.json()["order_id"], ADDRESS)
 
 
+def test_a_second_checkout_of_a_cart_being_ordered_is_a_409(customer, card, filled_cart):
+    body = {"payment_method_id": str(card().id), "shipping_address": ADDRESS}
+    first = checkout(customer, body, key="tab-1")
+
+    second = assert_error(checkout(customer, body, key="tab-2"), 409)
+
+    assert second["extra"] == {"order_id": first.json()["order_id"]}
+    assert "still being placed" in second["message"]
+    assert len(recorded(OutboxMessage, "cart.checked_out")) == 1
+
+
 @pytest.mark.parametrize("key", [None, "", "k" * 101])
 def test_checkout_needs_an_idempotency_key(customer, card, filled_cart, key):
     body = assert_error(checkout(customer, {"payment_method_id": str(card().id), "shipping_address": ADDRESS}, key), 400)

@@ -1,12 +1,14 @@
 import json
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from cart import services
 from cart.models import Checkout, CartLine, OutboxMessage
-from shopsite.errors import ApplicationError
+from shopsite.errors import ApplicationError, Conflict
 from shopsite.testing import recorded
 
 pytestmark = pytest.mark.django_db(databases=["cart"])
@@ -70,11 +72,43 @@ def test_a_retry_with_the_same_key_returns_the_same_checkout(filled_cart):
     assert Checkout.objects.count() == 1
 
 
-def test_another_key_is_another_checkout(filled_cart):
-    first, second = checkout(key="a"), checkout(key="b")
+def test_another_key_while_the_order_is_being_placed_is_refused(filled_cart):
+    first = checkout(key="a")
 
-    assert first.order_id != second.order_id
+    with pytest.raises(Conflict) as refused:
+        checkout(key="b")
+
+    assert refused.value.extra == {"order_id": str(first.order_id)}
+    assert len(recorded(OutboxMessage, "cart.checked_out")) == 1
+    assert Checkout.objects.count() == 1
+
+
+def test_once_the_order_is_placed_another_key_is_another_checkout(filled_cart, make_product):
+    first = checkout(key="a")
+    services.cart_clear_for_order(order_id=first.order_id, user_id=7, product_ids=[1, 2])
+    services.cart_item_add(user_id=7, product_id=1, quantity=1)
+
+    second = checkout(key="b")
+
+    assert second.order_id != first.order_id
+    assert Checkout.objects.get(pk=first.pk).placed_at is not None
     assert len(recorded(OutboxMessage, "cart.checked_out")) == 2
+
+
+def test_a_checkout_never_placed_stops_holding_the_cart_after_a_while(filled_cart):
+    first = checkout(key="a")
+    Checkout.objects.filter(pk=first.pk).update(created_at=timezone.now() - services.PLACING - timedelta(seconds=1))
+
+    second = checkout(key="b")
+
+    assert second.order_id != first.order_id
+
+
+def test_another_customer_checking_out_is_not_held(filled_cart, make_product):
+    checkout(key="a")
+    services.cart_item_add(user_id=8, product_id=1, quantity=1)
+
+    assert checkout(user_id=8, key="a").user_id == 8
 
 
 def test_the_same_key_of_another_user_is_not_theirs(filled_cart):
