@@ -1,8 +1,8 @@
-"""How django-axes sees the shop's logins: whose login is tried, and what a locked-out client is told.
+"""How django-axes sees the shop's logins: who tries, from where, and what a locked-out client is told.
 
 The login page, the admin's login and the token API all authenticate with
 ``django.contrib.auth.authenticate``; django-axes counts their failures (see
-the lockout block of shopsite.settings). These two functions are its hooks.
+the lockout block of shopsite.settings). The functions below are its hooks.
 """
 
 from __future__ import annotations
@@ -27,6 +27,22 @@ def login_email(request: HttpRequest, credentials: dict | None) -> str | None:
         return None
     # AccessAttempt.username holds 255 characters; the forms allow 254 anyway.
     return User.objects.normalize_email(email)[:255]
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a login comes from, as our own reverse proxies saw it.
+
+    With ``TRUSTED_PROXY_COUNT`` = N proxies in front of the shop, each
+    appends the address it was reached from to X-Forwarded-For, so the Nth
+    entry from the right is the client's. Entries further left are whatever
+    the client sent and are never trusted; without proxies (N = 0), or with
+    fewer entries than proxies, the connection's own address counts.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")
 
 
 def cooloff_seconds() -> int:

@@ -276,6 +276,11 @@ AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.login_email"
+# Behind reverse proxies the connection comes from the nearest proxy: set how
+# many proxies of yours stand in front of the shop, and the client's address
+# is read from X-Forwarded-For (accounts.lockout.client_address).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Successful logins are not kept one row each: the count of failures is what matters.
 AXES_DISABLE_ACCESS_LOG = True

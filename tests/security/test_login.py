@@ -143,6 +143,31 @@ def test_the_lockout_is_per_email_and_address_whatever_the_case_or_forwarded_for
     assert token("olga@example.com", PASSWORD).status_code == 200
 
 
+def test_behind_a_proxy_each_client_is_counted_by_its_own_address(world, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    via_proxy = dict(address="10.0.0.2")  # every request reaches the shop from the proxy
+
+    assert fail(LIMIT, HTTP_X_FORWARDED_FOR="198.51.100.1", **via_proxy)[-1] == 429
+
+    # The locked-out client stays locked, whatever it puts in front of what the proxy appended...
+    assert token("casey@example.com", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.66, 198.51.100.1",
+                 **via_proxy).status_code == 429
+    # ...while the owner, through the same proxy from another address, is not.
+    assert token("casey@example.com", PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.1", **via_proxy).status_code == 200
+
+
+def test_with_two_proxies_the_address_the_outer_one_saw_counts(world, settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    chain = "{client}, 10.0.0.1"  # the outer proxy appended the client, the inner one the outer proxy
+
+    fail(LIMIT, HTTP_X_FORWARDED_FOR=chain.format(client="198.51.100.1"), address="10.0.0.2")
+
+    assert token("casey@example.com", PASSWORD, HTTP_X_FORWARDED_FOR=chain.format(client="198.51.100.1"),
+                 address="10.0.0.2").status_code == 429
+    assert token("casey@example.com", PASSWORD, HTTP_X_FORWARDED_FOR=chain.format(client="198.51.100.7"),
+                 address="10.0.0.2").status_code == 200
+
+
 # --- lockout: the login page --------------------------------------------------------------
 
 
