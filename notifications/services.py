@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 import uuid
 from decimal import Decimal
 from typing import Iterable
@@ -23,6 +24,24 @@ DB = "notifications"
 
 class RecipientUnknown(Exception):
     """The user's address has not arrived from accounts yet: retry later."""
+
+
+class MailServerUnavailable(Exception):
+    """The mail server could not take the email now: the bus retries the message, then parks it for replay."""
+
+
+def _refused_for_good(error: OSError) -> bool:
+    """Whether the mail server refused the email in a way it will repeat.
+
+    Every recipient refused, or a 5xx answer, is final: the email is recorded
+    as failed and ``notification.failed`` says so. Anything else (no
+    connection, a timeout, a 4xx "try again later") may pass on a retry, and
+    giving up on the first one would lose the email.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and 500 <= code < 600
 
 
 def recipient_apply(*, user_id: int, email: str, name: str) -> Recipient:
@@ -60,7 +79,10 @@ def notification_send_for_order(
         try:
             send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [recipient.email])
         except OSError as exc:  # smtplib's errors are OSErrors too
-            return _notification_failed(notification, error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            if not _refused_for_good(exc):
+                raise MailServerUnavailable(error) from exc
+            return _notification_failed(notification, error=error)
         return _notification_sent(notification)
 
 

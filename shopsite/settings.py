@@ -137,6 +137,13 @@ WHITENOISE_USE_FINDERS = True
 # --- Mail -----------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(DATA_DIR / "mail"))
+# A real mail server, as one URL: smtp+tls://user:password@mail.example.com:587
+# (django-environ's form; it sets the backend, host, port, login and TLS).
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+# A mail server that stops answering is an error after this long, and the
+# message is retried, instead of holding the notifications consumer for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shop <shop@localhost>")
 
 # --- API ------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 from notifications import handlers
 from notifications.models import Notification, OutboxMessage, Recipient
-from notifications.services import RecipientUnknown
+from notifications.services import MailServerUnavailable, RecipientUnknown
 from shopsite import contracts
 from shopsite.testing import recorded
 
@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db(databases=["notifications"])
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 ORDER_ID = uuid.UUID("1a2b3c4d-0000-4000-8000-000000000000")
-
-
-class DownMailServer(BaseEmailBackend):
-    def send_messages(self, email_messages):
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
 
 @pytest.fixture
@@ -101,16 +96,57 @@ def test_mail_goes_to_the_latest_address(ann, mailoutbox):
     assert "Hello Ann B," in mailoutbox[0].body
 
 
-def test_a_mail_server_failure_is_recorded_and_announced(ann, settings):
-    settings.EMAIL_BACKEND = f"{__name__}.DownMailServer"
+class RefusingMailServer(BaseEmailBackend):
+    """Raises ``error`` on every send, as Django's SMTP backend passes smtplib's errors on."""
+
+    error: OSError = OSError()
+
+    def send_messages(self, email_messages):
+        raise type(self).error
+
+
+@pytest.fixture
+def mail_server(settings):
+    def refusing(error: OSError) -> None:
+        RefusingMailServer.error = error
+        settings.EMAIL_BACKEND = f"{__name__}.RefusingMailServer"
+
+    return refusing
+
+
+@pytest.mark.parametrize("error", [
+    smtplib.SMTPRecipientsRefused({"ann@example.com": (550, b"No such user")}),
+    smtplib.SMTPDataError(554, b"Message rejected"),
+    smtplib.SMTPSenderRefused(553, b"Sender not allowed", "shop@localhost"),
+], ids=["recipient-refused", "554-rejected", "553-sender"])
+def test_a_refusal_the_mail_server_will_repeat_is_recorded_and_announced(ann, mail_server, error):
+    mail_server(error)
 
     handlers.order_confirmed(confirmed())
 
     notification = Notification.objects.get()
     assert (notification.status, notification.sent_at) == ("failed", None)
-    assert "SMTPServerDisconnected" in notification.error
+    assert type(error).__name__ in notification.error
     assert recorded(OutboxMessage, "notification.failed") == [
         {"notification_id": str(notification.id), "user_id": 7, "order_id": str(ORDER_ID), "kind": "order_confirmed",
          "error": notification.error}
     ]
     assert recorded(OutboxMessage, "notification.sent") == []
+
+
+@pytest.mark.parametrize("error", [
+    smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+    smtplib.SMTPConnectError(421, b"Too busy, try later"),
+    smtplib.SMTPDataError(451, b"Local error, try again"),
+    ConnectionRefusedError(111, "Connection refused"),
+    TimeoutError("timed out"),
+], ids=["disconnected", "421-busy", "451-try-again", "refused", "timeout"])
+def test_a_mail_server_that_may_take_it_later_makes_the_bus_retry(ann, mail_server, error):
+    mail_server(error)
+
+    with pytest.raises(MailServerUnavailable, match=type(error).__name__):
+        handlers.order_confirmed(confirmed())
+
+    # Nothing is told: the consumer rolls back and the message comes again after a delay.
+    assert Notification.objects.count() == 0
+    assert recorded(OutboxMessage) == []
