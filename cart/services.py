@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 from typing import Iterable
 
@@ -15,14 +14,23 @@ from shopsite import contracts
 from shopsite.errors import ApplicationError, Conflict, NotFound
 
 from .models import Cart, CartLine, Checkout, OutboxMessage, ProductReplica
+from .selectors import PLACING
 
 DB = "cart"
 
 MAX_QUANTITY = 100
-#: How long a checkout whose order is not placed yet holds the cart. Placing
-#: takes milliseconds; if the orders service is away for longer than this, the
-#: customer may check out again rather than wait on it for ever.
-PLACING = timedelta(minutes=10)
+
+
+class CheckoutInProgress(Conflict):
+    """The same cart again under a new key (a second tab, a client that lost the answer) before the
+    first order is placed: it would be ordered, and charged, twice."""
+
+    def __init__(self, checkout: Checkout) -> None:
+        super().__init__(
+            "Your last checkout is still being placed. Wait a moment, then check your orders before "
+            "checking out again.",
+            {"order_id": str(checkout.order_id)},
+        )
 
 
 class ReplicaNotReady(Exception):
@@ -154,6 +162,8 @@ def cart_checkout(
         # Locking the cart first makes a concurrent retry with the same key
         # wait here, then find the checkout this one created.
         cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
+        # One query for both: this key's checkout (a retry gets it back), or
+        # another whose order is not placed yet (see checkout_being_placed).
         recent = list(Checkout.objects.filter(
             Q(idempotency_key=idempotency_key) | Q(placed_at__isnull=True, created_at__gte=timezone.now() - PLACING),
             user_id=user_id,
@@ -162,13 +172,7 @@ def cart_checkout(
         if done is not None:
             return done
         if recent:
-            # The same cart again under a new key (a second tab, a client that
-            # lost the answer): it would be ordered, and charged, twice.
-            raise Conflict(
-                "Your last checkout is still being placed. Wait a moment, then check your orders before "
-                "checking out again.",
-                {"order_id": str(recent[0].order_id)},
-            )
+            raise CheckoutInProgress(recent[0])
         lines = _checkout_lines(cart)
         total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
         checkout = Checkout.objects.create(

@@ -35,6 +35,10 @@ class CheckoutCreateView(LoginRequiredMixin, FormView):
         # need not be sent to the gateway again.
         done = cart_selectors.checkout_find(user_id=user_id, idempotency_key=data["idempotency_key"])
         if done is None:
+            placing = cart_selectors.checkout_being_placed(user_id=user_id)
+            if placing is not None:  # refused before the card goes to the gateway
+                form.add_error(None, cart_services.CheckoutInProgress(placing).message)
+                return self.form_invalid(form)
             try:
                 method = payment_services.payment_method_create(
                     user_id=user_id, card_number=data["card_number"], exp_month=data["exp_month"],

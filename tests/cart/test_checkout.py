@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from cart import services
+from cart.selectors import PLACING
 from cart.models import Checkout, CartLine, OutboxMessage
 from shopsite.errors import ApplicationError, Conflict
 from shopsite.testing import recorded
@@ -97,7 +98,7 @@ def test_once_the_order_is_placed_another_key_is_another_checkout(filled_cart, m
 
 def test_a_checkout_never_placed_stops_holding_the_cart_after_a_while(filled_cart):
     first = checkout(key="a")
-    Checkout.objects.filter(pk=first.pk).update(created_at=timezone.now() - services.PLACING - timedelta(seconds=1))
+    Checkout.objects.filter(pk=first.pk).update(created_at=timezone.now() - PLACING - timedelta(seconds=1))
 
     second = checkout(key="b")
 

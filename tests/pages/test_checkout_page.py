@@ -78,6 +78,18 @@ def test_submitting_the_same_form_twice_places_one_order(shopper, filled_cart):
     assert PaymentMethod.objects.count() == 1
 
 
+def test_a_second_tab_cannot_order_the_cart_again_while_the_first_order_is_placed(shopper, filled_cart):
+    first_tab, second_tab = (hidden_key(shopper.get(reverse("storefront-checkout"))) for _ in range(2))
+    shopper.post(reverse("storefront-checkout"), form_data(first_tab))
+
+    response = shopper.post(reverse("storefront-checkout"), form_data(second_tab))
+
+    assert response.status_code == 200
+    assert "still being placed" in response.context["form"].non_field_errors()[0]
+    assert Checkout.objects.count() == 1 and len(recorded(CartOutbox, "cart.checked_out")) == 1
+    assert PaymentMethod.objects.count() == 1  # the second card never went to the gateway
+
+
 def test_an_invalid_card_is_shown_next_to_the_card_field_and_creates_nothing(shopper, filled_cart):
     key = hidden_key(shopper.get(reverse("storefront-checkout")))
 
