@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             f" --e2e {args.e2e}" if args.e2e != parser.get_default("e2e") else ""),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "smoke": args.smoke, "sizes": sizes.__dict__, "machine": machine.describe(),
-        "load_average_start": machine.load_average(),
+        "load_average_start": machine.load_average(), "python_speed_start": machine.python_speed(),
     }
     started = time.monotonic()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         progress.update(task, description="done")
     results["seconds"] = time.monotonic() - started
     results["load_average_end"] = machine.load_average()
+    results["python_speed_end"] = machine.python_speed()
     results["retries"] = RETRIES
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     written = report.write(results, args.output, baseline=baseline)

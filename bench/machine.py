@@ -6,6 +6,7 @@ import os
 import platform
 import sqlite3
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -40,6 +41,23 @@ def _rabbitmq() -> str:
         return version.decode() if isinstance(version, bytes) else str(version)
     except Exception as exc:  # the report says so instead of failing
         return f"not reachable ({type(exc).__name__})"
+
+
+def python_speed(steps: int = 2_000_000, rounds: int = 3) -> float:
+    """Millions of steps per second of a plain Python loop on one core, the best of ``rounds``.
+
+    The same machine type runs faster or slower from hour to hour (it shares
+    its host), and every figure here moves with it. Read at the start and the
+    end of a run, this says how fast the machine was while the run lasted, so
+    two runs can be compared.
+    """
+    best = float("inf")
+    for _ in range(rounds):
+        started, total = time.perf_counter(), 0
+        for n in range(steps):
+            total += n & 7
+        best = min(best, time.perf_counter() - started)
+    return steps / best / 1e6
 
 
 def load_average() -> str:

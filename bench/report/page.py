@@ -31,8 +31,15 @@ def _machine(r: dict) -> str:
         ["Python", m["python"]], ["Django", m["django"]], ["pika", m["pika"]], ["Celery", m["celery"]],
         ["RabbitMQ", m["rabbitmq"]], ["SQLite", m["sqlite"]], ["PostgreSQL", m["postgresql"]],
         ["load average (1, 5, 15 min) at start / end", f"{r['load_average_start']} / {r['load_average_end']}"],
+        ["Python speed at start / end (million loop steps a second, one core; see below)", _speed(r)],
         ["duration of the run", f"{r['seconds']:.0f} s"],
     ])
+
+
+def _speed(r: dict) -> str:
+    if "python_speed_start" not in r:
+        return "not measured (an older run)"
+    return f"{r['python_speed_start']:.1f} / {r['python_speed_end']:.1f}"
 
 
 def _limits(r: dict) -> str:
@@ -199,9 +206,11 @@ def _baseline(r: dict, baseline: dict | None) -> str:
         if before and after and same_rate:
             rows.append([label.replace("orders/s", "p99 ms at the fixed rate"), f"{before:,.0f}", f"{after:,.0f}",
                          f"{_ratio(before, after):.2f}× lower"])
+    speed = (f", Python speed {baseline['python_speed_start']:.1f} at its start against {r['python_speed_start']:.1f} "
+             f"at this run's" if "python_speed_start" in baseline and "python_speed_start" in r else "")
     note = (f"\nThe \"before\" column is `{baseline.get('command', 'python -m bench')}` run on "
             f"{baseline.get('code', 'the code before these changes')}, on the same machine, shortly before this run "
-            f"(load average then: {baseline.get('load_average_start', '?')}); its results are kept in "
+            f"(load average then: {baseline.get('load_average_start', '?')}{speed}); its results are kept in "
             f"`benchmarks/baseline.json`. {baseline.get('note', '')}\n")
     return "### Before and after, measured\n\n" + _table(["", "before", "after", "change"], rows) + "\n" + note
 
@@ -229,7 +238,10 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         "processes); nothing else was measured at the same time. The ratios compare measurements taken "
         "minutes apart in the same run. The same code varies between runs (about ±10% in rates, much more "
         "in tail latency), so the measurements behind a target are repeated and the CPU columns (CPU time "
-        "per message or per order) are given beside the rates: they are steadier.",
+        "per message or per order) are given beside the rates: they are steadier. The machine itself is "
+        "a virtual one sharing its host, and its speed drifts by the hour: the Python speed row times a "
+        "plain loop at the start and the end of the run, so a run can be set against another (the whole "
+        "end-to-end flow is CPU-bound here, so orders per second move with it).",
         "",
         ("Measured again after a failure (the shared broker restarted by another run, for instance): "
          + "; ".join(r["retries"]) + ".\n") if r.get("retries") else "",
