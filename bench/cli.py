@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "smoke": args.smoke, "sizes": sizes.__dict__, "machine": machine.describe(),
         "load_average_start": machine.load_average(), "python_speed_start": machine.python_speed(),
+        "round_trips_start": machine.round_trip_speed(),
     }
     started = time.monotonic()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     results["seconds"] = time.monotonic() - started
     results["load_average_end"] = machine.load_average()
     results["python_speed_end"] = machine.python_speed()
+    results["round_trips_end"] = machine.round_trip_speed()
     results["retries"] = RETRIES
     baseline = json.loads(args.baseline.read_text()) if args.baseline else None
     written = report.write(results, args.output, baseline=baseline)
