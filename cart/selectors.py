@@ -72,7 +72,7 @@ def checkout_find(*, user_id: int, idempotency_key: str) -> Checkout | None:
 def checkout_being_placed(*, user_id: int) -> Checkout | None:
     """A checkout of this customer whose order is not placed yet: until it is, the cart is spoken for.
 
-    One that waited longer than ``services.PLACING`` no longer counts (its
+    One that waited longer than ``PLACING`` no longer counts (its
     order may never come, and the customer must be able to try again).
     """
     since = timezone.now() - PLACING

@@ -33,13 +33,15 @@ class MailServerUnavailable(Exception):
 def _refused_for_good(error: OSError) -> bool:
     """Whether the mail server refused the email in a way it will repeat.
 
-    Every recipient refused, or a 5xx answer, is final: the email is recorded
-    as failed and ``notification.failed`` says so. Anything else (no
-    connection, a timeout, a 4xx "try again later") may pass on a retry, and
-    giving up on the first one would lose the email.
+    A 5xx answer is final, for the message or for every recipient: the email
+    is recorded as failed and ``notification.failed`` says so. Anything else
+    (no connection, a timeout, a 4xx "try again later", a mailbox greylisted
+    or busy) may pass on a retry, and giving up on the first one would lose
+    the email.
     """
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return True
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
     code = getattr(error, "smtp_code", None)
     return isinstance(code, int) and 500 <= code < 600
 

@@ -138,9 +138,10 @@ def test_a_refusal_the_mail_server_will_repeat_is_recorded_and_announced(ann, ma
     smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
     smtplib.SMTPConnectError(421, b"Too busy, try later"),
     smtplib.SMTPDataError(451, b"Local error, try again"),
+    smtplib.SMTPRecipientsRefused({"ann@example.com": (450, b"Mailbox busy, greylisted")}),
     ConnectionRefusedError(111, "Connection refused"),
     TimeoutError("timed out"),
-], ids=["disconnected", "421-busy", "451-try-again", "refused", "timeout"])
+], ids=["disconnected", "421-busy", "451-try-again", "450-recipient-greylisted", "refused", "timeout"])
 def test_a_mail_server_that_may_take_it_later_makes_the_bus_retry(ann, mail_server, error):
     mail_server(error)
 
