@@ -50,6 +50,15 @@ def targets(r: dict) -> list[tuple[str, str, str, bool | str | None]]:
     if consumer and celery:
         rows.append(("(the same, with the minimal handler's database work: a guarded UPDATE and an outbox row)",
                      f"{_ratio(consumer, celery):.2f}×", f"{_n(consumer)}/s vs {_n(celery)}/s", consumer > celery))
+    parts = [_get(r, key, "per_second") for key in ("db_ceiling_bus_batch", "consume", "publish_batched")]
+    if consumer and celery and all(parts):
+        # Each message's database work, its delivery and ack, and its outgoing
+        # message published with a confirm, each at this run's own bare speed.
+        floor = 1 / sum(1 / rate for rate in parts)
+        rows.append(("(the minimal handler's parts at their bare speeds, one after another: the batched database "
+                     "work, a bare consume and ack, a bare batched publish with confirms)",
+                     f"{_n(floor)}/s", f"{_ratio(floor, celery):.2f}× Celery; the consumer does "
+                     f"{_ratio(consumer, floor):.0%} of it", "info"))
     relay, one = _get(r, "relay", "per_second"), _get(r, "publish_one_by_one", "per_second")
     if relay and one:
         rows.append(("relay publishes with confirms ≥ 3× one-by-one confirmed pika", f"{_ratio(relay, one):.2f}×",
