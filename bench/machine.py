@@ -90,19 +90,21 @@ def round_trip_speed(trips: int = 20_000, rounds: int = 3) -> float:
 
     The shop's own work is mostly small messages between processes: every
     hop is a few system calls and a wake-up of another process, which a
-    virtual machine makes dearer when its host is busy, while a plain Python
-    loop (``python_speed``) barely notices. Read beside it, this tells the
-    two kinds of slowness apart.
+    virtual machine may make dearer when its host is busy while a plain
+    Python loop (``python_speed``) hardly changes. Read beside it, this
+    helps tell the two kinds of slowness apart.
     """
     best = float("inf")
     for _ in range(rounds):
         ours, theirs = socket.socketpair()
         child = os.fork()
-        if child == 0:  # the echo: answers every byte until the pair closes
-            ours.close()
-            while theirs.recv(1):
-                theirs.send(b"x")
-            os._exit(0)
+        if child == 0:  # the echo: answers every byte until the pair closes, and never returns
+            try:
+                ours.close()
+                while theirs.recv(1):
+                    theirs.send(b"x")
+            finally:
+                os._exit(0)
         theirs.close()
         started = time.perf_counter()
         for _ in range(trips):

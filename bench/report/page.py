@@ -257,9 +257,9 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         "a virtual one sharing its host, and its speed drifts by the hour: the same code has used from "
         "26 to 45 ms of CPU per order end to end on different hours of the same day. Two rows time the "
         "machine at the start and the end of the run so a run can be set against another: a plain Python "
-        "loop, and one-byte round trips between two processes (system calls and wake-ups, which is most "
-        "of what the shop's many small messages cost, and what a shared host may slow down more than plain "
-        "computation; the Python loop alone moved by 5% across that swing).",
+        "loop, and one-byte round trips between two processes (system calls and wake-ups, a large part of "
+        "what the shop's many small messages cost, and what a shared host may slow down more than plain "
+        "computation; the Python loop alone moved by about 10% across that swing).",
         "",
         ("Measured again after a failure (the shared broker restarted by another run, for instance): "
          + "; ".join(r["retries"]) + ".\n") if r.get("retries") else "",
