@@ -88,7 +88,7 @@ def registered(user_id: int) -> contracts.UserRegistered:
                                     role="customer")
 
 
-def test_an_email_the_server_was_too_busy_for_is_sent_on_the_retry_once(mail_server):
+def test_an_email_the_server_was_too_busy_for_is_sent_on_the_retry_once(bus_names, mail_server):
     server = mail_server(busy=1)
     consumer = Consumer(SERVICE)
     publish(consumer, registered(7), order_confirmed(7))
@@ -104,7 +104,7 @@ def test_an_email_the_server_was_too_busy_for_is_sent_on_the_retry_once(mail_ser
     assert list_dead_letters(SERVICE) == []
 
 
-def test_a_server_busy_past_every_retry_parks_the_message_for_replay(mail_server, settings):
+def test_a_server_busy_past_every_retry_parks_the_message_for_replay(bus_names, mail_server, settings):
     server = mail_server(busy=100)
     consumer = Consumer(SERVICE)
     publish(consumer, registered(8), order_confirmed(8))
