@@ -41,8 +41,12 @@ def _refused_for_good(error: OSError) -> bool:
     """
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
-        return bool(codes) and all(500 <= code < 600 for code in codes)
-    code = getattr(error, "smtp_code", None)
+        return bool(codes) and all(_permanent(code) for code in codes)
+    return _permanent(getattr(error, "smtp_code", None))
+
+
+def _permanent(code: object) -> bool:
+    """An SMTP reply code of the 5xx kind: the server will answer the same way every time."""
     return isinstance(code, int) and 500 <= code < 600
 
 

@@ -31,23 +31,19 @@ def _machine(r: dict) -> str:
         ["Python", m["python"]], ["Django", m["django"]], ["pika", m["pika"]], ["Celery", m["celery"]],
         ["RabbitMQ", m["rabbitmq"]], ["SQLite", m["sqlite"]], ["PostgreSQL", m["postgresql"]],
         ["load average (1, 5, 15 min) at start / end", f"{r['load_average_start']} / {r['load_average_end']}"],
-        ["Python speed at start / end (million loop steps a second, one core; see below)", _speed(r)],
+        ["Python speed at start / end (million loop steps a second, one core; see below)",
+         _start_end(r, "python_speed")],
         ["process round trips at start / end (thousand a second, one byte over a local socket pair; see below)",
-         _round_trips(r)],
+         _start_end(r, "round_trips")],
         ["duration of the run", f"{r['seconds']:.0f} s"],
     ])
 
 
-def _speed(r: dict) -> str:
-    if "python_speed_start" not in r:
+def _start_end(r: dict, probe: str) -> str:
+    """A machine probe (``machine.python_speed``, ``machine.round_trip_speed``) as read at the start and the end."""
+    if f"{probe}_start" not in r:
         return "not measured (an older run)"
-    return f"{r['python_speed_start']:.1f} / {r['python_speed_end']:.1f}"
-
-
-def _round_trips(r: dict) -> str:
-    if "round_trips_start" not in r:
-        return "not measured (an older run)"
-    return f"{r['round_trips_start']:.1f} / {r['round_trips_end']:.1f}"
+    return f"{r[f'{probe}_start']:.1f} / {r[f'{probe}_end']:.1f}"
 
 
 def _limits(r: dict) -> str:

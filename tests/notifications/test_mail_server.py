@@ -16,7 +16,9 @@ from shopsite.bus.consumer import Consumer
 from shopsite.bus.deadletters import list_dead_letters
 from shopsite.bus.envelope import Envelope
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["notifications"], transaction=True)]
+# Each test on a broker prefix of its own (bus_names), removed afterwards.
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["notifications"], transaction=True),
+              pytest.mark.usefixtures("bus_names")]
 
 SERVICE = "notifications"
 
@@ -88,7 +90,7 @@ def registered(user_id: int) -> contracts.UserRegistered:
                                     role="customer")
 
 
-def test_an_email_the_server_was_too_busy_for_is_sent_on_the_retry_once(bus_names, mail_server):
+def test_an_email_the_server_was_too_busy_for_is_sent_on_the_retry_once(mail_server):
     server = mail_server(busy=1)
     consumer = Consumer(SERVICE)
     publish(consumer, registered(7), order_confirmed(7))
@@ -104,7 +106,7 @@ def test_an_email_the_server_was_too_busy_for_is_sent_on_the_retry_once(bus_name
     assert list_dead_letters(SERVICE) == []
 
 
-def test_a_server_busy_past_every_retry_parks_the_message_for_replay(bus_names, mail_server, settings):
+def test_a_server_busy_past_every_retry_parks_the_message_for_replay(mail_server, settings):
     server = mail_server(busy=100)
     consumer = Consumer(SERVICE)
     publish(consumer, registered(8), order_confirmed(8))
