@@ -7,10 +7,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.limits import MAX_QUANTITY
 from shopsite.openapi import error_responses
 
 from . import selectors, services
-from .services import MAX_QUANTITY
 
 
 class CartLineOutputSerializer(serializers.Serializer):

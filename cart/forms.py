@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from .services import MAX_QUANTITY
+from shopsite.limits import MAX_QUANTITY
 
 
 class CartItemAddForm(forms.Form):

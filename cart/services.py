@@ -12,13 +12,12 @@ from django.utils import timezone
 
 from shopsite import contracts
 from shopsite.errors import ApplicationError, Conflict, NotFound
+from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 
 from .models import Cart, CartLine, Checkout, OutboxMessage, ProductReplica
 from .selectors import PLACING
 
 DB = "cart"
-
-MAX_QUANTITY = 100
 
 
 class CheckoutInProgress(Conflict):
@@ -95,6 +94,11 @@ def cart_item_add(*, user_id: int, product_id: int, quantity: int = 1) -> Cart:
                 f"You can have at most {MAX_QUANTITY} of {product.name} in your cart.", {"product_id": product_id}
             )
         _check_sellable(product, wanted)
+        if line is None and cart.lines.count() >= MAX_LINES:
+            raise ApplicationError(
+                f"A cart holds at most {MAX_LINES} different products: check out or remove one first.",
+                {"product_id": product_id},
+            )
         if line is None:
             CartLine.objects.create(cart=cart, product_id=product_id, quantity=wanted)
         else:
@@ -175,6 +179,13 @@ def cart_checkout(
             raise CheckoutInProgress(recent[0])
         lines = _checkout_lines(cart)
         total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
+        # Every line within the limits gives a total within them; a cart filled before the
+        # limits existed may not, and is refused here rather than failing the orders service.
+        if len(lines) > MAX_LINES or total > MAX_ORDER_TOTAL:
+            raise ApplicationError(
+                f"An order holds at most {MAX_LINES} products and totals at most {MAX_ORDER_TOTAL}.",
+                {"lines": len(lines), "total": str(total)},
+            )
         checkout = Checkout.objects.create(
             id=uuid.uuid4(), user_id=user_id, idempotency_key=idempotency_key, order_id=uuid.uuid4(), total=total
         )

@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.limits import MAX_PRICE
 from shopsite.openapi import error_responses, list_responses
 
 from . import selectors, services
@@ -56,7 +57,7 @@ class ProductFilterSerializer(serializers.Serializer):
 class ProductCreateInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
-    price = _price_field()
+    price = _price_field(max_value=MAX_PRICE)
     stock = serializers.IntegerField(min_value=0, max_value=MAX_STOCK)
     description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
     category = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -67,7 +68,7 @@ class ProductUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
     category = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    price = _price_field(required=False)
+    price = _price_field(required=False, max_value=MAX_PRICE)
     is_active = serializers.BooleanField(required=False)
 
     def validate(self, attrs):

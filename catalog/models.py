@@ -1,7 +1,9 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from shopsite.bus import models as bus
+from shopsite.limits import MAX_PRICE
 
 
 class Product(models.Model):
@@ -16,7 +18,9 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     category = models.CharField(max_length=100, blank=True, db_index=True)
-    price = models.DecimalField(max_digits=12, decimal_places=2)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(0), MaxValueValidator(MAX_PRICE)]
+    )
     is_active = models.BooleanField(default=True)
     stock_on_hand = models.PositiveIntegerField(default=0)
     stock_reserved = models.PositiveIntegerField(default=0)
@@ -30,6 +34,7 @@ class Product(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_product_price_not_negative"),
+            models.CheckConstraint(condition=Q(price__lte=MAX_PRICE), name="catalog_product_price_at_most_max"),
         ]
 
     def __str__(self) -> str:

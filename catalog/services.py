@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from shopsite import contracts
 from shopsite.errors import ApplicationError, Conflict, NotFound
+from shopsite.limits import MAX_PRICE
 
 from .models import OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
 
@@ -219,6 +220,8 @@ def _clean_price(price) -> Decimal:
         raise ApplicationError("The price must be a number.") from None
     if not price.is_finite() or price < 0:
         raise ApplicationError("The price must be zero or more.")
+    if price > MAX_PRICE:
+        raise ApplicationError(f"The price cannot be above {MAX_PRICE}.")
     if price != price.quantize(CENT):
         raise ApplicationError("The price has at most 2 decimal places.")
     return price.quantize(CENT)

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.views.generic import TemplateView
 
 from shopsite.errors import ApplicationError, NotFound
+from shopsite.limits import MAX_QUANTITY
 
 from . import selectors
 from .forms import ProductFilterForm
@@ -14,8 +15,6 @@ from .forms import ProductFilterForm
 PAGE_SIZE = 12
 #: At or below this many, the page says how many are left.
 LOW_STOCK = 5
-#: The most one line of a cart may hold (the cart service says so too).
-MAX_QUANTITY = 100
 
 
 class ProductListView(TemplateView):

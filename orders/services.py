@@ -79,7 +79,15 @@ def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
 
 
 def order_stock_reserved(*, order_id: uuid.UUID) -> None:
+    """Ask payments for the total; an order with nothing to pay is confirmed at once, with no charge."""
     with transaction.atomic(using=DB):
+        total = Order.objects.filter(pk=order_id).values_list("total", flat=True).first()
+        if total == 0:
+            order = _move(order_id, allowed=(Status.PENDING,), to=Status.CONFIRMED)
+            if order is not None:
+                _note(order, Kind.STOCK_RESERVED, "", (Kind.CONFIRMED, "nothing to pay"))
+                _confirmed(order)
+            return
         order = _move(order_id, allowed=(Status.PENDING,), to=Status.AWAITING_PAYMENT)
         if order is None:
             return  # cancelled meanwhile: catalog releases on order.cancelled
@@ -108,11 +116,15 @@ def order_payment_succeeded(*, order_id: uuid.UUID, charge_id: uuid.UUID, amount
             _refund_if_cancelled(order_id)
             return
         _note(order, Kind.PAID, f"{amount} {order.currency}", (Kind.CONFIRMED, ""))
-        OutboxMessage.record(_status_message(order, contracts.OrderConfirmed, lines=[
-            contracts.CheckoutLine(product_id=l.product_id, sku=l.sku, name=l.name,
-                                   unit_price=l.unit_price, quantity=l.quantity)
-            for l in order.lines.all()
-        ]))
+        _confirmed(order)
+
+
+def _confirmed(order: Order) -> None:
+    OutboxMessage.record(_status_message(order, contracts.OrderConfirmed, lines=[
+        contracts.CheckoutLine(product_id=l.product_id, sku=l.sku, name=l.name,
+                               unit_price=l.unit_price, quantity=l.quantity)
+        for l in order.lines.all()
+    ]))
 
 
 def _refund_if_cancelled(order_id: uuid.UUID) -> None:
@@ -142,7 +154,7 @@ def order_cancel(*, order_id: uuid.UUID, reason: str, user_id: int | None = None
         order = current.first()
         if order is None:
             raise NotFound("Order not found")
-        was_paid = order.status == Status.CONFIRMED
+        was_paid = order.status == Status.CONFIRMED and order.total > 0  # a free order was never charged
         moved = _move(order_id, allowed=(order.status,) if order.status in CANCELLABLE else (),
                       to=Status.CANCELLED, cancel_reason=reason)
         if moved is None:

@@ -15,6 +15,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_PRICE, MAX_QUANTITY
+
 Money = Decimal
 Quantity = int
 
@@ -57,7 +59,7 @@ class _ProductDetails(Message):
     product_id: int
     sku: str
     name: str
-    price: Money = Field(ge=0, decimal_places=2)
+    price: Money = Field(ge=0, le=MAX_PRICE, decimal_places=2)
     is_active: bool
     available: Quantity = Field(ge=0)
     version: int
@@ -80,7 +82,7 @@ class StockChanged(Message):
 
 class ReservedLine(_Record):
     product_id: int
-    quantity: Quantity = Field(gt=0)
+    quantity: Quantity = Field(gt=0, le=MAX_QUANTITY)
 
 
 class Shortage(_Record):
@@ -114,8 +116,8 @@ class CheckoutLine(_Record):
     product_id: int
     sku: str
     name: str
-    unit_price: Money = Field(ge=0, decimal_places=2)
-    quantity: Quantity = Field(gt=0)
+    unit_price: Money = Field(ge=0, le=MAX_PRICE, decimal_places=2)
+    quantity: Quantity = Field(gt=0, le=MAX_QUANTITY)
 
 
 class CartCheckedOut(Message):
@@ -123,8 +125,8 @@ class CartCheckedOut(Message):
     checkout_id: uuid.UUID
     order_id: uuid.UUID
     user_id: int
-    lines: list[CheckoutLine] = Field(min_length=1)
-    total: Money = Field(ge=0, decimal_places=2)
+    lines: list[CheckoutLine] = Field(min_length=1, max_length=MAX_LINES)
+    total: Money = Field(ge=0, le=MAX_ORDER_TOTAL, decimal_places=2)
     currency: str = "USD"
     shipping_address: str
     payment_method_id: uuid.UUID
@@ -137,15 +139,15 @@ class OrderPlaced(Message):
     TYPE = "order.placed"
     order_id: uuid.UUID
     user_id: int
-    lines: list[ReservedLine]
-    total: Money = Field(ge=0, decimal_places=2)
+    lines: list[ReservedLine] = Field(max_length=MAX_LINES)
+    total: Money = Field(ge=0, le=MAX_ORDER_TOTAL, decimal_places=2)
 
 
 class RequestPayment(Message):
     TYPE = "payment.requested"
     order_id: uuid.UUID
     user_id: int
-    amount: Money = Field(gt=0, decimal_places=2)
+    amount: Money = Field(gt=0, le=MAX_ORDER_TOTAL, decimal_places=2)
     currency: str
     payment_method_id: uuid.UUID
 
@@ -160,7 +162,7 @@ class RequestRefund(Message):
 class _OrderStatusChanged(Message):
     order_id: uuid.UUID
     user_id: int
-    total: Money = Field(ge=0, decimal_places=2)
+    total: Money = Field(ge=0, le=MAX_ORDER_TOTAL, decimal_places=2)
     currency: str = "USD"
     occurred_at: datetime
 
@@ -191,7 +193,7 @@ class PaymentSucceeded(Message):
     TYPE = "payment.succeeded"
     order_id: uuid.UUID
     charge_id: uuid.UUID
-    amount: Money = Field(gt=0, decimal_places=2)
+    amount: Money = Field(gt=0, le=MAX_ORDER_TOTAL, decimal_places=2)
 
 
 class PaymentFailed(Message):
@@ -206,7 +208,7 @@ class PaymentRefunded(Message):
     order_id: uuid.UUID
     charge_id: uuid.UUID
     refund_id: uuid.UUID
-    amount: Money = Field(gt=0, decimal_places=2)
+    amount: Money = Field(gt=0, le=MAX_ORDER_TOTAL, decimal_places=2)
 
 
 # --- notifications --------------------------------------------------------

@@ -7,6 +7,7 @@ from django.test import RequestFactory
 
 from catalog.admin import ProductAdmin
 from catalog.models import OutboxMessage, Product
+from shopsite.limits import MAX_PRICE
 from shopsite.testing import recorded
 
 pytestmark = pytest.mark.django_db(databases=["catalog"])
@@ -64,3 +65,14 @@ def test_the_admin_pages_of_the_catalog_render(client, make_product):
     assert client.get(f"/admin/catalog/product/{product.pk}/change/").status_code == 200
     assert client.get("/admin/catalog/product/add/").status_code == 200
     assert client.get("/admin/catalog/reservation/add/").status_code == 403
+
+
+def test_the_admin_refuses_a_price_above_the_shops_limit():
+    model_admin = ProductAdmin(Product, admin.site)
+    form_class = model_admin.get_form(RequestFactory().post("/"), obj=None)
+    over = MAX_PRICE + Decimal("0.01")
+
+    form = form_class(data={"sku": "CAR", "name": "Car", "price": str(over), "stock_on_hand": 1, "is_active": "on"})
+
+    assert not form.is_valid()
+    assert "price" in form.errors

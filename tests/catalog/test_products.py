@@ -38,6 +38,7 @@ def test_create_refuses_a_taken_sku_and_records_nothing(make_product):
     [
         ({"price": Decimal("-1.00")}, "zero or more"),
         ({"price": Decimal("1.005")}, "2 decimal places"),
+        ({"price": Decimal("1000000.00")}, "cannot be above 999999.99"),
         ({"stock": -1}, "negative"),
         ({"name": "  "}, "Name is required"),
     ],
