@@ -59,6 +59,20 @@ def test_a_successful_checkout_is_confirmed_paid_once_mailed_once_and_counted(sh
     wait_for(lambda: customer.get("/api/cart/")["lines"] == [], what="the cart to be emptied by order.placed")
 
 
+def test_a_free_order_is_confirmed_without_a_charge(shop, new_product):
+    product = new_product(stock=3, price="0.00")
+    customer = shop.customer()
+    customer.add_to_cart(product["id"], 2)
+
+    response = customer.checkout(customer.card(VISA_OK))
+    assert response.status_code == 202, response.text
+    order = customer.order_when(response.json()["order_id"], {"confirmed", "cancelled"})
+
+    assert (order["status"], Decimal(order["total"])) == ("confirmed", Decimal("0.00"))
+    assert customer.get("/api/payments/charges/")["results"] == []
+    wait_for(lambda: available(shop, product["id"]) == 1, what="the stock to be taken")
+
+
 def test_a_declined_card_cancels_the_order_and_restores_the_stock(shop, new_product):
     product = new_product(stock=5)
     customer = shop.customer()
