@@ -76,8 +76,9 @@ class StockAdjustInputSerializer(serializers.Serializer):
 
 
 class _StaffWritesMixin:
-    """Anyone may read; writing needs a staff member with ``write_permission``."""
-
+    # Anyone may read; writing needs a staff member with ``write_permission``.
+    # (A comment, not a docstring: the schema would show a docstring as every
+    # operation's description.)
     write_permission: str
 
     def get_permissions(self):
