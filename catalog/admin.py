@@ -4,17 +4,21 @@ from django.contrib import admin
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 
 from . import services
-from .models import InboxMessage, OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
+from .models import STOCK_PERMISSION, InboxMessage, OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
 
 
 class ProductAdminForm(forms.ModelForm):
-    adjust_stock_by = forms.IntegerField(
-        required=False, help_text="Add (or, negative, remove) units available for sale."
-    )
-
     class Meta:
         model = Product
         fields = ["sku", "name", "description", "category", "price", "is_active", "stock_on_hand"]
+
+
+class ProductStockAdminForm(ProductAdminForm):
+    """An existing product's form for staff who may also adjust its stock."""
+
+    adjust_stock_by = forms.IntegerField(
+        required=False, help_text="Add (or, negative, remove) units available for sale."
+    )
 
     def clean_adjust_stock_by(self):
         delta = self.cleaned_data.get("adjust_stock_by") or 0
@@ -39,11 +43,13 @@ class ProductAdmin(admin.ModelAdmin):
             return self.readonly_fields
         return [*self.readonly_fields, "sku", "stock_on_hand"]
 
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        if obj is None:
-            return [f for f in fields if f != "adjust_stock_by"]
-        return fields
+    def get_form(self, request, obj=None, **kwargs):
+        # Adjusting stock is its own permission, as in the API; without it the
+        # field is not in the form at all, so a posted value is never read.
+        # A new product's first stock comes with adding it.
+        if obj is not None and request.user.has_perm(STOCK_PERMISSION):
+            kwargs["form"] = ProductStockAdminForm
+        return super().get_form(request, obj, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         # Orders and carts refer to products by id: deactivate instead.

@@ -36,6 +36,8 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_product_price_not_negative"),
             models.CheckConstraint(condition=Q(price__lte=MAX_PRICE), name="catalog_product_price_at_most_max"),
         ]
+        # Stock is money: changing a product's text or price does not let one add units.
+        permissions = [("adjust_stock", "Can add or remove stock of a product")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
@@ -44,6 +46,11 @@ class Product(models.Model):
     def available(self) -> int:
         """What a customer may buy now."""
         return self.stock_on_hand if self.is_active else 0
+
+
+ADD_PERMISSION = "catalog.add_product"
+CHANGE_PERMISSION = "catalog.change_product"
+STOCK_PERMISSION = "catalog.adjust_stock"
 
 
 class Reservation(models.Model):
@@ -95,9 +102,13 @@ class ReservationOutcome(models.Model):
 
 
 class UserRole(models.Model):
-    """Replica of the accounts service's users, for authorizing staff actions."""
+    """Replica of the accounts service's users: who they are and what role accounts gave them.
 
-    STAFF_ROLES = ("staff", "merchant")
+    It no longer authorizes anything: the staff API checks the signed-in
+    user's Django permissions, like the admin, so that the two agree. The
+    replica keeps the catalog's record of the users it has heard of (read-only
+    in the admin), fed by accounts' user messages.
+    """
 
     user_id = models.IntegerField(primary_key=True)
     email = models.EmailField(max_length=254)
@@ -113,10 +124,6 @@ class UserRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.role})"
-
-    @property
-    def may_manage_catalog(self) -> bool:
-        return self.is_active and (self.is_staff or self.role in self.STAFF_ROLES)
 
 
 class OutboxMessage(bus.OutboxMessage):

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from shopsite.errors import ApplicationError, NotFound
 
-from .models import Product, UserRole
+from .models import Product
 
 ORDERINGS = {"price": ("price", "id"), "-price": ("-price", "id"), "name": ("name", "id"), "-name": ("-name", "id")}
 
@@ -46,14 +46,6 @@ def product_get(*, product_id: int, active_only: bool = False) -> Product:
     if product is None:
         raise NotFound("Unknown product.", {"product_id": product_id})
     return product
-
-
-def user_is_staff(*, user_id: int | None) -> bool:
-    """Whether accounts told us this user may manage the catalog."""
-    if user_id is None:
-        return False
-    role = UserRole.objects.filter(pk=user_id).first()
-    return role is not None and role.may_manage_catalog
 
 
 def category_list() -> list[str]:

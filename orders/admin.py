@@ -4,7 +4,9 @@ from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 from shopsite.errors import ApplicationError
 
 from . import services
-from .models import InboxMessage, Order, OrderEvent, OrderLine, OutboxMessage
+from .models import (
+    CANCEL_PERMISSION, DELIVER_PERMISSION, SHIP_PERMISSION, InboxMessage, Order, OrderEvent, OrderLine, OutboxMessage,
+)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -39,17 +41,17 @@ def _run_on_each(modeladmin, request, queryset, service, done: str):
         modeladmin.message_user(request, f"{changed} order(s) {done}.", messages.SUCCESS)
 
 
-@admin.action(description="Mark selected orders shipped", permissions=["change"])
+@admin.action(description="Mark selected orders shipped", permissions=["ship"])
 def mark_shipped(modeladmin, request, queryset):
     _run_on_each(modeladmin, request, queryset, services.order_ship, "marked shipped")
 
 
-@admin.action(description="Mark selected orders delivered", permissions=["change"])
+@admin.action(description="Mark selected orders delivered", permissions=["deliver"])
 def mark_delivered(modeladmin, request, queryset):
     _run_on_each(modeladmin, request, queryset, services.order_deliver, "marked delivered")
 
 
-@admin.action(description="Cancel selected orders (refunds paid ones)", permissions=["change"])
+@admin.action(description="Cancel selected orders (refunds paid ones)", permissions=["cancel"])
 def cancel(modeladmin, request, queryset):
     def staff_cancel(*, order_id):
         services.order_cancel(order_id=order_id, reason=Order.CancelReason.STAFF_REQUEST)
@@ -75,6 +77,16 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Other services hold stock, charges and mail for it: cancel instead.
         return False
+
+    # The actions' permissions, the same ones the staff API checks.
+    def has_ship_permission(self, request):
+        return request.user.has_perm(SHIP_PERMISSION)
+
+    def has_deliver_permission(self, request):
+        return request.user.has_perm(DELIVER_PERMISSION)
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm(CANCEL_PERMISSION)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Every field is read-only, so a Save button would only pretend.

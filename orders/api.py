@@ -5,24 +5,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shopsite.openapi import error_responses, list_responses
+from shopsite.permissions import staff_permission
 
 from . import selectors, services
-from .models import Order, OrderEvent
-
-
-class IsOrdersStaff(IsAdminUser):
-    """Staff of the shop, from the signed-in user's own account.
-
-    The orders service keeps no replica of roles; ``is_staff`` arrives with the
-    authenticated user at the web layer, which is where this is decided.
-    """
-
-    message = "Only staff may manage orders."
+from .models import CANCEL_PERMISSION, DELIVER_PERMISSION, SHIP_PERMISSION, VIEW_PERMISSION, Order, OrderEvent
 
 
 class OrderLineOutputSerializer(serializers.Serializer):
@@ -110,7 +100,7 @@ class OrderCancelApi(APIView):
 
 
 class OrderStaffListApi(GenericAPIView):
-    permission_classes = [IsOrdersStaff]
+    permission_classes = [staff_permission(VIEW_PERMISSION)]
 
     @extend_schema(
         parameters=[OrderStaffFilterSerializer],
@@ -125,7 +115,7 @@ class OrderStaffListApi(GenericAPIView):
 
 
 class OrderShipApi(APIView):
-    permission_classes = [IsOrdersStaff]
+    permission_classes = [staff_permission(SHIP_PERMISSION)]
 
     @extend_schema(
         request=None,
@@ -138,7 +128,7 @@ class OrderShipApi(APIView):
 
 
 class OrderDeliverApi(APIView):
-    permission_classes = [IsOrdersStaff]
+    permission_classes = [staff_permission(DELIVER_PERMISSION)]
 
     @extend_schema(
         request=None,
@@ -151,7 +141,7 @@ class OrderDeliverApi(APIView):
 
 
 class OrderStaffCancelApi(APIView):
-    permission_classes = [IsOrdersStaff]
+    permission_classes = [staff_permission(CANCEL_PERMISSION)]
 
     @extend_schema(
         request=None,

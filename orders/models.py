@@ -35,9 +35,22 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Each step of the saga staff may take is its own permission, checked
+        # alike by the admin's actions and the API (a refund is not a shipment).
+        permissions = [
+            ("ship_order", "Can mark orders shipped"),
+            ("deliver_order", "Can mark orders delivered"),
+            ("cancel_order", "Can cancel any order (refunding a paid one)"),
+        ]
 
     def __str__(self) -> str:
         return f"Order {str(self.id)[:8]} ({self.status})"
+
+
+VIEW_PERMISSION = "orders.view_order"
+SHIP_PERMISSION = "orders.ship_order"
+DELIVER_PERMISSION = "orders.deliver_order"
+CANCEL_PERMISSION = "orders.cancel_order"
 
 
 class OrderLine(models.Model):

@@ -156,7 +156,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "shopsite.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shopsite.autoschema.ShopAutoSchema",
     # OPTIONS answers without describing request bodies (our views have no serializer_class).
     "DEFAULT_METADATA_CLASS": "shopsite.openapi.ApiMetadata",
 }

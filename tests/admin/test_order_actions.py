@@ -12,6 +12,7 @@ from orders import services
 from orders.models import Order, OutboxMessage
 from shopsite import contracts
 from shopsite.testing import recorded
+from tests.staff_permissions import STAFF_PERMISSIONS, permissions
 
 pytestmark = pytest.mark.django_db(databases=["default", "orders"])
 
@@ -90,7 +91,7 @@ def test_an_action_the_status_does_not_allow_changes_nothing_and_says_why(staff_
     assert "cannot be marked delivered" in warning
 
 
-def test_staff_without_the_change_permission_are_not_offered_the_actions(client, django_user_model):
+def test_staff_who_may_only_view_orders_are_not_offered_the_actions(client, django_user_model):
     viewer = django_user_model.objects.create_user(email="viewer@example.com", password="x", name="V", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
     client.force_login(viewer)
@@ -101,3 +102,44 @@ def test_staff_without_the_change_permission_are_not_offered_the_actions(client,
 
     assert page.status_code == 200 and "mark_shipped" not in page.content.decode()
     assert Order.objects.get(pk=order.pk).status == "confirmed"
+
+
+# The admin's actions need the same permission as the matching staff operation of the API.
+ACTIONS = {
+    "mark_shipped": ("confirmed", "shipped", STAFF_PERMISSIONS["post", "/api/orders/{order_id}/ship/"]),
+    "mark_delivered": ("shipped", "delivered", STAFF_PERMISSIONS["post", "/api/orders/{order_id}/deliver/"]),
+    "cancel": ("confirmed", "cancelled", STAFF_PERMISSIONS["post", "/api/orders/{order_id}/staff-cancel/"]),
+}
+
+
+def staff_with(django_user_model, *granted: str):
+    user = django_user_model.objects.create_user(email="clerk@example.com", password="x", name="C", is_staff=True)
+    user.user_permissions.set(permissions("orders.view_order", *granted))
+    return user
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_action_needs_its_own_permission_not_change(client, django_user_model, action):
+    before, _, needed = ACTIONS[action]
+    others = [p for p in STAFF_PERMISSIONS.values() if p != needed]
+    client.force_login(staff_with(django_user_model, "orders.change_order", *others))
+    order = an_order(before)
+
+    page = client.get(reverse(CHANGELIST))
+    run_action(client, action, order)
+
+    assert page.status_code == 200 and f'value="{action}"' not in page.content.decode()
+    assert Order.objects.get(pk=order.pk).status == before
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_action_is_offered_and_runs_with_its_permission(client, django_user_model, action):
+    before, after, needed = ACTIONS[action]
+    client.force_login(staff_with(django_user_model, needed))
+    order = an_order(before)
+
+    page = client.get(reverse(CHANGELIST))
+    run_action(client, action, order)
+
+    assert f'value="{action}"' in page.content.decode()
+    assert Order.objects.get(pk=order.pk).status == after

@@ -8,10 +8,16 @@ from rest_framework.test import APIClient
 
 @dataclass(frozen=True)
 class ApiUser:
-    """A signed-in user as the web layer sees them; the services know users only by id."""
+    """A signed-in user as the web layer sees them; the services know users only by id.
+
+    Staff here is a superuser, who holds every permission; which permission
+    each staff operation needs is tested with real users in
+    tests/security/test_staff_permissions.py.
+    """
 
     id: int
     is_staff: bool = False
+    is_superuser: bool = False
     is_authenticated: bool = True
     is_active: bool = True
 
@@ -19,8 +25,13 @@ class ApiUser:
     def pk(self) -> int:
         return self.id
 
+    def has_perm(self, perm: str, obj=None) -> bool:
+        # Django's rule for a user with no permission of their own.
+        return self.is_active and self.is_superuser
 
-CUSTOMER, OTHER_CUSTOMER, STAFF = ApiUser(7), ApiUser(8), ApiUser(1, is_staff=True)
+
+CUSTOMER, OTHER_CUSTOMER = ApiUser(7), ApiUser(8)
+STAFF = ApiUser(1, is_staff=True, is_superuser=True)
 
 
 def client_for(user: ApiUser | None) -> APIClient:

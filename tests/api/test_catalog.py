@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.models import OutboxMessage, Product, UserRole
+from catalog.models import OutboxMessage, Product
 from shopsite.testing import recorded
 
 from .conftest import CUSTOMER, STAFF, assert_error, assert_unauthenticated, client_for
@@ -15,14 +15,11 @@ NEW_PRODUCT = {"sku": "NEW", "name": "New", "price": "12.50", "stock": 3, "categ
 
 @pytest.fixture
 def staff():
-    # The catalog decides from its replica of roles, not from the signed-in user.
-    UserRole.objects.create(user_id=STAFF.id, email="staff@example.com", is_staff=True, role="staff")
     return client_for(STAFF)
 
 
 @pytest.fixture
 def customer():
-    UserRole.objects.create(user_id=CUSTOMER.id, email="c@example.com", is_staff=False, role="customer")
     return client_for(CUSTOMER)
 
 
@@ -92,7 +89,7 @@ def test_create_refuses_invalid_fields(staff):
 def test_create_needs_a_signed_in_staff_member(anonymous, customer):
     assert_unauthenticated(anonymous.post(PRODUCTS, NEW_PRODUCT, format="json"))
     assert assert_error(customer.post(PRODUCTS, NEW_PRODUCT, format="json"), 403)["message"] == (
-        "Only staff may manage the catalog."
+        "Only staff with the permission catalog.add_product may do this."
     )
     assert not Product.objects.exists()
 

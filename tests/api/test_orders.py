@@ -153,7 +153,9 @@ def test_staff_list_is_for_staff_only(anonymous, customer):
     place()
 
     assert_unauthenticated(anonymous.get(ALL_ORDERS))
-    assert assert_error(customer.get(ALL_ORDERS), 403)["message"] == "Only staff may manage orders."
+    assert assert_error(customer.get(ALL_ORDERS), 403)["message"] == (
+        "Only staff with the permission orders.view_order may do this."
+    )
 
 
 # --- staff: ship, deliver, cancel --------------------------------------------------

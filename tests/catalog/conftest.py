@@ -1,17 +1,12 @@
-from dataclasses import dataclass
+import itertools
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 
-from catalog.models import Product, UserRole
+from catalog.models import Product
 
-
-@dataclass(frozen=True)
-class ApiUser:
-    """Who the API sees: the catalog knows users only by id (and the role replica)."""
-
-    id: int
-    is_authenticated: bool = True
+STAFF_PERMISSIONS = ("add_product", "change_product", "adjust_stock")
 
 
 @pytest.fixture
@@ -30,24 +25,25 @@ def make_product():
 
 
 @pytest.fixture
-def user_with_role():
-    """A signed-in user as the role replica knows them (or does not, with no fields)."""
+def make_user(django_user_model):
+    """A user of the accounts database holding the given catalog permissions."""
+    numbers = itertools.count(1)
 
-    def make(user_id: int, **role) -> ApiUser:
-        if role:
-            UserRole.objects.create(user_id=user_id, email=f"user{user_id}@example.com", **role)
-        return ApiUser(id=user_id)
+    def make(*codenames: str, is_staff: bool = True, is_active: bool = True):
+        user = django_user_model.objects.create_user(
+            email=f"user{next(numbers)}@example.com", password="x", name="U", is_staff=is_staff, is_active=is_active
+        )
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label="catalog", codename__in=codenames))
+        return user
 
     return make
 
 
 @pytest.fixture
-def staff_user() -> ApiUser:
-    UserRole.objects.create(user_id=1, email="staff@example.com", is_staff=True, role="staff")
-    return ApiUser(id=1)
+def staff_user(make_user):
+    return make_user(*STAFF_PERMISSIONS)
 
 
 @pytest.fixture
-def customer_user() -> ApiUser:
-    UserRole.objects.create(user_id=2, email="customer@example.com", is_staff=False, role="customer")
-    return ApiUser(id=2)
+def customer_user(make_user):
+    return make_user(is_staff=False)

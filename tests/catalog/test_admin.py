@@ -13,10 +13,17 @@ from shopsite.testing import recorded
 pytestmark = pytest.mark.django_db(databases=["catalog"])
 
 
-def submit(product: Product | None, data: dict) -> Product:
+def admin_request(user=None):
+    request = RequestFactory().post("/")
+    # A superuser that is never saved: has_perm answers without the accounts database.
+    request.user = user or get_user_model()(is_active=True, is_staff=True, is_superuser=True)
+    return request
+
+
+def submit(product: Product | None, data: dict, user=None) -> Product:
     """Post the admin's product form as the change page would."""
     model_admin = ProductAdmin(Product, admin.site)
-    request = RequestFactory().post("/")
+    request = admin_request(user)
     form = model_admin.get_form(request, obj=product)(data=data, instance=product)
     assert form.is_valid(), form.errors
     obj = form.save(commit=False)
@@ -46,12 +53,27 @@ def test_an_admin_edit_bumps_the_version_and_tells_the_cart(make_product):
 def test_the_admin_cannot_remove_more_stock_than_is_on_hand(make_product):
     product = make_product(stock=3)
     model_admin = ProductAdmin(Product, admin.site)
-    form_class = model_admin.get_form(RequestFactory().post("/"), obj=product)
+    form_class = model_admin.get_form(admin_request(), obj=product)
 
     form = form_class(data={"name": product.name, "price": "10.00", "is_active": "on", "adjust_stock_by": -4}, instance=product)
 
     assert not form.is_valid()
     assert "adjust_stock_by" in form.errors
+
+
+@pytest.mark.django_db(databases=["default", "catalog"])
+def test_adjusting_stock_in_the_admin_needs_the_stock_permission(make_product, make_user):
+    product = make_product(name="Mug", price="5.00", stock=3)
+    editor = make_user("change_product")
+
+    saved = submit(product, {"name": "Mug", "price": "6.00", "is_active": "on", "adjust_stock_by": 1_000_000}, editor)
+
+    saved.refresh_from_db()
+    assert (saved.price, saved.stock_on_hand) == (Decimal("6.00"), 3)
+    assert recorded(OutboxMessage, "stock.changed") == []
+    model_admin = ProductAdmin(Product, admin.site)
+    assert "adjust_stock_by" not in model_admin.get_fields(admin_request(editor), product)
+    assert "adjust_stock_by" in model_admin.get_fields(admin_request(make_user("change_product", "adjust_stock")), product)
 
 
 @pytest.mark.django_db(databases=["default", "catalog"])

@@ -1,5 +1,7 @@
 """A small shop with two customers and a staff member, each owning a bit of everything.
 
+The staff member holds every permission a staff operation of the API needs.
+
 The security tests sign in the way API clients do, with a token, and look at
 what one user can do to what another owns.
 """
@@ -22,6 +24,7 @@ from catalog import services as catalog_services
 from orders import services as order_services
 from payments import services as payment_services
 from shopsite import contracts
+from tests.staff_permissions import STAFF_PERMISSIONS, permissions
 
 PASSWORD = "a-long-test-password"
 VISA = "4242424242424242"
@@ -53,8 +56,9 @@ class World:
     product_ids: list[int]
 
 
-def _member(email: str, name: str, **flags) -> Member:
+def _member(email: str, name: str, *, granted: tuple[str, ...] = (), **flags) -> Member:
     user = account_services.user_register(email=email, password=PASSWORD, name=name, **flags)
+    user.user_permissions.set(permissions(*granted))
     # The catalog learns roles from user messages; here we tell it directly.
     catalog_services.user_role_apply(
         user_id=user.id, email=user.email, is_staff=user.is_staff, role=user.role, as_of=timezone.now()
@@ -112,7 +116,10 @@ def world() -> World:
     world = World(
         customer=_member("casey@example.com", "Casey Customer"),
         other=_member("olga@example.com", "Olga Other"),
-        staff=_member("stan@example.com", "Stan Staff", role=User.Role.STAFF, is_staff=True),
+        staff=_member(
+            "stan@example.com", "Stan Staff", role=User.Role.STAFF, is_staff=True,
+            granted=tuple(STAFF_PERMISSIONS.values()),
+        ),
         product_ids=product_ids,
     )
     _give_everything(world.customer, product_ids[0])
