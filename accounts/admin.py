@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 
 from .models import CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
-from .services import user_delete, user_save_from_admin
+from .services import auth_token_revoke_all, user_delete, user_save_from_admin
 
 
 class _EmailMixin:
@@ -25,10 +26,21 @@ class UserEditForm(_EmailMixin, UserChangeForm):
         fields = "__all__"
 
 
+class UserPasswordForm(AdminPasswordChangeForm):
+    # A password set by staff (a suspected break-in, say) ends the user's API
+    # tokens as any new password does; their sessions end with the old password.
+    def save(self, commit=True):
+        with transaction.atomic():
+            user = super().save(commit=commit)
+            auth_token_revoke_all(user_id=user.pk)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
+    change_password_form = UserPasswordForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("name", "role")}),

@@ -1,8 +1,9 @@
-"""The accounts API: register, obtain a token, the profile and the notification inbox."""
+"""The accounts API: register, obtain and revoke tokens, the password, the profile and the notification inbox."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.contrib.auth import logout, update_session_auth_hash
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -11,8 +12,18 @@ from rest_framework.views import APIView
 
 from shopsite.openapi import error_responses, list_responses
 
+from .models import ApiToken
 from .selectors import inbox_filter, user_summary
-from .services import auth_token_obtain, inbox_mark_all_read, inbox_mark_read, user_register, user_update
+from .services import (
+    auth_token_obtain,
+    auth_token_revoke,
+    inbox_mark_all_read,
+    inbox_mark_read,
+    user_logout_everywhere,
+    user_password_change,
+    user_register,
+    user_update,
+)
 
 
 class UserRegisterInputSerializer(serializers.Serializer):
@@ -34,7 +45,13 @@ class AuthTokenCreateInputSerializer(serializers.Serializer):
 
 
 class AuthTokenOutputSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`. Shown only this once.")
+    expires_at = serializers.DateTimeField(help_text="After this, log in again for a new token.")
+
+
+class UserPasswordChangeInputSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
 class UserMeUpdateInputSerializer(serializers.Serializer):
@@ -101,8 +118,53 @@ class AuthTokenCreateApi(APIView):
     def post(self, request):
         serializer = AuthTokenCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token = auth_token_obtain(**serializer.validated_data, request=request)
-        return Response(AuthTokenOutputSerializer({"token": token.key}).data)
+        token, key = auth_token_obtain(**serializer.validated_data, request=request)
+        return Response(AuthTokenOutputSerializer({"token": key, "expires_at": token.expires_at}).data)
+
+
+class UserLogoutApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="Logged out."), **error_responses(401)},
+        summary="Log out: revoke the token of this request",
+        description="Signed in with a session instead, that session ends. Your other tokens keep working.",
+    )
+    def post(self, request):
+        if isinstance(request.auth, ApiToken):
+            auth_token_revoke(token_id=request.auth.pk)
+        else:
+            logout(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserLogoutEverywhereApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="Logged out everywhere."), **error_responses(401)},
+        summary="Log out everywhere: revoke all your tokens and end all your sessions",
+    )
+    def post(self, request):
+        user_logout_everywhere(user_id=request.user.id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserPasswordChangeApi(APIView):
+    @extend_schema(
+        request=UserPasswordChangeInputSerializer,
+        responses={204: OpenApiResponse(description="Changed."), **error_responses(400, 401)},
+        summary="Change your password",
+        description=(
+            "Revokes all your tokens, this request's included: log in again for a new one. "
+            "Your other sessions end; a session making this request stays signed in."
+        ),
+    )
+    def post(self, request):
+        serializer = UserPasswordChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_password_change(user=request.user, **serializer.validated_data)
+        if not isinstance(request.auth, ApiToken):
+            update_session_auth_hash(request, user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserMeDetailUpdateApi(APIView):

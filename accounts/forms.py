@@ -1,11 +1,12 @@
 """Forms of the account pages: they check the shape of the input; the services decide."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
 from shopsite.errors import ApplicationError
 
+from . import services
 from .lockout import lockout_message
 
 #: The code of the form error shown while logins of this email from this address are locked.
@@ -34,6 +35,35 @@ class EmailAuthenticationForm(AuthenticationForm):
         return super().get_invalid_login_error()
 
 
+PASSWORD_HELP = "At least 8 characters, not too common, and not only numbers."
+
+
+class _NewPasswordSavedByTheService:
+    """Django's password forms, saving through accounts.services, which also revokes the user's API tokens."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django's help is an HTML list; the shop's fields show one line.
+        self.fields["new_password1"].help_text = PASSWORD_HELP
+
+    def save(self, commit=True):
+        return services.user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class UserPasswordChangeForm(_NewPasswordSavedByTheService, PasswordChangeForm):
+    pass
+
+
+class UserSetPasswordForm(_NewPasswordSavedByTheService, SetPasswordForm):
+    pass
+
+
+class UserPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+
+
 class UserRegisterForm(forms.Form):
     email = forms.EmailField(
         label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
@@ -43,7 +73,7 @@ class UserRegisterForm(forms.Form):
         label="Password",
         strip=False,
         max_length=128,
-        help_text="At least 8 characters, not too common, and not only numbers.",
+        help_text=PASSWORD_HELP,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 

@@ -1,5 +1,12 @@
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from shopsite import contracts
 from shopsite.bus import models as bus
@@ -63,6 +70,9 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     name = models.CharField(max_length=150)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CUSTOMER)
+    # Raised by "log out everywhere". It is signed into every session (see
+    # _get_session_auth_hash), so sessions opened before it changed are refused.
+    login_generation = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -82,6 +92,15 @@ class User(AbstractUser):
     def get_short_name(self) -> str:
         return self.name
 
+    def _get_session_auth_hash(self, secret=None):
+        # Django signs each session with a hash of the password, so a new
+        # password ends every other session; the generation does the same for
+        # "log out everywhere". Django's get_session_auth_hash and its
+        # SECRET_KEY_FALLBACKS variant both come here.
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.login_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
     def registered_message(self) -> contracts.UserRegistered:
         return contracts.UserRegistered(
             user_id=self.pk, email=self.email, name=self.name, is_staff=self.is_staff, role=self.role
@@ -96,6 +115,45 @@ class User(AbstractUser):
             role=self.role,
             is_active=self.is_active,
         )
+
+
+def api_token_digest(key: str) -> str:
+    # The keys are random 256-bit strings: a plain SHA-256 cannot be guessed
+    # back, and unlike a password hash it is cheap enough for every request.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An API key handed out at login.
+
+    Only its digest is stored, so a copy of the database opens no account.
+    It expires API_TOKEN_TTL after it was made (the setting is read at each
+    use, so shortening it takes effect at once) and is deleted when revoked.
+    """
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def issue(cls, *, user: User) -> tuple["ApiToken", str]:
+        """A new token of ``user`` and its key, which is never stored."""
+        key = secrets.token_urlsafe(32)
+        return cls.objects.create(digest=api_token_digest(key), user=user), key
+
+    @staticmethod
+    def oldest_valid() -> datetime:
+        return timezone.now() - settings.API_TOKEN_TTL
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + settings.API_TOKEN_TTL
 
 
 class CustomerOrder(models.Model):

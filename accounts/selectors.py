@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
 
-from .models import CustomerOrder, InboxItem
+from .models import ApiToken, CustomerOrder, InboxItem, api_token_digest
 
 
 def user_summary(*, user_id: int) -> dict:
@@ -33,3 +33,9 @@ def inbox_filter(*, user_id: int, unread: bool | None = None, kind: str | None =
 
 def inbox_unread_count(*, user_id: int) -> int:
     return InboxItem.objects.filter(user_id=user_id, read_at__isnull=True).count()
+
+
+def api_token_find(*, key: str) -> ApiToken | None:
+    """The unexpired token with this key, with its user."""
+    tokens = ApiToken.objects.select_related("user").filter(created_at__gt=ApiToken.oldest_valid())
+    return tokens.filter(digest=api_token_digest(key)).first()

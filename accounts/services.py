@@ -9,24 +9,32 @@ from decimal import Decimal
 from django.contrib.auth import authenticate, password_validation, user_logged_in
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from shopsite.errors import ApplicationError, NotFound, TooManyRequests
 
 from .lockout import cooloff_seconds, lockout_message
-from .models import CustomerOrder, InboxItem, OutboxMessage, User
+from .models import ApiToken, CustomerOrder, InboxItem, OutboxMessage, User
 
 DB = "default"
 
 DUPLICATE_EMAIL = "An account with this email already exists"
 BAD_CREDENTIALS = "Unable to log in with the given email and password"
+WRONG_OLD_PASSWORD = "Your old password was entered incorrectly"
 
 
 def _check_email_free(email: str, *, user_id: int | None = None) -> None:
     taken = User.objects.filter(email__iexact=email).exclude(pk=user_id)
     if taken.exists():
         raise ApplicationError(DUPLICATE_EMAIL)
+
+
+def _check_password(password: str, *, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ApplicationError("This password is not accepted", {"password": exc.messages}) from exc
 
 
 def _check_role(role: str) -> None:
@@ -40,10 +48,7 @@ def user_register(
 ) -> User:
     email = User.objects.normalize_email(email)
     _check_role(role)
-    try:
-        password_validation.validate_password(password, user=User(email=email, name=name))
-    except ValidationError as exc:
-        raise ApplicationError("This password is not accepted", {"password": exc.messages}) from exc
+    _check_password(password, user=User(email=email, name=name))
     _check_email_free(email)
     try:
         with transaction.atomic(using=DB):
@@ -107,11 +112,13 @@ def user_delete(*, user_id: int) -> None:
         user.delete()
 
 
-def auth_token_obtain(*, email: str, password: str, request) -> Token:
-    """The user's API token, for the right email and password.
+def auth_token_obtain(*, email: str, password: str, request) -> tuple[ApiToken, str]:
+    """A new API token of the user with this email and password, and its key.
 
-    ``request`` is the HTTP request asking: the login lockout (django-axes,
-    an authentication backend) counts failures per email and client address.
+    Each login gets a token of its own, so one client logging out leaves the
+    others signed in. ``request`` is the HTTP request asking: the login
+    lockout (django-axes, an authentication backend) counts failures per
+    email and client address.
     """
     user = authenticate(request, email=User.objects.normalize_email(email), password=password)
     if user is None:
@@ -121,8 +128,46 @@ def auth_token_obtain(*, email: str, password: str, request) -> Token:
     # A token handed out is a login: this clears the failures counted so far.
     user_logged_in.send(sender=type(user), request=request, user=user)
     with transaction.atomic(using=DB):
-        token, _ = Token.objects.get_or_create(user=user)
-    return token
+        # Expired tokens open nothing; this keeps them from piling up.
+        user.api_tokens.filter(created_at__lte=ApiToken.oldest_valid()).delete()
+        return ApiToken.issue(user=user)
+
+
+def auth_token_revoke(*, token_id: int) -> None:
+    ApiToken.objects.filter(pk=token_id).delete()
+
+
+def auth_token_revoke_all(*, user_id: int) -> None:
+    ApiToken.objects.filter(user_id=user_id).delete()
+
+
+def user_logout_everywhere(*, user_id: int) -> None:
+    """End every API token and every session of the user."""
+    with transaction.atomic(using=DB):
+        auth_token_revoke_all(user_id=user_id)
+        # Part of the session auth hash: every session signed before is refused.
+        User.objects.filter(pk=user_id).update(login_generation=F("login_generation") + 1)
+
+
+def user_password_set(*, user: User, password: str) -> User:
+    """Give ``user`` a new password and revoke their API tokens.
+
+    Their other sessions end by themselves: Django signs each session with a
+    hash of the password. ``user`` itself is updated, so that a caller can keep
+    its own session with update_session_auth_hash.
+    """
+    _check_password(password, user=user)
+    with transaction.atomic(using=DB):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        auth_token_revoke_all(user_id=user.pk)
+    return user
+
+
+def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
+    if not user.check_password(old_password):
+        raise ApplicationError(WRONG_OLD_PASSWORD, {"old_password": [WRONG_OLD_PASSWORD]})
+    return user_password_set(user=user, password=new_password)
 
 
 def customer_order_apply(*, order_id: uuid.UUID, user_id: int, status: str, total: Decimal) -> CustomerOrder:

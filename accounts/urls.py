@@ -5,13 +5,19 @@ from .api import (
     InboxItemReadApi,
     InboxListApi,
     InboxReadAllApi,
+    UserLogoutApi,
+    UserLogoutEverywhereApi,
     UserMeDetailUpdateApi,
+    UserPasswordChangeApi,
     UserRegisterApi,
 )
 
 urlpatterns = [
     path("register/", UserRegisterApi.as_view(), name="account-register"),
     path("token/", AuthTokenCreateApi.as_view(), name="account-token"),
+    path("logout/", UserLogoutApi.as_view(), name="account-logout"),
+    path("logout-everywhere/", UserLogoutEverywhereApi.as_view(), name="account-logout-everywhere"),
+    path("password/", UserPasswordChangeApi.as_view(), name="account-password"),
     path("me/", UserMeDetailUpdateApi.as_view(), name="account-me"),
 ]
 

@@ -1,17 +1,26 @@
-"""The account pages: register, log in and out, the profile and the notifications inbox."""
+"""The account pages: register, log in and out, the password, the profile and the notifications inbox."""
 
 from __future__ import annotations
 
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import (
+    LoginView,
+    LogoutView,
+    PasswordChangeView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -19,7 +28,15 @@ from django.views.generic import FormView, TemplateView
 from shopsite.errors import ApplicationError, NotFound
 
 from . import selectors, services
-from .forms import LOCKED_OUT, EmailAuthenticationForm, UserProfileForm, UserRegisterForm
+from .forms import (
+    LOCKED_OUT,
+    EmailAuthenticationForm,
+    UserPasswordChangeForm,
+    UserPasswordResetForm,
+    UserProfileForm,
+    UserRegisterForm,
+    UserSetPasswordForm,
+)
 from .lockout import TOO_MANY_REQUESTS, cooloff_seconds
 
 INBOX_PAGE_SIZE = 20
@@ -73,6 +90,48 @@ class UserLogoutView(LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You are logged out. See you soon!")
         return response
+
+
+class UserLogoutEverywhereView(LoginRequiredMixin, View):
+    def post(self, request):
+        services.user_logout_everywhere(user_id=request.user.id)
+        logout(request)
+        messages.info(request, "You are logged out on every device, and every API token is revoked.")
+        return redirect("accounts-login")
+
+
+class UserPasswordChangeView(PasswordChangeView):
+    """Django's view: the form saves through the service; this session stays signed in, all others end."""
+
+    template_name = "accounts/password_change_form.html"
+    form_class = UserPasswordChangeForm
+    success_url = reverse_lazy("accounts-profile")
+
+    def form_valid(self, form):
+        messages.success(self.request, "Your password is changed. You are logged out everywhere else.")
+        return super().form_valid(form)
+
+
+class UserPasswordResetView(PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    form_class = UserPasswordResetForm
+    subject_template_name = "accounts/password_reset_subject.txt"
+    email_template_name = "accounts/password_reset_email.txt"
+    success_url = reverse_lazy("accounts-password-reset-sent")
+
+
+class UserPasswordResetSentView(PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+
+
+class UserPasswordResetConfirmView(PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = UserSetPasswordForm
+    success_url = reverse_lazy("accounts-password-reset-complete")
+
+
+class UserPasswordResetCompleteView(PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 class UserProfileView(LoginRequiredMixin, FormView):

@@ -30,9 +30,8 @@ def wait_for(condition, what: str, timeout: float = 120.0) -> None:
 
 
 def seed(customers: int, products: int) -> dict:
-    from rest_framework.authtoken.models import Token
-
     from accounts import services as accounts
+    from accounts.models import ApiToken
     from cart import services as cart
     from cart.models import ProductReplica
     from catalog import services as catalog
@@ -54,7 +53,7 @@ def seed(customers: int, products: int) -> dict:
         method = payments.payment_method_create(user_id=user.id, card_number=VISA_OK, exp_month=12,
                                                 exp_year=2031, cvc="123")
         cart.cart_item_add(user_id=user.id, product_id=product_ids[n % products], quantity=1)
-        made.append({"token": Token.objects.get_or_create(user=user)[0].key, "method": str(method.id),
+        made.append({"token": ApiToken.issue(user=user)[1], "method": str(method.id),
                      "user_id": user.id})
     # The confirmation email needs the address, which reaches notifications by message.
     users = [c["user_id"] for c in made]

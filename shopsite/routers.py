@@ -5,7 +5,7 @@ from django.conf import settings
 # Django's own apps belong to the accounts service: users, their groups and
 # permissions, sessions, tokens, the admin's log and the failed logins (axes)
 # all live beside the users.
-_ACCOUNTS_PARTS = {"auth", "contenttypes", "sessions", "admin", "authtoken", "axes", "accounts"}
+_ACCOUNTS_PARTS = {"auth", "contenttypes", "sessions", "admin", "axes", "accounts"}
 
 
 def database_for(app_label: str) -> str | None:

@@ -23,7 +23,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -149,7 +148,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Shop <shop@localhost
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -161,11 +160,16 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": "shopsite.openapi.ApiMetadata",
 }
 
+# An API token from /api/accounts/token/ works this long, unless revoked
+# sooner (logout, "log out everywhere", a password change or reset).
+API_TOKEN_TTL = timedelta(hours=env.float("API_TOKEN_TTL_HOURS", default=24))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
     "DESCRIPTION": (
         "The customer flow and the staff operations of the event-driven shop. Sign in with a token from "
-        "/api/accounts/token/ sent as `Authorization: Token <key>`, or with a session. Every error answer is "
+        "/api/accounts/token/ sent as `Authorization: Token <key>`, or with a session. A token expires (see its "
+        "`expires_at`) and ends sooner at logout or a password change. Every error answer is "
         "`{message, extra}`; every list is paginated with `?page=`."
     ),
     "VERSION": "1.0.0",

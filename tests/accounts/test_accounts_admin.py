@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import path
 
-from accounts.models import OutboxMessage
+from accounts.models import ApiToken, OutboxMessage
 from shopsite.testing import recorded
 
 urlpatterns = [path("admin/", admin.site.urls)]
@@ -56,3 +56,18 @@ def test_admin_lists_and_searches_users(staff_client):
 
     assert response.status_code == 200
     assert b"ann@example.com" in response.content
+
+
+def test_a_password_set_by_staff_revokes_the_users_api_tokens(staff_client):
+    user = get_user_model().objects.create_user(email="ann@example.com", password="x", name="Ann")
+    ApiToken.issue(user=user)
+
+    response = staff_client.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"usable_password": "true", "password1": "correct-horse-battery", "password2": "correct-horse-battery"},
+    )
+
+    assert response.status_code == 302, response.content
+    user.refresh_from_db()
+    assert user.check_password("correct-horse-battery")
+    assert not ApiToken.objects.filter(user=user).exists()

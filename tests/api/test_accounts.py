@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 
+from accounts.models import ApiToken
 from accounts.services import inbox_item_record, inbox_mark_read
 
 from .conftest import assert_error, assert_unauthenticated, client_for
@@ -71,14 +71,16 @@ def test_token(anonymous, ann):
     response = anonymous.post(TOKEN, {"email": ann.email, "password": PASSWORD}, format="json")
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=ann).key}
+    token = ApiToken.objects.get(user=ann)
+    assert set(response.json()) == {"token", "expires_at"}
+    assert response.json()["expires_at"] == token.expires_at.isoformat().replace("+00:00", "Z")
 
 
 def test_token_refuses_a_wrong_password_without_a_token(anonymous, ann):
     body = assert_error(anonymous.post(TOKEN, {"email": ann.email, "password": "wrong"}, format="json"), 400)
 
     assert body["message"] == "Unable to log in with the given email and password"
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_token_needs_both_fields(anonymous):

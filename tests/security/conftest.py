@@ -15,10 +15,9 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts import services as account_services
-from accounts.models import User
+from accounts.models import ApiToken, User
 from cart import services as cart_services
 from catalog import services as catalog_services
 from orders import services as order_services
@@ -63,7 +62,7 @@ def _member(email: str, name: str, *, granted: tuple[str, ...] = (), **flags) ->
     catalog_services.user_role_apply(
         user_id=user.id, email=user.email, is_staff=user.is_staff, role=user.role, as_of=timezone.now()
     )
-    return Member(user=user, token=Token.objects.create(user=user).key)
+    return Member(user=user, token=ApiToken.issue(user=user)[1])
 
 
 def _product(n: int) -> int:

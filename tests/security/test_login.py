@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -45,6 +46,8 @@ def filled(route: str, world) -> str:
         while f"<{converter}:" in url:
             start = url.index(f"<{converter}:")
             url = url[:start] + value + url[url.index(">", start) + 1:]
+    # Plain parts (a password reset link's uid and token) take any text.
+    url = re.sub(r"<\w+>", "any", url)
     assert "<" not in url, route
     return "/" + url
 
@@ -121,7 +124,8 @@ def test_the_api_lockout_ends_after_the_cooloff(world):
     response = token("casey@example.com", PASSWORD)
 
     assert response.status_code == 200
-    assert response.json()["token"] == world.customer.token
+    me = APIClient().get("/api/accounts/me/", HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert me.json()["email"] == "casey@example.com"
 
 
 def test_a_successful_login_clears_the_failures(world):
