@@ -268,6 +268,9 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=_HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The debug page (bin/run-shop runs with DEBUG on) and error mails show the
+# settings and the environment, but no password, even one inside a URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "shopsite.reporting.CredentialFilter"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Origins allowed to post forms when a proxy changes the host, e.g. https://shop.example.com
