@@ -115,6 +115,7 @@ def django_env(data_dir: Path, prefix: str, **extra: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
         "SHOP_DATA_DIR": str(data_dir),
         "BUS_PREFIX": prefix,
+        "BUS_DEPLOYMENT": prefix,
         "BUS_RETRY_DELAYS": "0.2,0.5,1",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",

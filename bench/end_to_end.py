@@ -230,7 +230,8 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
              soak: bool = False) -> dict:
     label = f"{database}, {copies} cop{'y' if copies == 1 else 'ies'} of each consumer"
     # Plain http on loopback: with DEBUG off the shop would otherwise insist on HTTPS.
-    extra = {"BUS_PREFIX": run_prefix("e2e"), "LOG_LEVEL": "WARNING", "DJANGO_SSL_REDIRECT": "false",
+    prefix = run_prefix("e2e")
+    extra = {"BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix, "LOG_LEVEL": "WARNING", "DJANGO_SSL_REDIRECT": "false",
              "DJANGO_SECURE_COOKIES": "false", "DJANGO_TRUST_X_FORWARDED_PROTO": "false", "DJANGO_HSTS_SECONDS": "0"}
     databases = PostgresDatabases("shop_bench") if database == "postgresql" else None
     if databases:

@@ -65,7 +65,7 @@ def publish_one_by_one(count: int) -> dict:
             "in_queue": depth}
 
 
-def publish_batched(channel, exchange: str, key: str, bodies, batch: int) -> int:
+def publish_batched(channel, exchange: str, key: str, bodies, batch: int, headers: dict | None = None) -> int:
     """Publish in batches of ``batch``, waiting once per batch for all its confirms.
 
     Uses the asynchronous channel under the BlockingChannel, so publishing does
@@ -87,7 +87,7 @@ def publish_batched(channel, exchange: str, key: str, bodies, batch: int) -> int
 
     impl.confirm_delivery(ack_nack_callback=on_confirm, callback=lambda _: state.update(selected=True))
     wait_for(lambda: state["selected"])
-    properties = pika.BasicProperties(**PROPERTIES)
+    properties = pika.BasicProperties(**PROPERTIES, headers=headers)
     tag = 0
     pending = []
     for body in bodies:

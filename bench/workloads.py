@@ -116,6 +116,7 @@ def relay(count: int) -> dict:
 
 def preload(count: int) -> dict:
     """Declare the minimal consumer's queue and fill it with ``count`` envelopes (bare pika, batched confirms)."""
+    from shopsite.bus import deployment
     from shopsite.bus.connection import connect, declare_service
     from shopsite.bus.envelope import Envelope
     from shopsite.bus.names import Names
@@ -134,7 +135,7 @@ def preload(count: int) -> dict:
                       correlation_id=uuid.uuid4()).to_json().encode()
         for _ in range(count)
     )
-    raw.publish_batched(channel, names.exchange, handlers.IN_TYPE.TYPE, bodies, 500)
+    raw.publish_batched(channel, names.exchange, handlers.IN_TYPE.TYPE, bodies, 500, deployment.mark())
     depth = channel.queue_declare(names.queue("orders"), passive=True).method.message_count
     connection.close()
     return {"loaded": depth}

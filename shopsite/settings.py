@@ -191,10 +191,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- The bus --------------------------------------------------------------
+# This installation's name on the broker, e.g. shop-3f9c1a2b. No default: a
+# default shared by two shops on one broker is how they took each other's
+# messages. bin/run-shop writes a random one into .env on the first run.
+_DEPLOYMENT = env.str("BUS_DEPLOYMENT")
 BUS = {
     "URL": env.str("BUS_URL", default="amqp://guest:guest@127.0.0.1:5672/%2F?heartbeat=30&connection_attempts=1&socket_timeout=5"),
-    # Exchange and queue names start with this, so test runs never meet.
-    "PREFIX": env.str("BUS_PREFIX", default="shop"),
+    # Every message carries it; a consumer parks another deployment's message
+    # unhandled (shopsite/bus/deployment.py).
+    "DEPLOYMENT": _DEPLOYMENT,
+    # Exchange and queue names start with this, so test runs never meet; by
+    # default the deployment, so two installations share no queue either.
+    "PREFIX": env.str("BUS_PREFIX", default=_DEPLOYMENT),
     "QUEUE_TYPE": env.str("BUS_QUEUE_TYPE", default="classic"),
     "PREFETCH": env.int("BUS_PREFETCH", default=64),
     # Deliveries already waiting are handled together, up to this many in one
@@ -264,6 +272,9 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=_HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The debug page (bin/run-shop runs with DEBUG on) and error mails show the
+# settings and the environment, but no password, even one inside a URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "shopsite.reporting.CredentialFilter"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Origins allowed to post forms when a proxy changes the host, e.g. https://shop.example.com

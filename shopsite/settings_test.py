@@ -4,8 +4,10 @@ import os
 import tempfile
 import uuid
 
-# Every run gets its own names on the shared broker and its own data folder.
+# Every run is a deployment of its own, with its own names on the shared broker
+# and its own data folder.
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret")
+os.environ.setdefault("BUS_DEPLOYMENT", f"test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("BUS_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("BUS_RETRY_DELAYS", "0.05,0.1,0.2")
 os.environ.setdefault("SHOP_DATA_DIR", tempfile.mkdtemp(prefix="shop-test-"))

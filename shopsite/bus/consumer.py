@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone as django_timezone
 
-from . import context, faults, statements
+from . import context, deployment, faults, statements
 from .connection import BROKER_ERRORS, batch_size, connect, declare_service, parameters, subscriptions
 from .envelope import Envelope, InvalidMessage
 from .keepalive import Keepalive
@@ -90,6 +90,7 @@ class Consumer:
         self.db = settings.SERVICE_DATABASES[service]
         self.delays: list[float] = settings.BUS["RETRY_DELAYS"]
         self.max_bytes: int = settings.BUS["MAX_MESSAGE_BYTES"]
+        self.deployment: str = settings.BUS["DEPLOYMENT"]
         self.batch = max(1, min(batch or batch_size(service), settings.BUS["PREFETCH"]))
         self.ready_file = Path(settings.BUS["READY_DIR"]) / f"{service}-{os.getpid()}.ready"
         self._keepalive: Keepalive | None = None
@@ -216,6 +217,10 @@ class Consumer:
             self._unacked = (last, 0)
 
     def _decode(self, method, properties, body: bytes) -> Delivery:
+        # Another shop's message is refused before anything in it is read.
+        refusal = deployment.refusal(properties.headers, self.deployment)
+        if refusal is not None:
+            raise InvalidMessage(refusal)
         if len(body) > self.max_bytes:
             raise InvalidMessage(f"message of {len(body)} bytes is over the {self.max_bytes}-byte limit")
         envelope = Envelope.from_json(body)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import pika
+from django.conf import settings
 
+from . import deployment
 from .connection import connect
 from .consumer import ATTEMPT_HEADER, ERROR_HEADER
 from .names import Names
@@ -86,7 +88,13 @@ def replay_dead_letters(service: str, *, message_id: str | None = None, names: N
         for method, properties, body in _drain(channel, queue, limit=parked):
             if message_id is not None and properties.message_id != message_id:
                 continue
-            headers = {k: v for k, v in (properties.headers or {}).items() if not k.startswith("x-shop-")}
+            parked_headers = properties.headers or {}
+            headers = {k: v for k, v in parked_headers.items() if not k.startswith("x-shop-")}
+            # The deployment mark stays, so another shop's message is refused
+            # again. An unmarked one (queued before the shop marked its
+            # messages) is taken in: replaying it from this shop's own dead
+            # letters vouches for it.
+            headers[deployment.HEADER] = parked_headers.get(deployment.HEADER, settings.BUS["DEPLOYMENT"])
             properties.headers = {**headers, "x-shop-replayed": 1}
             channel.basic_publish("", names.queue(service), body, properties)
             channel.basic_ack(method.delivery_tag)

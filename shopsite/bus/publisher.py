@@ -31,6 +31,7 @@ from django.db import connections, router
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import deployment
 from .connection import BROKER_ERRORS, connect, declare_exchange
 from .models import OutboxMessage
 from .names import Names
@@ -201,6 +202,7 @@ class Publisher:
         if channel is None:
             return 0
         copies = 2 if settings.BUS["PUBLISH_TWICE"] else 1
+        headers = deployment.mark()
         flight = self._flight
         if not flight.rows:
             flight.oldest = time.monotonic()
@@ -214,6 +216,7 @@ class Publisher:
                     content_type="application/json",
                     delivery_mode=pika.DeliveryMode.Persistent,
                     timestamp=int(row.created_at.timestamp()) if row.created_at else None,
+                    headers=headers,
                 )
                 flight.copies[row.id] = copies
                 for _ in range(copies):

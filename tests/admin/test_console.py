@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from orders.models import OutboxMessage
 from shopsite import contracts
+from shopsite.bus import deployment
 from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.consumer import Consumer
 from shopsite.bus.deadletters import list_dead_letters, replay_dead_letters
@@ -30,7 +31,8 @@ def park_bad_messages(names, *bodies: bytes) -> list[str]:
     channel.confirm_delivery()
     ids = [str(uuid.uuid4()) for _ in bodies]
     for message_id, body in zip(ids, bodies):
-        channel.basic_publish(names.exchange, "stock.released", body, pika.BasicProperties(message_id=message_id))
+        channel.basic_publish(names.exchange, "stock.released", body,
+                              pika.BasicProperties(message_id=message_id, headers=deployment.mark()))
     connection.close()
     deadline = time.monotonic() + 10
     consumer.run(until=lambda: len(list_dead_letters(SERVICE)) == len(bodies) or time.monotonic() > deadline)

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from orders.models import InboxMessage, OutboxMessage
 from shopsite import contracts
+from shopsite.bus import deployment
 from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.consumer import Consumer
 from shopsite.bus.deadletters import list_dead_letters, replay_dead_letters
@@ -36,9 +37,11 @@ def consume(consumer: Consumer, until, timeout: float = 10.0) -> None:
 
 
 def raw_publish(names, body: bytes, routing_key: str = "stock.released", headers=None) -> None:
+    """Publish ``body`` by hand; with ``headers`` None, marked as this deployment's as the publisher does."""
     connection = connect()
     channel = connection.channel()
     channel.confirm_delivery()
+    headers = deployment.mark() if headers is None else headers
     channel.basic_publish(names.exchange, routing_key, body, pika.BasicProperties(headers=headers))
     connection.close()
 
@@ -175,6 +178,40 @@ def test_replay_brings_a_dead_letter_back_once_its_cause_is_fixed(bus_names):
     consume(consumer, until=lambda: handled)
     assert handled == [uuid.UUID(envelope.payload["order_id"])]
     assert dead_letters() == []
+
+
+def test_a_message_from_another_deployment_on_the_same_queues_is_parked_unhandled(consumer, calls, settings):
+    # Two shops on one broker with one prefix: the other one's publisher marks its own deployment.
+    ours = settings.BUS["DEPLOYMENT"]
+    settings.BUS = {**settings.BUS, "DEPLOYMENT": "other-shop"}
+    theirs = record(released())[0]
+    settings.BUS = {**settings.BUS, "DEPLOYMENT": ours}
+    mine = record(released())[0]
+
+    consume(consumer, until=lambda: len(calls) == 1 and len(dead_letters()) == 1)
+    [letter] = dead_letters()
+    assert letter.message_id == str(theirs.id)
+    assert f"not for this deployment ({ours!r}): published by deployment 'other-shop'" in letter.error
+    assert calls == [uuid.UUID(mine.payload["order_id"])]
+    assert list(InboxMessage.objects.values_list("message_id", flat=True)) == [mine.id]
+
+
+def test_an_unmarked_message_is_parked_unhandled_and_a_replay_takes_it_in(consumer, calls, bus_names):
+    unmarked = Envelope.wrap(released(), producer="catalog", correlation_id=uuid.uuid4())
+    foreign = Envelope.wrap(released(), producer="catalog", correlation_id=uuid.uuid4())
+    raw_publish(bus_names, unmarked.to_json().encode(), headers={})
+    raw_publish(bus_names, foreign.to_json().encode(), headers={deployment.HEADER: "other-shop"})
+
+    consume(consumer, until=lambda: len(dead_letters()) == 2)
+    assert calls == []
+    assert any("has no x-shop-deployment header" in letter.error for letter in dead_letters())
+
+    # Replayed from this shop's own dead letters, the unmarked one (queued before
+    # the shop marked its messages) is taken in; the other shop's is refused again.
+    assert replay_dead_letters(SERVICE) == 2
+    consume(consumer, until=lambda: calls and len(dead_letters()) == 1)
+    assert calls == [uuid.UUID(unmarked.payload["order_id"])]
+    assert "published by deployment 'other-shop'" in dead_letters()[0].error
 
 
 def rabbitmqctl(*args: str) -> None:

@@ -12,6 +12,7 @@ import uuid
 import pika
 import pytest
 
+from shopsite.bus import deployment
 from shopsite.bus.names import Names
 from tests.e2e.shop import PostgresDatabases
 
@@ -84,11 +85,13 @@ def test_every_message_published_twice(fault_run):
                recovery=time.monotonic() - started)
 
 
-def raw_to_queue(prefix: str, service: str, body: bytes) -> None:
+def raw_to_queue(env: dict[str, str], service: str, body: bytes) -> None:
+    """Publish ``body`` straight into the shop's ``service`` queue, marked as the shop's own."""
     connection = pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/%2F"))
     channel = connection.channel()
     channel.confirm_delivery()
-    channel.basic_publish("", Names(prefix).queue(service), body, pika.BasicProperties(delivery_mode=2))
+    channel.basic_publish("", Names(env["BUS_PREFIX"]).queue(service), body, pika.BasicProperties(
+        delivery_mode=2, headers={deployment.HEADER: env["BUS_DEPLOYMENT"]}))
     connection.close()
 
 
@@ -113,7 +116,7 @@ def test_poison_messages_are_parked_and_replay_finishes_the_flow(fault_run):
     customers = run.customers(scaled(20, minimum=5))
     run.fill_carts(customers, products)
     for body in poison_bodies().values():
-        raw_to_queue(prefix, "orders", body)
+        raw_to_queue(run.shop.env, "orders", body)
     run.checkout_all(customers)
 
     def parked() -> bool:
@@ -212,7 +215,7 @@ def test_quorum_queues_run_the_flow_and_the_delivery_limit_stops_a_poison_messag
         "payload": {"order_id": str(uuid.uuid4()), "charge_id": str(uuid.uuid4()),
                     "refund_id": str(uuid.uuid4()), "amount": "1.00"},
     }).encode()
-    raw_to_queue(run.shop.env["BUS_PREFIX"], "orders", poison)
+    raw_to_queue(run.shop.env, "orders", poison)
     started = time.monotonic()
     run.checkout_all(customers)
 

@@ -11,6 +11,7 @@ from aiosmtpd.controller import Controller
 
 from notifications.models import Notification, OutboxMessage
 from shopsite import contracts
+from shopsite.bus import deployment
 from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.consumer import Consumer
 from shopsite.bus.deadletters import list_dead_letters
@@ -69,7 +70,8 @@ def publish(consumer: Consumer, *messages) -> None:
     for message in messages:
         envelope = Envelope.wrap(message, producer="test", correlation_id=uuid.uuid4())
         channel.basic_publish(consumer.names.exchange, envelope.type, envelope.to_json().encode(),
-                              pika.BasicProperties(message_id=str(envelope.id), type=envelope.type))
+                              pika.BasicProperties(message_id=str(envelope.id), type=envelope.type,
+                                                   headers=deployment.mark()))
     connection.close()
 
 

@@ -27,6 +27,7 @@ def manage(tmp_path, *args: str, **env: str | None) -> subprocess.CompletedProce
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "shop.example.com",
         "SHOP_DATA_DIR": str(tmp_path),
+        "BUS_DEPLOYMENT": "shop-production",
     }
     environment = {name: value for name, value in {**inherited, **production, **env}.items() if value is not None}
     return subprocess.run(
@@ -40,6 +41,14 @@ def test_the_deployment_checks_pass_in_production_mode(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_the_shop_will_not_start_without_a_deployment_of_its_own(tmp_path):
+    # A default would be shared by every shop on the broker: the mix-up it exists to prevent.
+    result = manage(tmp_path, "check", BUS_DEPLOYMENT=None)
+
+    assert result.returncode != 0
+    assert "Set the BUS_DEPLOYMENT environment variable" in result.stderr
 
 
 def test_the_deployment_checks_fail_when_https_is_switched_off(tmp_path):
