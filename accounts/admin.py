@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
+from shopsite.validators import no_control_characters
 
 from .models import CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
 from .services import user_delete, user_save_from_admin
@@ -11,6 +12,10 @@ from .services import user_delete, user_save_from_admin
 class _EmailMixin:
     def clean_email(self):
         return User.objects.normalize_email(self.cleaned_data["email"])
+
+    def clean_name(self):
+        no_control_characters(self.cleaned_data["name"])
+        return self.cleaned_data["name"]
 
 
 class UserCreateForm(_EmailMixin, AdminUserCreationForm):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shopsite.openapi import error_responses, list_responses
+from shopsite.validators import no_control_characters
 
 from .selectors import inbox_filter, user_summary
 from .services import auth_token_obtain, inbox_mark_all_read, inbox_mark_read, user_register, user_update
@@ -18,7 +19,7 @@ from .services import auth_token_obtain, inbox_mark_all_read, inbox_mark_read, u
 class UserRegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
-    name = serializers.CharField(max_length=150)
+    name = serializers.CharField(max_length=150, validators=[no_control_characters])
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -38,7 +39,7 @@ class AuthTokenOutputSerializer(serializers.Serializer):
 
 
 class UserMeUpdateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150, required=False)
+    name = serializers.CharField(max_length=150, required=False, validators=[no_control_characters])
     email = serializers.EmailField(max_length=254, required=False)
 
 

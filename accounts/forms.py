@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from shopsite.errors import ApplicationError
+from shopsite.validators import no_control_characters
 
 from .lockout import lockout_message
 
@@ -38,12 +39,15 @@ class UserRegisterForm(forms.Form):
     email = forms.EmailField(
         label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(
+        label="Your name", max_length=150, validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     password = forms.CharField(
         label="Password",
         strip=False,
         max_length=128,
-        help_text="At least 8 characters, not too common, and not only numbers.",
+        help_text="At least 8 characters, not only spaces, not too common, and not only numbers.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -59,4 +63,7 @@ class UserRegisterForm(forms.Form):
 
 
 class UserProfileForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(
+        label="Your name", max_length=150, validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )

@@ -1,7 +1,12 @@
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from shopsite.bus import models as bus
+from shopsite.validators import no_control_characters
+
+#: Said by the admin's form and the API alike when a SKU is taken.
+SKU_TAKEN = "A product with this SKU already exists (SKUs are compared without regard to case)."
 
 
 class Product(models.Model):
@@ -12,10 +17,10 @@ class Product(models.Model):
     staff adjustment changes the sum of the three.
     """
 
-    sku = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
+    sku = models.CharField(max_length=64, unique=True, validators=[no_control_characters])
+    name = models.CharField(max_length=200, validators=[no_control_characters])
     description = models.TextField(blank=True)
-    category = models.CharField(max_length=100, blank=True, db_index=True)
+    category = models.CharField(max_length=100, blank=True, db_index=True, validators=[no_control_characters])
     price = models.DecimalField(max_digits=12, decimal_places=2)
     is_active = models.BooleanField(default=True)
     stock_on_hand = models.PositiveIntegerField(default=0)
@@ -30,6 +35,9 @@ class Product(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_product_price_not_negative"),
+            # "mug-1" and "MUG-1" are one product to a person reading a label or an order.
+            models.UniqueConstraint(Lower("sku"), name="catalog_product_sku_unique_ignoring_case",
+                                    violation_error_message=SKU_TAKEN),
         ]
 
     def __str__(self) -> str:

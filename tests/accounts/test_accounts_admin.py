@@ -56,3 +56,15 @@ def test_admin_lists_and_searches_users(staff_client):
 
     assert response.status_code == 200
     assert b"ann@example.com" in response.content
+
+
+def test_admin_refuses_a_name_with_a_line_break(staff_client):
+    response = staff_client.post(
+        "/admin/accounts/user/add/",
+        {"email": "crlf@example.com", "name": "Eve\r\nX", "role": "customer", "usable_password": "true",
+         "password1": "correct-horse-battery", "password2": "correct-horse-battery"},
+    )
+
+    assert response.status_code == 200
+    assert "name" in response.context["adminform"].form.errors
+    assert not get_user_model().objects.filter(email="crlf@example.com").exists()
