@@ -74,10 +74,11 @@ class InboxReadAllOutputSerializer(serializers.Serializer):
 
 class UserRegisterApi(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "register"
 
     @extend_schema(
         request=UserRegisterInputSerializer,
-        responses={201: UserOutputSerializer, **error_responses(400)},
+        responses={201: UserOutputSerializer, **error_responses(400, 429)},
         summary="Create a customer account",
     )
     def post(self, request):
@@ -89,6 +90,7 @@ class UserRegisterApi(APIView):
 
 class AuthTokenCreateApi(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "login"
 
     @extend_schema(
         request=AuthTokenCreateInputSerializer,

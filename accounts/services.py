@@ -116,7 +116,7 @@ def auth_token_obtain(*, email: str, password: str, request) -> Token:
     user = authenticate(request, email=User.objects.normalize_email(email), password=password)
     if user is None:
         if getattr(request, "axes_locked_out", False):
-            raise TooManyRequests(lockout_message(), {"retry_after_seconds": cooloff_seconds()})
+            raise TooManyRequests(lockout_message(), retry_after_seconds=cooloff_seconds())
         raise ApplicationError(BAD_CREDENTIALS)
     # A token handed out is a login: this clears the failures counted so far.
     user_logged_in.send(sender=type(user), request=request, user=user)

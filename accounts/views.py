@@ -17,6 +17,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from shopsite.errors import ApplicationError, NotFound
+from shopsite.throttling import ThrottledPostMixin
 
 from . import selectors, services
 from .forms import LOCKED_OUT, EmailAuthenticationForm, UserProfileForm, UserRegisterForm
@@ -32,7 +33,8 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
-class UserRegisterView(FormView):
+class UserRegisterView(ThrottledPostMixin, FormView):
+    throttle_scope = "register"
     template_name = "accounts/user_register.html"
     form_class = UserRegisterForm
 
@@ -55,7 +57,8 @@ class UserRegisterView(FormView):
         return super().get_context_data(next=_safe_next(self.request, ""), **kwargs)
 
 
-class UserLoginView(LoginView):
+class UserLoginView(ThrottledPostMixin, LoginView):
+    throttle_scope = "login"
     template_name = "accounts/user_login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True

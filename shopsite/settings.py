@@ -160,6 +160,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # Only views that name a throttle_scope are limited (shopsite.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["shopsite.throttling.ScopedRateThrottle"],
+    # Throttles count per client address as the login lockout does (accounts.lockout.client_address).
+    "NUM_PROXIES": env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "shopsite.errors.exception_handler",
@@ -167,6 +171,17 @@ REST_FRAMEWORK = {
     # OPTIONS answers without describing request bodies (our views have no serializer_class).
     "DEFAULT_METADATA_CLASS": "shopsite.openapi.ApiMetadata",
 }
+
+# Requests per client address (per user once signed in) for the operations
+# worth abusing, as "<n>/<second|minute|hour|day>"; past it the answer is 429
+# with Retry-After. Counted in the cache below: per process unless CACHE_URL
+# names a cache they share (a file cache on one machine, memcached, ...).
+THROTTLE_RATES = {
+    "login": env.str("THROTTLE_LOGIN_RATE", default="10/minute"),  # token API and login page
+    "register": env.str("THROTTLE_REGISTER_RATE", default="10/hour"),  # API and page
+    "checkout": env.str("THROTTLE_CHECKOUT_RATE", default="10/minute"),  # API and page
+}
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
@@ -279,7 +294,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=64 * 1024
 # Login lockout (django-axes) for the login page, the admin's and the token
 # API: after AXES_FAILURE_LIMIT failures for one email from one address, that
 # pair is refused (429), even with the right password, until the cool-off has
-# passed; a successful login clears the count. Attempts live in the accounts
+# passed; a successful login clears the count. After LOGIN_ACCOUNT_FAILURE_LIMIT
+# failures for one email from any addresses, the account is refused from
+# everywhere until the cool-off has passed (accounts.lockout.AccountLockoutHandler). Attempts live in the accounts
 # database (shopsite.routers). `manage.py axes_reset` unlocks everyone.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -287,7 +304,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=15 * 60))
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.lockout.AccountLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.login_email"
 # Behind reverse proxies the connection comes from the nearest proxy: set how

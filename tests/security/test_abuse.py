@@ -6,12 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.models import Product
+
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -140,3 +144,123 @@ def test_a_sku_differing_only_in_case_is_a_409_at_the_api(world):
 def test_the_database_itself_refuses_a_sku_differing_only_in_case(world):
     with pytest.raises(IntegrityError), transaction.atomic(using="catalog"):
         Product.objects.create(sku="sec-2", name="Twin", price=Decimal("1.00"))
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+TOKEN = "/api/accounts/token/"
+
+
+@pytest.fixture
+def low_rates(settings):
+    """Two requests a minute per scope, counted from zero."""
+    settings.THROTTLE_RATES = {"login": "2/minute", "register": "2/minute", "checkout": "2/minute"}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def assert_retry_after(response) -> int:
+    body = error_body(response, 429)
+    seconds = int(response["Retry-After"])
+    assert 1 <= seconds <= 60
+    assert body["extra"]["retry_after_seconds"] == seconds
+    return seconds
+
+
+def test_the_token_api_is_rate_limited_per_address_with_retry_after(world, low_rates):
+    client = APIClient(REMOTE_ADDR="198.51.100.20")
+    statuses = [client.post(TOKEN, {"email": "casey@example.com", "password": PASSWORD}, format="json").status_code
+                for _ in range(2)]
+
+    response = client.post(TOKEN, {"email": "casey@example.com", "password": PASSWORD}, format="json")
+
+    assert statuses == [200, 200]
+    assert_retry_after(response)
+    other = APIClient(REMOTE_ADDR="198.51.100.21").post(TOKEN, {"email": "casey@example.com", "password": PASSWORD},
+                                                         format="json")
+    assert other.status_code == 200
+
+
+def test_registration_is_rate_limited(low_rates):
+    client = APIClient(REMOTE_ADDR="198.51.100.22")
+    for n in range(2):
+        client.post(REGISTER, {"email": f"r{n}@example.com", "password": PASSWORD, "name": "R"}, format="json")
+
+    response = client.post(REGISTER, {"email": "r9@example.com", "password": PASSWORD, "name": "R"}, format="json")
+
+    assert_retry_after(response)
+    assert not User.objects.filter(email="r9@example.com").exists()
+
+
+def test_checkout_is_rate_limited_per_user(world, low_rates):
+    client = APIClient()
+    client.credentials(**world.customer.auth)
+    data = {"payment_method_id": str(world.customer.owns["method_id"]), "shipping_address": "1 Main St"}
+    for n in range(2):
+        client.post("/api/cart/checkout/", data, format="json", HTTP_IDEMPOTENCY_KEY=f"k{n}")
+
+    assert_retry_after(client.post("/api/cart/checkout/", data, format="json", HTTP_IDEMPOTENCY_KEY="k9"))
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/accounts/login/", {"username": "casey@example.com", "password": "wrong-password"}),
+    ("/accounts/register/", {"email": "page@example.com", "name": "P", "password": PASSWORD}),
+])
+def test_the_login_and_register_pages_are_rate_limited_too(world, low_rates, path, data):
+    client = Client(REMOTE_ADDR="198.51.100.23")
+    for _ in range(2):
+        client.post(path, data)
+        client.logout()
+
+    response = client.post(path, data)
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "try again in" in response.content.decode()
+
+
+def test_the_lockout_429_of_the_token_api_says_retry_after(world):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        APIClient(REMOTE_ADDR="198.51.100.30").post(TOKEN, {"email": "casey@example.com", "password": "wrong"},
+                                                    format="json")
+
+    response = APIClient(REMOTE_ADDR="198.51.100.30").post(
+        TOKEN, {"email": "casey@example.com", "password": PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+
+
+# --- lockout per account, across addresses -----------------------------------------------------
+
+
+def test_an_account_guessed_from_many_addresses_is_locked_everywhere(world):
+    per_address = settings.AXES_FAILURE_LIMIT - 1  # never enough to lock any one address
+    addresses = [f"198.51.100.{n}" for n in range(100, 200)]
+    statuses = []
+    for address in addresses[: -(-settings.LOGIN_ACCOUNT_FAILURE_LIMIT // per_address)]:
+        client = APIClient(REMOTE_ADDR=address)
+        statuses += [client.post(TOKEN, {"email": "casey@example.com", "password": "wrong"}, format="json").status_code
+                     for _ in range(per_address)]
+
+    fresh = APIClient(REMOTE_ADDR="192.0.2.250").post(TOKEN, {"email": "casey@example.com", "password": PASSWORD},
+                                                       format="json")
+
+    assert statuses[: settings.LOGIN_ACCOUNT_FAILURE_LIMIT - 1] == [400] * (settings.LOGIN_ACCOUNT_FAILURE_LIMIT - 1)
+    assert fresh.status_code == 429
+    other_account = APIClient(REMOTE_ADDR="192.0.2.250").post(TOKEN, {"email": "olga@example.com", "password": PASSWORD},
+                                                               format="json")
+    assert other_account.status_code == 200
+
+
+def test_a_few_failures_from_several_addresses_do_not_lock_the_account(world):
+    for address in ("198.51.100.40", "198.51.100.41"):
+        APIClient(REMOTE_ADDR=address).post(TOKEN, {"email": "casey@example.com", "password": "wrong"}, format="json")
+
+    response = APIClient(REMOTE_ADDR="198.51.100.42").post(
+        TOKEN, {"email": "casey@example.com", "password": PASSWORD}, format="json"
+    )
+
+    assert response.status_code == 200
