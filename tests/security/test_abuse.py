@@ -264,3 +264,21 @@ def test_a_few_failures_from_several_addresses_do_not_lock_the_account(world):
     )
 
     assert response.status_code == 200
+
+
+# --- Content-Security-Policy -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/admin/login/", "/api/docs/", "/api/catalog/products/"])
+def test_every_answer_carries_the_content_security_policy(path):
+    response = Client().get(path)
+
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_the_api_browser_has_no_inline_script():
+    html = Client().get("/api/docs/").content.decode()
+
+    assert "<script>" not in html.replace(" ", "")
