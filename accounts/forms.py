@@ -12,9 +12,6 @@ from .lockout import lockout_message
 #: The code of the form error shown while logins of this email from this address are locked.
 LOCKED_OUT = "locked_out"
 
-#: Shown next to the email field when the service says the address is taken.
-EMAIL_TAKEN = "An account with this email already exists. Log in instead?"
-
 
 class EmailAuthenticationForm(AuthenticationForm):
     error_messages = {
@@ -51,13 +48,11 @@ class UserRegisterForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def add_service_error(self, error: ApplicationError, *, email_taken_message: str) -> None:
+    def add_service_error(self, error: ApplicationError) -> None:
         """Put the service's refusal next to the field it is about."""
         if "password" in error.extra:
             for message in error.extra["password"]:
                 self.add_error("password", message)
-        elif error.message == email_taken_message:
-            self.add_error("email", EMAIL_TAKEN)
         else:
             self.add_error(None, error.message)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -44,14 +45,17 @@ class UserRegisterView(ThrottledPostMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
+        # Logging the new user in would tell a visitor that an address which
+        # does not log in was taken: both go on to the login page alike.
         try:
-            user = services.user_register(**form.cleaned_data)
+            services.user_sign_up(**form.cleaned_data)
         except ApplicationError as error:
-            form.add_service_error(error, email_taken_message=services.DUPLICATE_EMAIL)
+            form.add_service_error(error)
             return self.form_invalid(form)
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, f"Welcome, {user.name}! Your account is ready.")
-        return redirect(_safe_next(self.request, "catalog-home"))
+        messages.success(self.request, services.REGISTERED)
+        login_url = reverse("accounts-login")
+        next_url = _safe_next(self.request, "")
+        return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(next=_safe_next(self.request, ""), **kwargs)

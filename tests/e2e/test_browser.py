@@ -62,6 +62,11 @@ def register(page: Page) -> str:
     page.get_by_label("Password").fill("a-long-browser-password")
     snap(page, "register")
     page.get_by_role("button", name=re.compile("register|create account", re.I)).click()
+    # Registering says the same for a new and a taken address, and leads to the login page.
+    expect(page.locator("body")).to_contain_text("log in with your email and password")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("a-long-browser-password")
+    page.locator("main").get_by_role("button", name="Log in").click()
     expect(page.locator("body")).to_contain_text("Robin")
     return email
 
