@@ -15,7 +15,7 @@ from django.utils import timezone
 from shopsite import contracts
 from shopsite.errors import ApplicationError, Conflict, NotFound
 
-from .models import SKU_TAKEN, OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
+from .models import OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
 
 DB = "catalog"
 
@@ -52,7 +52,9 @@ def product_create(
                     description=description, category=category.strip(), is_active=is_active,
                 )
         except IntegrityError:
-            raise Conflict(SKU_TAKEN, {"sku": sku}) from None
+            raise Conflict(
+                f"A product with SKU {sku} already exists (SKUs are compared without regard to case).", {"sku": sku}
+            ) from None
         OutboxMessage.record(contracts.ProductPublished(**_product_fields(product)))
     return product
 
