@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreation
 from django.db import transaction
 
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
+from shopsite.validators import no_control_characters
 
 from .models import CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
 from .services import auth_token_revoke_all, user_delete, user_save_from_admin
@@ -12,6 +13,10 @@ from .services import auth_token_revoke_all, user_delete, user_save_from_admin
 class _EmailMixin:
     def clean_email(self):
         return User.objects.normalize_email(self.cleaned_data["email"])
+
+    def clean_name(self):
+        no_control_characters(self.cleaned_data["name"])
+        return self.cleaned_data["name"]
 
 
 class UserCreateForm(_EmailMixin, AdminUserCreationForm):

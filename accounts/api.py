@@ -11,17 +11,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shopsite.openapi import error_responses, list_responses
+from shopsite.validators import no_control_characters
 
-from .models import ApiToken
+from .models import ApiToken, User
 from .selectors import inbox_filter, user_summary
 from .services import (
+    REGISTERED,
     auth_token_obtain,
     auth_token_revoke,
     inbox_mark_all_read,
     inbox_mark_read,
     user_logout_everywhere,
     user_password_change,
-    user_register,
+    user_sign_up,
     user_update,
 )
 
@@ -29,7 +31,12 @@ from .services import (
 class UserRegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
-    name = serializers.CharField(max_length=150)
+    name = serializers.CharField(max_length=150, validators=[no_control_characters])
+
+
+class UserRegisterOutputSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    message = serializers.CharField()
 
 
 class UserOutputSerializer(serializers.Serializer):
@@ -55,7 +62,7 @@ class UserPasswordChangeInputSerializer(serializers.Serializer):
 
 
 class UserMeUpdateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150, required=False)
+    name = serializers.CharField(max_length=150, required=False, validators=[no_control_characters])
     email = serializers.EmailField(max_length=254, required=False)
 
 
@@ -90,21 +97,28 @@ class InboxReadAllOutputSerializer(serializers.Serializer):
 
 class UserRegisterApi(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "register"
 
     @extend_schema(
         request=UserRegisterInputSerializer,
-        responses={201: UserOutputSerializer, **error_responses(400)},
+        responses={201: UserRegisterOutputSerializer, **error_responses(400, 429)},
         summary="Create a customer account",
+        description=(
+            "The answer is the same whether the email was new or already had an account, so it tells no one "
+            "who is a customer; the owner of a taken email gets an email saying so instead. Then obtain a token."
+        ),
     )
     def post(self, request):
         serializer = UserRegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_register(**serializer.validated_data)
-        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        user_sign_up(**serializer.validated_data)
+        email = User.objects.normalize_email(serializer.validated_data["email"])
+        return Response({"email": email, "message": REGISTERED}, status=status.HTTP_201_CREATED)
 
 
 class AuthTokenCreateApi(APIView):
     permission_classes = [AllowAny]
+    throttle_scope = "login"
 
     @extend_schema(
         request=AuthTokenCreateInputSerializer,

@@ -5,15 +5,13 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, Pa
 from django.core.exceptions import ValidationError
 
 from shopsite.errors import ApplicationError
+from shopsite.validators import no_control_characters
 
 from . import services
 from .lockout import lockout_message
 
 #: The code of the form error shown while logins of this email from this address are locked.
 LOCKED_OUT = "locked_out"
-
-#: Shown next to the email field when the service says the address is taken.
-EMAIL_TAKEN = "An account with this email already exists. Log in instead?"
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -35,7 +33,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         return super().get_invalid_login_error()
 
 
-PASSWORD_HELP = "At least 8 characters, not too common, and not only numbers."
+PASSWORD_HELP = "At least 8 characters, not only spaces, not too common, and not only numbers."
 
 
 class _NewPasswordSavedByTheService:
@@ -68,7 +66,10 @@ class UserRegisterForm(forms.Form):
     email = forms.EmailField(
         label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(
+        label="Your name", max_length=150, validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -77,16 +78,17 @@ class UserRegisterForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def add_service_error(self, error: ApplicationError, *, email_taken_message: str) -> None:
+    def add_service_error(self, error: ApplicationError) -> None:
         """Put the service's refusal next to the field it is about."""
         if "password" in error.extra:
             for message in error.extra["password"]:
                 self.add_error("password", message)
-        elif error.message == email_taken_message:
-            self.add_error("email", EMAIL_TAKEN)
         else:
             self.add_error(None, error.message)
 
 
 class UserProfileForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(
+        label="Your name", max_length=150, validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )

@@ -7,7 +7,12 @@ the lockout block of shopsite.settings). The functions below are its hooks.
 
 from __future__ import annotations
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.attempts import get_cool_off_threshold
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .models import User
@@ -77,3 +82,28 @@ def lockout_response(
         response = HttpResponse(lockout_message(), status=TOO_MANY_REQUESTS, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(cooloff_seconds())
     return response
+
+
+class AccountLockoutHandler(AxesDatabaseHandler):
+    """django-axes' handler, also locking an account that fails from many addresses.
+
+    Axes locks one (email, address) pair after AXES_FAILURE_LIMIT failures; a
+    guesser with many addresses would get that many tries from each. So an
+    account's failures from every address within the cool-off also count,
+    against their own, higher LOGIN_ACCOUNT_FAILURE_LIMIT (axes takes one limit
+    for all its parameters). Past it, axes sees the pair's limit reached and
+    refuses the account everywhere, its owner too, until the cool-off ends:
+    the price of not letting the password be guessed.
+    """
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        failures = super().get_failures(request, credentials)
+        email = get_client_username(request, credentials)
+        if email is None:
+            return failures
+        account_failures = AccessAttempt.objects.filter(
+            username=email, attempt_time__gte=get_cool_off_threshold(request)
+        ).aggregate(total=Sum("failures_since_start"))["total"] or 0
+        if account_failures >= settings.LOGIN_ACCOUNT_FAILURE_LIMIT:
+            return max(failures, settings.AXES_FAILURE_LIMIT)
+        return failures

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from shopsite import contracts
 from shopsite.errors import ApplicationError, NotFound, TooManyRequests
 
 from .lockout import cooloff_seconds, lockout_message
@@ -22,6 +23,8 @@ DB = "default"
 DUPLICATE_EMAIL = "An account with this email already exists"
 BAD_CREDENTIALS = "Unable to log in with the given email and password"
 WRONG_OLD_PASSWORD = "Your old password was entered incorrectly"
+#: What registering answers, whether the email was new or not (see user_sign_up).
+REGISTERED = "Registered: log in with your email and password. If this email already had an account, we have emailed its owner."
 
 
 def _check_email_free(email: str, *, user_id: int | None = None) -> None:
@@ -59,6 +62,25 @@ def user_register(
     except IntegrityError as exc:  # registered by a concurrent request since the check
         raise ApplicationError(DUPLICATE_EMAIL) from exc
     return user
+
+
+def user_sign_up(*, email: str, password: str, name: str) -> User | None:
+    """A customer's own registration: the new user, or None when the email already has an account.
+
+    The caller answers the same either way, so registering says nothing about
+    who has an account; the owner of a taken email is told by mail instead
+    (notifications, on UserRegistrationRepeated). The password is checked
+    first, so a weak one is refused for a taken email too.
+    """
+    try:
+        return user_register(email=email, password=password, name=name)
+    except ApplicationError as error:
+        if error.message != DUPLICATE_EMAIL:
+            raise
+    with transaction.atomic(using=DB):
+        owner = User.objects.get(email__iexact=User.objects.normalize_email(email))
+        OutboxMessage.record(contracts.UserRegistrationRepeated(user_id=owner.id))
+    return None
 
 
 def user_update(
@@ -123,7 +145,7 @@ def auth_token_obtain(*, email: str, password: str, request) -> tuple[ApiToken, 
     user = authenticate(request, email=User.objects.normalize_email(email), password=password)
     if user is None:
         if getattr(request, "axes_locked_out", False):
-            raise TooManyRequests(lockout_message(), {"retry_after_seconds": cooloff_seconds()})
+            raise TooManyRequests(lockout_message(), retry_after_seconds=cooloff_seconds())
         raise ApplicationError(BAD_CREDENTIALS)
     # A token handed out is a login: this clears the failures counted so far.
     user_logged_in.send(sender=type(user), request=request, user=user)

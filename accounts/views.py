@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import (
     LoginView,
@@ -20,12 +20,14 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from shopsite.errors import ApplicationError, NotFound
+from shopsite.throttling import ThrottledPostMixin
 
 from . import selectors, services
 from .forms import (
@@ -49,7 +51,8 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
-class UserRegisterView(FormView):
+class UserRegisterView(ThrottledPostMixin, FormView):
+    throttle_scope = "register"
     template_name = "accounts/user_register.html"
     form_class = UserRegisterForm
 
@@ -59,20 +62,24 @@ class UserRegisterView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
+        # Logging the new user in would tell a visitor that an address which
+        # does not log in was taken: both go on to the login page alike.
         try:
-            user = services.user_register(**form.cleaned_data)
+            services.user_sign_up(**form.cleaned_data)
         except ApplicationError as error:
-            form.add_service_error(error, email_taken_message=services.DUPLICATE_EMAIL)
+            form.add_service_error(error)
             return self.form_invalid(form)
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, f"Welcome, {user.name}! Your account is ready.")
-        return redirect(_safe_next(self.request, "catalog-home"))
+        messages.success(self.request, services.REGISTERED)
+        login_url = reverse("accounts-login")
+        next_url = _safe_next(self.request, "")
+        return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(next=_safe_next(self.request, ""), **kwargs)
 
 
-class UserLoginView(LoginView):
+class UserLoginView(ThrottledPostMixin, LoginView):
+    throttle_scope = "login"
     template_name = "accounts/user_login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True

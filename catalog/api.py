@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from shopsite.limits import MAX_PRICE
 from shopsite.openapi import error_responses, list_responses
 from shopsite.permissions import staff_permission
+from shopsite.validators import no_control_characters
 
 from . import selectors, services
 from .models import ADD_PERMISSION, CHANGE_PERMISSION, STOCK_PERMISSION
@@ -48,19 +49,19 @@ class ProductFilterSerializer(serializers.Serializer):
 
 
 class ProductCreateInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    name = serializers.CharField(max_length=200)
+    sku = serializers.CharField(max_length=64, validators=[no_control_characters])
+    name = serializers.CharField(max_length=200, validators=[no_control_characters])
     price = _price_field(max_value=MAX_PRICE)
     stock = serializers.IntegerField(min_value=0, max_value=MAX_STOCK)
     description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
-    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100, validators=[no_control_characters])
     is_active = serializers.BooleanField(required=False, default=True)
 
 
 class ProductUpdateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=200)
+    name = serializers.CharField(required=False, max_length=200, validators=[no_control_characters])
     description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_DESCRIPTION)
-    category = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=100, validators=[no_control_characters])
     price = _price_field(required=False, max_value=MAX_PRICE)
     is_active = serializers.BooleanField(required=False)
 

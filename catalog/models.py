@@ -1,9 +1,14 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from shopsite.bus import models as bus
 from shopsite.limits import MAX_PRICE
+from shopsite.validators import no_control_characters
+
+#: Said by the admin's form and the API alike when a SKU is taken.
+SKU_TAKEN = "A product with this SKU already exists (SKUs are compared without regard to case)."
 
 
 class Product(models.Model):
@@ -14,10 +19,10 @@ class Product(models.Model):
     staff adjustment changes the sum of the three.
     """
 
-    sku = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
+    sku = models.CharField(max_length=64, unique=True, validators=[no_control_characters])
+    name = models.CharField(max_length=200, validators=[no_control_characters])
     description = models.TextField(blank=True)
-    category = models.CharField(max_length=100, blank=True, db_index=True)
+    category = models.CharField(max_length=100, blank=True, db_index=True, validators=[no_control_characters])
     price = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(0), MaxValueValidator(MAX_PRICE)]
     )
@@ -35,6 +40,9 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_product_price_not_negative"),
             models.CheckConstraint(condition=Q(price__lte=MAX_PRICE), name="catalog_product_price_at_most_max"),
+            # "mug-1" and "MUG-1" are one product to a person reading a label or an order.
+            models.UniqueConstraint(Lower("sku"), name="catalog_product_sku_unique_ignoring_case",
+                                    violation_error_message=SKU_TAKEN),
         ]
         # Stock is money: changing a product's text or price does not let one add units.
         permissions = [("adjust_stock", "Can add or remove stock of a product")]

@@ -53,7 +53,9 @@ def product_create(
                     description=description, category=category.strip(), is_active=is_active,
                 )
         except IntegrityError:
-            raise Conflict(f"A product with SKU {sku} already exists.", {"sku": sku}) from None
+            raise Conflict(
+                f"A product with SKU {sku} already exists (SKUs are compared without regard to case).", {"sku": sku}
+            ) from None
         OutboxMessage.record(contracts.ProductPublished(**_product_fields(product)))
     return product
 

@@ -16,6 +16,7 @@ SUBJECTS = {
     "order_cancelled": "Your order {number} was cancelled",
     "order_shipped": "Your order {number} has shipped",
     "order_delivered": "Your order {number} was delivered",
+    "account_exists": "You already have a Shop account",
 }
 
 CANCEL_REASONS = {
@@ -64,3 +65,8 @@ def order_email(
     }
     body = render_to_string(f"notifications/email/{kind}.txt", context).strip() + "\n"
     return Email(subject=SUBJECTS[kind].format(number=number), body=body)
+
+
+def account_exists_email(*, name: str) -> Email:
+    body = render_to_string("notifications/email/account_exists.txt", {"name": name}).strip() + "\n"
+    return Email(subject=SUBJECTS["account_exists"], body=body)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from shopsite import contracts
 
 from .models import Notification
-from .services import notification_send_for_order, recipient_apply
+from .services import notification_send_account_exists, notification_send_for_order, recipient_apply
 
 
 def user_changed(message: contracts.UserRegistered | contracts.UserUpdated) -> None:
     recipient_apply(user_id=message.user_id, email=message.email, name=message.name)
+
+
+def registration_repeated(message: contracts.UserRegistrationRepeated) -> None:
+    notification_send_account_exists(user_id=message.user_id)
 
 
 def order_confirmed(message: contracts.OrderConfirmed) -> None:
@@ -58,6 +62,7 @@ def order_delivered(message: contracts.OrderDelivered) -> None:
 HANDLERS = {
     contracts.UserRegistered: user_changed,
     contracts.UserUpdated: user_changed,
+    contracts.UserRegistrationRepeated: registration_repeated,
     contracts.OrderConfirmed: order_confirmed,
     contracts.OrderCancelled: order_cancelled,
     contracts.OrderShipped: order_shipped,

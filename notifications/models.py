@@ -34,6 +34,7 @@ class Notification(models.Model):
         ORDER_CANCELLED = "order_cancelled"
         ORDER_SHIPPED = "order_shipped"
         ORDER_DELIVERED = "order_delivered"
+        ACCOUNT_EXISTS = "account_exists"
 
     class Status(models.TextChoices):
         SENT = "sent"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from shopsite import contracts
 
-from .emails import order_email
+from .emails import account_exists_email, order_email
 from .models import Notification, OutboxMessage, Recipient
 
 log = logging.getLogger(__name__)
@@ -78,25 +78,45 @@ def notification_send_for_order(
             kind=kind, order_id=order_id, name=recipient.name, total=total, currency=currency,
             reason=reason, refund_due=refund_due, lines=lines or (),
         )
-        notification = Notification(
+        return _deliver(Notification(
             user_id=user_id, order_id=order_id, kind=kind, to_email=recipient.email,
             subject=email.subject, body=email.body,
-        )
-        try:
-            send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [recipient.email])
-        except OSError as exc:  # smtplib's errors are OSErrors too
-            error = f"{type(exc).__name__}: {exc}"
-            if not _refused_for_good(exc):
-                raise MailServerUnavailable(error) from exc
-            return _notification_failed(notification, error=error)
-        return _notification_sent(notification)
+        ))
+
+
+def notification_send_account_exists(*, user_id: int) -> Notification:
+    """Tell the owner of an address that someone tried to register it again.
+
+    The registration itself answers the same whether the address was taken or
+    not, so that it tells no one who has an account; only the owner learns, here.
+    """
+    with transaction.atomic(using=DB):
+        recipient = Recipient.objects.filter(user_id=user_id).first()
+        if recipient is None:
+            raise RecipientUnknown(f"no address yet for user {user_id}")
+        email = account_exists_email(name=recipient.name)
+        return _deliver(Notification(
+            user_id=user_id, order_id=None, kind=Notification.Kind.ACCOUNT_EXISTS, to_email=recipient.email,
+            subject=email.subject, body=email.body,
+        ))
+
+
+def _deliver(notification: Notification) -> Notification:
+    try:
+        send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.to_email])
+    except OSError as exc:  # smtplib's errors are OSErrors too
+        error = f"{type(exc).__name__}: {exc}"
+        if not _refused_for_good(exc):
+            raise MailServerUnavailable(error) from exc
+        return _notification_failed(notification, error=error)
+    return _notification_sent(notification)
 
 
 def _notification_sent(notification: Notification) -> Notification:
     notification.status = Notification.Status.SENT
     notification.sent_at = timezone.now()
     notification.save(force_insert=True)
-    log.info("sent %s email for order %s to user %s", notification.kind, notification.order_id, notification.user_id)
+    log.info("sent %s email (order %s) to user %s", notification.kind, notification.order_id, notification.user_id)
     OutboxMessage.record(
         contracts.NotificationSent(
             notification_id=notification.id,

@@ -52,6 +52,13 @@ class UserUpdated(_UserDetails):
     is_active: bool = True
 
 
+class UserRegistrationRepeated(Message):
+    """Someone tried to register this user's email again; only the owner may be told so, by mail."""
+
+    TYPE = "user.registration_repeated"
+    user_id: int
+
+
 # --- catalog --------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -10,6 +12,8 @@ from django.views.defaults import server_error as server_error_page
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from shopsite.throttling import retry_message
 
 API_PREFIX = "/api/"
 
@@ -32,7 +36,13 @@ class Conflict(ApplicationError):
 
 
 class TooManyRequests(ApplicationError):
+    """Come back later: ``retry_after_seconds`` is said in the body and in the Retry-After header."""
+
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, *, retry_after_seconds: int, extra: dict | None = None) -> None:
+        super().__init__(message, {**(extra or {}), "retry_after_seconds": retry_after_seconds})
+        self.retry_after_seconds = retry_after_seconds
 
 
 def body_too_large_message() -> tuple[str, dict]:
@@ -42,6 +52,9 @@ def body_too_large_message() -> tuple[str, dict]:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, TooManyRequests):
+        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code,
+                        headers={"Retry-After": str(exc.retry_after_seconds)})
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
@@ -60,6 +73,11 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         response.data = {"message": "Validation error", "extra": {"fields": response.data}}
+    elif isinstance(exc, exceptions.Throttled):
+        # DRF rounds the wait down, even to no header at all: never tell a client "now".
+        seconds = max(1, math.ceil(exc.wait or 0))
+        response["Retry-After"] = str(seconds)
+        response.data = {"message": retry_message(seconds), "extra": {"retry_after_seconds": seconds}}
     else:
         response.data = {"message": response.data.get("detail", str(exc)), "extra": {}}
     return response

@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Refuses oversized bodies before anything reads them (DRF never checks).
     "shopsite.middleware.RequestBodyLimitMiddleware",
+    "shopsite.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +110,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.NotBlankPasswordValidator"},
 ]
 PASSWORD_HASHERS = env.list(
     "DJANGO_PASSWORD_HASHERS",
@@ -152,6 +154,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers, with a JSON one that refuses over-deep nesting (a RecursionError otherwise).
+    "DEFAULT_PARSER_CLASSES": [
+        "shopsite.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Only views that name a throttle_scope are limited (shopsite.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["shopsite.throttling.ScopedRateThrottle"],
+    # Throttles count per client address as the login lockout does (accounts.lockout.client_address).
+    "NUM_PROXIES": env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "shopsite.errors.exception_handler",
@@ -163,6 +175,16 @@ REST_FRAMEWORK = {
 # An API token from /api/accounts/token/ works this long, unless revoked
 # sooner (logout, "log out everywhere", a password change or reset).
 API_TOKEN_TTL = timedelta(hours=env.float("API_TOKEN_TTL_HOURS", default=24))
+# Requests per client address (per user once signed in) for the operations
+# worth abusing, as "<n>/<second|minute|hour|day>"; past it the answer is 429
+# with Retry-After. Counted in the cache below: per process unless CACHE_URL
+# names a cache they share (a file cache on one machine, memcached, ...).
+THROTTLE_RATES = {
+    "login": env.str("THROTTLE_LOGIN_RATE", default="10/minute"),  # token API and login page
+    "register": env.str("THROTTLE_REGISTER_RATE", default="10/hour"),  # API and page
+    "checkout": env.str("THROTTLE_CHECKOUT_RATE", default="10/minute"),  # API and page
+}
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
@@ -277,6 +299,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 DEFAULT_EXCEPTION_REPORTER_FILTER = "shopsite.reporting.CredentialFilter"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# What a page may load, and from where: only the shop itself (see
+# shopsite.middleware.ContentSecurityPolicyMiddleware); the API browser's
+# images are data: URLs. An empty DJANGO_CSP sends none.
+CONTENT_SECURITY_POLICY = env.str(
+    "DJANGO_CSP",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 # Origins allowed to post forms when a proxy changes the host, e.g. https://shop.example.com
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -287,7 +317,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=64 * 1024
 # Login lockout (django-axes) for the login page, the admin's and the token
 # API: after AXES_FAILURE_LIMIT failures for one email from one address, that
 # pair is refused (429), even with the right password, until the cool-off has
-# passed; a successful login clears the count. Attempts live in the accounts
+# passed; a successful login clears the count. After LOGIN_ACCOUNT_FAILURE_LIMIT
+# failures for one email from any addresses, the account is refused from
+# everywhere until the cool-off has passed (accounts.lockout.AccountLockoutHandler). Attempts live in the accounts
 # database (shopsite.routers). `manage.py axes_reset` unlocks everyone.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -295,7 +327,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=15 * 60))
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.lockout.AccountLockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.login_email"
 # Behind reverse proxies the connection comes from the nearest proxy: set how

@@ -41,10 +41,12 @@ class CheckoutOutputSerializer(serializers.Serializer):
 
 
 class CheckoutApi(APIView):
+    throttle_scope = "checkout"
+
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],
         request=CheckoutInputSerializer,
-        responses={202: CheckoutOutputSerializer, **error_responses(400, 401, 404, 409)},
+        responses={202: CheckoutOutputSerializer, **error_responses(400, 401, 404, 409, 429)},
         summary="Check out your cart",
         description=(
             "Accepted at once: the order is placed, stock reserved and the card charged by the services "

@@ -13,13 +13,15 @@ from cart import selectors as cart_selectors
 from cart import services as cart_services
 from payments import services as payment_services
 from shopsite.errors import ApplicationError
+from shopsite.throttling import ThrottledPostMixin
 
 from .forms import CheckoutForm
 
 
 # Error reports (and Django's debug page) must never show the card.
 @method_decorator(sensitive_post_parameters("card_number", "cvc", "exp_month", "exp_year"), name="dispatch")
-class CheckoutCreateView(LoginRequiredMixin, FormView):
+class CheckoutCreateView(LoginRequiredMixin, ThrottledPostMixin, FormView):
+    throttle_scope = "checkout"
     template_name = "storefront/checkout_form.html"
     form_class = CheckoutForm
 

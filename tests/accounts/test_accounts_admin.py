@@ -71,3 +71,15 @@ def test_a_password_set_by_staff_revokes_the_users_api_tokens(staff_client):
     user.refresh_from_db()
     assert user.check_password("correct-horse-battery")
     assert not ApiToken.objects.filter(user=user).exists()
+
+
+def test_admin_refuses_a_name_with_a_line_break(staff_client):
+    response = staff_client.post(
+        "/admin/accounts/user/add/",
+        {"email": "crlf@example.com", "name": "Eve\r\nX", "role": "customer", "usable_password": "true",
+         "password1": "correct-horse-battery", "password2": "correct-horse-battery"},
+    )
+
+    assert response.status_code == 200
+    assert "name" in response.context["adminform"].form.errors
+    assert not get_user_model().objects.filter(email="crlf@example.com").exists()

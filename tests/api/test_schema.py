@@ -109,7 +109,7 @@ def test_checkout_documents_the_idempotency_key_header(schema):
     [header] = [p for p in operation["parameters"] if p["in"] == "header"]
     assert (header["name"], header["required"]) == ("Idempotency-Key", True)
     assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (1, 100)
-    assert set(operation["responses"]) == {"202", "400", "401", "404", "409"}
+    assert set(operation["responses"]) == {"202", "400", "401", "404", "409", "429"}
 
 
 def test_staff_operations_document_403(schema):
@@ -142,5 +142,8 @@ def test_the_api_browser_is_served_with_local_assets_only():
     assert len(assets) >= 3
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
-    assert '"validatorUrl": null' in html
-    assert 'url: "/api/schema/"' in html
+    # The start-up script is a file of its own (no inline script under the Content-Security-Policy).
+    [script] = [asset for asset in assets if "?script" in asset]
+    start_up = client.get(script).content.decode()
+    assert '"validatorUrl": null' in start_up
+    assert 'url: "/api/schema/"' in start_up

@@ -7,6 +7,7 @@ from django.test import RequestFactory
 
 from catalog.admin import ProductAdmin
 from catalog.models import OutboxMessage, Product
+from catalog.services import MAX_STOCK
 from shopsite.limits import MAX_PRICE
 from shopsite.testing import recorded
 
@@ -89,12 +90,47 @@ def test_the_admin_pages_of_the_catalog_render(client, make_product):
     assert client.get("/admin/catalog/reservation/add/").status_code == 403
 
 
-def test_the_admin_refuses_a_price_above_the_shops_limit():
+def form_errors(product: Product | None, data: dict) -> dict:
     model_admin = ProductAdmin(Product, admin.site)
-    form_class = model_admin.get_form(RequestFactory().post("/"), obj=None)
-    over = MAX_PRICE + Decimal("0.01")
-
-    form = form_class(data={"sku": "CAR", "name": "Car", "price": str(over), "stock_on_hand": 1, "is_active": "on"})
-
+    form = model_admin.get_form(admin_request(), obj=product)(data=data, instance=product)
     assert not form.is_valid()
-    assert "price" in form.errors
+    return form.errors
+
+
+def test_the_admin_refuses_a_price_above_the_shops_limit():
+    errors = form_errors(None, {"sku": "CAR", "name": "Car", "price": str(MAX_PRICE + Decimal("0.01")),
+                                "stock_on_hand": 1, "is_active": "on"})
+
+    assert "price" in errors
+def test_the_admin_refuses_a_new_product_with_more_than_the_maximum_stock():
+    # The service refused it inside save_model: the admin answered 500.
+    errors = form_errors(None, {"sku": "BIG", "name": "Big", "price": "1.00", "stock_on_hand": MAX_STOCK + 1})
+
+    assert "stock_on_hand" in errors
+    assert not Product.objects.filter(sku="BIG").exists()
+
+
+@pytest.mark.parametrize("delta", [1, 2**70])
+def test_the_admin_refuses_to_add_stock_past_the_maximum(make_product, delta):
+    product = make_product(stock=MAX_STOCK)
+
+    errors = form_errors(product, {"name": product.name, "price": "10.00", "is_active": "on", "adjust_stock_by": delta})
+
+    assert "adjust_stock_by" in errors
+    product.refresh_from_db()
+    assert product.stock_on_hand == MAX_STOCK
+
+
+def test_the_admin_refuses_a_sku_differing_only_in_case(make_product):
+    make_product(sku="MUG-1")
+
+    errors = form_errors(None, {"sku": "mug-1", "name": "Mug", "price": "1.00", "stock_on_hand": 1})
+
+    assert "without regard to case" in str(errors)
+    assert Product.objects.filter(sku__iexact="mug-1").count() == 1
+
+
+def test_the_admin_refuses_a_product_name_with_a_line_break():
+    errors = form_errors(None, {"sku": "NL", "name": "Mug\r\nFree", "price": "1.00", "stock_on_hand": 1})
+
+    assert "name" in errors

@@ -62,6 +62,11 @@ def register(page: Page) -> str:
     page.get_by_label("Password").fill("a-long-browser-password")
     snap(page, "register")
     page.get_by_role("button", name=re.compile("register|create account", re.I)).click()
+    # Registering says the same for a new and a taken address, and leads to the login page.
+    expect(page.locator("body")).to_contain_text("log in with your email and password")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("a-long-browser-password")
+    page.locator("main").get_by_role("button", name="Log in").click()
     expect(page.locator("body")).to_contain_text("Robin")
     return email
 
@@ -152,3 +157,42 @@ def test_staff_ships_in_the_admin_and_the_customer_sees_it(browser, page, shop, 
     page.reload()
     expect(page.locator("#order-status")).to_have_text(re.compile("shipped", re.I))
     reload_until_inbox_shows(page, "shipped")
+
+
+def test_the_content_security_policy_blocks_nothing_the_shop_itself_uses(browser, shop, new_product):
+    """The pages, the admin and the API browser each work under the policy, and it reports no refusal."""
+    product = new_product(stock=2)
+    context = browser.new_context(base_url=shop.base_url)
+    page = context.new_page()
+    refusals = []
+    page.on("console", lambda message: refusals.append(message.text) if "Content Security Policy" in message.text
+            else None)
+
+    page.goto("/")
+    assert "script-src 'self'" in page.evaluate("async () => (await fetch('/')).headers.get('content-security-policy')")
+    page.goto(f"/products/{product['id']}/")
+    expect(page.get_by_text(product["name"]).first).to_be_visible()
+    page.goto("/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Shop API")
+    snap(page, "api-docs")
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill("staff@shop.test")
+    page.locator("#id_password").fill(STAFF_PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.goto(f"/admin/catalog/product/{product['id']}/change/")
+    expect(page.locator("#id_name")).to_have_value(product["name"])
+    page.goto("/admin/bus/trace/")
+    context.close()
+
+    assert refusals == []
+
+
+def test_an_injected_inline_script_does_not_run(page):
+    page.goto("/")
+    page.evaluate("""() => {
+        const script = document.createElement('script');
+        script.textContent = 'window.injected = true';
+        document.body.appendChild(script);
+    }""")
+
+    assert page.evaluate("() => window.injected === undefined")

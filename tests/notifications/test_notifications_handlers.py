@@ -151,3 +151,14 @@ def test_a_mail_server_that_may_take_it_later_makes_the_bus_retry(ann, mail_serv
     # Nothing is told: the consumer rolls back and the message comes again after a delay.
     assert Notification.objects.count() == 0
     assert recorded(OutboxMessage) == []
+
+
+def test_a_repeated_registration_emails_the_owner_of_the_address(ann, mailoutbox):
+    handlers.registration_repeated(contracts.UserRegistrationRepeated(user_id=7))
+
+    [mail] = mailoutbox
+    assert mail.to == ["ann@example.com"]
+    assert mail.subject == "You already have a Shop account"
+    assert "Hello Ann" in mail.body and "nothing was changed" in mail.body
+    [sent] = recorded(OutboxMessage, "notification.sent")
+    assert (sent["kind"], sent["order_id"]) == ("account_exists", None)
