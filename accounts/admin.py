@@ -6,7 +6,7 @@ from django.db import transaction
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 from shopsite.validators import no_control_characters
 
-from .models import CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
+from .models import ApiToken, CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
 from .services import auth_token_revoke_all, user_delete, user_save_from_admin
 
 
@@ -73,6 +73,23 @@ class UserAdmin(DjangoUserAdmin):
     def delete_queryset(self, request, queryset):
         for user_id in queryset.values_list("pk", flat=True):
             user_delete(user_id=user_id)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see who holds API tokens and may revoke one (delete it); a token is only ever made by a login."""
+
+    list_display = ("user", "created_at", "expires_at")
+    list_select_related = ("user",)
+    search_fields = ("user__email",)
+    date_hierarchy = "created_at"
+    fields = readonly_fields = ("user", "created_at", "expires_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(CustomerOrder)

@@ -83,3 +83,16 @@ def test_admin_refuses_a_name_with_a_line_break(staff_client):
     assert response.status_code == 200
     assert "name" in response.context["adminform"].form.errors
     assert not get_user_model().objects.filter(email="crlf@example.com").exists()
+
+
+def test_staff_see_a_users_tokens_and_revoke_one(staff_client):
+    user = get_user_model().objects.create_user(email="tok@example.com", password="x", name="Tok")
+    token, key = ApiToken.issue(user=user)
+
+    listed = staff_client.get("/admin/accounts/apitoken/", {"q": "tok@"})
+    revoked = staff_client.post(f"/admin/accounts/apitoken/{token.pk}/delete/", {"post": "yes"})
+
+    assert listed.status_code == 200 and b"tok@example.com" in listed.content
+    assert key.encode() not in listed.content
+    assert revoked.status_code == 302
+    assert not ApiToken.objects.filter(pk=token.pk).exists()  # a revoked token is a deleted one
