@@ -2,16 +2,13 @@ from django import forms
 from django.contrib import admin
 
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
+from shopsite.limits import MAX_STOCK
 
 from . import services
 from .models import STOCK_PERMISSION, InboxMessage, OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
 
 
 class ProductAdminForm(forms.ModelForm):
-    # Bounded here as the API bounds it: past MAX_STOCK the service refuses,
-    # and a refusal inside save_model could only be a 500.
-    stock_on_hand = forms.IntegerField(label="Stock on hand", min_value=0, max_value=services.MAX_STOCK, initial=0)
-
     class Meta:
         model = Product
         fields = ["sku", "name", "description", "category", "price", "is_active", "stock_on_hand"]
@@ -21,7 +18,7 @@ class ProductStockAdminForm(ProductAdminForm):
     """An existing product's form for staff who may also adjust its stock."""
 
     adjust_stock_by = forms.IntegerField(
-        required=False, min_value=-services.MAX_STOCK, max_value=services.MAX_STOCK,
+        required=False, min_value=-MAX_STOCK, max_value=MAX_STOCK,
         help_text="Add (or, negative, remove) units available for sale.",
     )
 
@@ -29,9 +26,9 @@ class ProductStockAdminForm(ProductAdminForm):
         delta = self.cleaned_data.get("adjust_stock_by") or 0
         if self.instance.pk and delta < 0 and -delta > self.instance.stock_on_hand:
             raise forms.ValidationError(f"Only {self.instance.stock_on_hand} on hand.")
-        if self.instance.pk and self.instance.stock_on_hand + delta > services.MAX_STOCK:
+        if self.instance.pk and self.instance.stock_on_hand + delta > MAX_STOCK:
             raise forms.ValidationError(
-                f"At most {services.MAX_STOCK} may be on hand; {self.instance.stock_on_hand} are already."
+                f"At most {MAX_STOCK} may be on hand; {self.instance.stock_on_hand} are already."
             )
         return delta
 

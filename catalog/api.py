@@ -8,7 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shopsite.limits import MAX_PRICE
+from shopsite.limits import MAX_PRICE, MAX_STOCK
 from shopsite.openapi import error_responses, list_responses
 from shopsite.permissions import staff_permission
 from shopsite.validators import no_control_characters
@@ -16,7 +16,7 @@ from shopsite.validators import no_control_characters
 from . import selectors, services
 from .models import ADD_PERMISSION, CHANGE_PERMISSION, STOCK_PERMISSION
 from .selectors import ORDERINGS
-from .services import MAX_DESCRIPTION, MAX_STOCK
+from .services import MAX_DESCRIPTION
 
 
 def _price_field(**kwargs) -> serializers.DecimalField:

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from shopsite.bus import models as bus
-from shopsite.limits import MAX_PRICE
+from shopsite.limits import MAX_PRICE, MAX_STOCK
 from shopsite.validators import no_control_characters
 
 #: Said by the admin's form and the API alike when a SKU is taken.
@@ -27,7 +27,8 @@ class Product(models.Model):
         max_digits=12, decimal_places=2, validators=[MinValueValidator(0), MaxValueValidator(MAX_PRICE)]
     )
     is_active = models.BooleanField(default=True)
-    stock_on_hand = models.PositiveIntegerField(default=0)
+    # Bounded like the API's: a form past it would fail inside the service, after validation.
+    stock_on_hand = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_STOCK)])
     stock_reserved = models.PositiveIntegerField(default=0)
     stock_sold = models.PositiveIntegerField(default=0)
     # Bumped on every change so replicas can ignore messages that arrive late.

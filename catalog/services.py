@@ -14,15 +14,13 @@ from django.utils import timezone
 
 from shopsite import contracts
 from shopsite.errors import ApplicationError, Conflict, NotFound
-from shopsite.limits import MAX_PRICE
+from shopsite.limits import MAX_PRICE, MAX_STOCK
 
 from .models import OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
 
 DB = "catalog"
 
 CENT = Decimal("0.01")
-#: Units on hand of one product: far above any real shelf, well inside every database's integer column.
-MAX_STOCK = 10_000_000
 MAX_DESCRIPTION = 5000
 
 

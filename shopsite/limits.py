@@ -20,6 +20,8 @@ MAX_PRICE = Decimal("999999.99")
 MAX_QUANTITY = 100
 #: The most different products in one cart, and so in one order.
 MAX_LINES = 50
+#: Units of one product on hand: far above any real shelf, well inside every database's integer column.
+MAX_STOCK = 10_000_000
 #: The biggest line total and order total these allow.
 MAX_LINE_TOTAL = MAX_PRICE * MAX_QUANTITY
 MAX_ORDER_TOTAL = MAX_LINE_TOTAL * MAX_LINES

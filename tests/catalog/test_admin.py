@@ -7,8 +7,7 @@ from django.test import RequestFactory
 
 from catalog.admin import ProductAdmin
 from catalog.models import OutboxMessage, Product
-from catalog.services import MAX_STOCK
-from shopsite.limits import MAX_PRICE
+from shopsite.limits import MAX_PRICE, MAX_STOCK
 from shopsite.testing import recorded
 
 pytestmark = pytest.mark.django_db(databases=["catalog"])

@@ -215,7 +215,7 @@ def test_a_stock_beyond_what_a_database_column_holds_is_a_400(world):
 
 
 def test_adding_stock_beyond_the_maximum_is_a_400(world):
-    from catalog.services import MAX_STOCK
+    from shopsite.limits import MAX_STOCK
 
     product_id = world.product_ids[0]
     Product.objects.filter(pk=product_id).update(stock_on_hand=MAX_STOCK)
