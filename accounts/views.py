@@ -119,7 +119,9 @@ class UserPasswordChangeView(PasswordChangeView):
         return super().form_valid(form)
 
 
-class UserPasswordResetView(PasswordResetView):
+class UserPasswordResetView(ThrottledPostMixin, PasswordResetView):
+    # Each post may send an email to someone else's address: limited like registering, which may too.
+    throttle_scope = "register"
     template_name = "accounts/password_reset_form.html"
     form_class = UserPasswordResetForm
     subject_template_name = "accounts/password_reset_subject.txt"

@@ -206,8 +206,9 @@ def test_checkout_is_rate_limited_per_user(world, low_rates):
 @pytest.mark.parametrize(("path", "data"), [
     ("/accounts/login/", {"username": "casey@example.com", "password": "wrong-password"}),
     ("/accounts/register/", {"email": "page@example.com", "name": "P", "password": PASSWORD}),
+    ("/accounts/password/reset/", {"email": "casey@example.com"}),
 ])
-def test_the_login_and_register_pages_are_rate_limited_too(world, low_rates, path, data):
+def test_the_login_register_and_password_reset_pages_are_rate_limited_too(world, low_rates, path, data):
     client = Client(REMOTE_ADDR="198.51.100.23")
     for _ in range(2):
         client.post(path, data)
