@@ -61,11 +61,24 @@ def batch_size(service: str) -> int:
     return min(settings.BUS["BATCH"], getattr(module, "BATCH_SIZE", settings.BUS["BATCH"]))
 
 
-def queue_arguments(extra: dict | None = None) -> dict:
-    arguments = {"x-queue-type": settings.BUS["QUEUE_TYPE"]}
+def queue_arguments(extra: dict | None = None, *, delivery_limit: bool = True) -> dict:
+    """The arguments of one of our queues: its type, then ``extra``, then what quorum mode adds.
+
+    Quorum mode adds the delivery limit (unless ``delivery_limit`` is False)
+    and, on a queue that dead-letters, at-least-once dead-lettering: the
+    broker keeps the message until its destination has confirmed it, where
+    the default (at-most-once) drops it if the destination is missing, full
+    or has lost its majority. RabbitMQ (3.10+) only honours the strategy with
+    ``x-overflow=reject-publish`` (and the ``stream_queue`` feature flag on)
+    and otherwise silently falls back to at-most-once, hence both together.
+    """
+    arguments = {"x-queue-type": settings.BUS["QUEUE_TYPE"], **(extra or {})}
     if settings.BUS["QUEUE_TYPE"] == "quorum":
-        arguments["x-delivery-limit"] = settings.BUS["DELIVERY_LIMIT"]
-    arguments.update(extra or {})
+        if delivery_limit:
+            arguments["x-delivery-limit"] = settings.BUS["DELIVERY_LIMIT"]
+        if "x-dead-letter-exchange" in arguments:
+            arguments["x-dead-letter-strategy"] = "at-least-once"
+            arguments["x-overflow"] = "reject-publish"
     return arguments
 
 
@@ -101,7 +114,11 @@ def declare_service(channel: BlockingChannel, service: str, names: Names | None 
                 }
             ),
         )
-    channel.queue_declare(names.dead_letter_queue(service), durable=True, arguments=queue_arguments())
+    # No delivery limit on the dead letters: the broker must never drop a
+    # parked message, even one handed back by a listing that died half way
+    # (a listing that runs to the end hands nothing back, see deadletters.py).
+    channel.queue_declare(names.dead_letter_queue(service), durable=True,
+                          arguments=queue_arguments(delivery_limit=False))
 
 
 def declare_all(channel: BlockingChannel, services: Iterable[str] | None = None) -> None:

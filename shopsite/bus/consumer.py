@@ -183,19 +183,26 @@ class Consumer:
     def deliver(self, channel, deliveries: list[tuple]) -> None:
         """Handle ``deliveries`` (method, properties, body), then acknowledge them (together: see ``_ack``)."""
         ready = []
+        handed_back = set()  # delivery tags that could not be moved to a retry or dead-letter queue
         for method, properties, body in deliveries:
             try:
                 ready.append(self._decode(method, properties, body))
             except InvalidMessage as exc:
                 log.error("%s: dead-lettering an invalid message: %s", self.service, exc)
-                self._park(channel, properties, body, reason=str(exc), routing_key=method.routing_key)
+                if not self._park(channel, method, properties, body, reason=str(exc)):
+                    handed_back.add(method.delivery_tag)
         if ready:
             with self._keepalive.handling():
                 failures = self.apply_batch(ready)
             for failure in failures:
                 with context.handling(failure.delivery.envelope):
-                    self._retry_or_park(channel, failure)
-        self._ack(channel, deliveries[-1][0].delivery_tag, len(deliveries))
+                    if not self._retry_or_park(channel, failure):
+                        handed_back.add(failure.delivery.method.delivery_tag)
+        # A ``multiple`` ack must name a tag still unacknowledged (the broker
+        # closes the channel otherwise): the last one not handed back.
+        settled = [method.delivery_tag for method, _, _ in deliveries if method.delivery_tag not in handed_back]
+        if settled:
+            self._ack(channel, settled[-1], len(settled))
         self.handled += len(ready)
 
     def _ack(self, channel, delivery_tag: int, count: int) -> None:
@@ -351,7 +358,8 @@ class Consumer:
 
     # --- failure ----------------------------------------------------------
 
-    def _retry_or_park(self, channel, failure: Failure) -> None:
+    def _retry_or_park(self, channel, failure: Failure) -> bool:
+        """Send a failed message to its next retry queue, or park it after the last; False if it could not go."""
         delivery, exc = failure.delivery, failure.error
         properties, envelope = delivery.properties, delivery.envelope
         attempt = int((properties.headers or {}).get(ATTEMPT_HEADER, 0))
@@ -363,28 +371,46 @@ class Consumer:
                 self.service, envelope.type, envelope.id, attempt + 1, delay, error,
             )
             headers = dict(properties.headers or {}, **{ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]})
-            channel.basic_publish("", self.names.retry_queue(self.service, delay), delivery.body,
-                                  _copy(properties, headers))
-        else:
-            log.error(
-                "%s: %s %s failed after %d attempts, dead-lettered:\n%s",
-                self.service, envelope.type, envelope.id, attempt + 1, failure.traceback,
-            )
-            self._park(channel, properties, delivery.body, reason=error, routing_key=delivery.method.routing_key,
-                       attempts=attempt + 1)
+            return self._move(channel, delivery.method, self.names.retry_queue(self.service, delay), delivery.body,
+                              _copy(properties, headers))
+        log.error(
+            "%s: %s %s failed after %d attempts, dead-lettered:\n%s",
+            self.service, envelope.type, envelope.id, attempt + 1, failure.traceback,
+        )
+        return self._park(channel, delivery.method, properties, delivery.body, reason=error, attempts=attempt + 1)
 
-    def _park(self, channel, properties, body, *, reason: str, routing_key: str, attempts: int = 1) -> None:
+    def _park(self, channel, method, properties, body, *, reason: str, attempts: int = 1) -> bool:
         headers = dict(
             (properties.headers or {}),
             **{
                 ERROR_HEADER: reason[:2000],
                 ATTEMPT_HEADER: attempts,
-                "x-shop-routing-key": routing_key,
+                "x-shop-routing-key": method.routing_key,
                 "x-shop-service": self.service,
                 "x-shop-failed-at": datetime.now(timezone.utc).isoformat(),
             },
         )
-        channel.basic_publish("", self.names.dead_letter_queue(self.service), body, _copy(properties, headers))
+        return self._move(channel, method, self.names.dead_letter_queue(self.service), body, _copy(properties, headers))
+
+    def _move(self, channel, method, queue: str, body: bytes, properties: pika.BasicProperties) -> bool:
+        """Publish a failed delivery to a retry or dead-letter queue; False if it did not get there.
+
+        The consuming channel is in confirm mode and the publish is
+        ``mandatory``: a queue that is gone (deleted by hand) returns the
+        message, a queue that refuses it nacks it, and either raises here
+        instead of passing for done. The delivery is then not acknowledged
+        but requeued, and the topology declared again so that the next try
+        finds the queue.
+        """
+        try:
+            channel.basic_publish("", queue, body, properties, mandatory=True)
+            return True
+        except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
+            log.error("%s: message %s could not be moved to %s (%s); it goes back to %s",
+                      self.service, properties.message_id, queue, type(exc).__name__, self.names.queue(self.service))
+        channel.basic_nack(method.delivery_tag, requeue=True)
+        declare_service(channel, self.service, self.names, self.handlers)
+        return False
 
 
 def _more_waiting(channel) -> bool:

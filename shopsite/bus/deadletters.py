@@ -1,4 +1,21 @@
-"""Reading and replaying the messages parked in a service's dead-letter queue."""
+"""Reading and replaying the messages parked in a service's dead-letter queue.
+
+AMQP has no way to read a queue without taking its messages. Taking one and
+handing it back (``basic_get``, then requeue or close) is harmless on a
+classic queue, but a quorum queue counts every return as a delivery: with a
+delivery limit (RabbitMQ 4 sets 20 on every quorum queue unless told
+otherwise) each listing would bring parked messages nearer to being dropped.
+So a listing (and a replay of one message, for the others) never hands a
+message back: it takes what is parked, puts a copy of each at the end of the
+queue with a publisher confirm, and only then acknowledges the one it took.
+A copy is a new message to the broker, its delivery count zero, so any
+number of listings is harmless on both queue types and whatever limit the
+broker or a policy applies. The order is kept (the copies go back in the
+order they were taken, behind anything parked meanwhile); a listing that
+dies half way leaves at worst one message twice, which a replay hands to the
+idempotent consumer. Two listings at the same moment may each see part of
+the queue, as before: neither loses anything.
+"""
 
 from __future__ import annotations
 
@@ -62,15 +79,35 @@ def _drain(channel, queue: str, limit: int | None = None) -> Iterator[tuple]:
         yield method, properties, body
 
 
+def _without_delivery_count(headers: dict | None) -> dict:
+    # The count a quorum queue stamps on a delivery belongs to that queue, not to the message.
+    return {k: v for k, v in (headers or {}).items() if k != "x-delivery-count"}
+
+
+def _put_back(channel, queue: str, method, properties: pika.BasicProperties, body: bytes) -> None:
+    """Leave a message we took in place without handing it back: a confirmed copy, then the ack."""
+    properties.headers = _without_delivery_count(properties.headers)
+    channel.basic_publish("", queue, body, properties, mandatory=True)
+    channel.basic_ack(method.delivery_tag)
+
+
 def list_dead_letters(service: str, names: Names | None = None) -> list[DeadLetter]:
-    """Every parked message, left in place (unacknowledged gets go back on close)."""
+    """Every parked message, left in place (see above: no listing counts as a delivery)."""
     names = names or Names.configured()
+    queue = names.dead_letter_queue(service)
     connection = connect()
+    letters = []
     try:
         channel = connection.channel()
-        return [_letter(service, p, b) for _, p, b in _drain(channel, names.dead_letter_queue(service))]
+        channel.confirm_delivery()
+        # Only what is parked now, or we would read our own copies forever.
+        parked = channel.queue_declare(queue, passive=True).method.message_count
+        for method, properties, body in _drain(channel, queue, limit=parked):
+            letters.append(_letter(service, properties, body))
+            _put_back(channel, queue, method, properties, body)
     finally:
         connection.close()
+    return letters
 
 
 def replay_dead_letters(service: str, *, message_id: str | None = None, names: Names | None = None) -> int:
@@ -87,8 +124,9 @@ def replay_dead_letters(service: str, *, message_id: str | None = None, names: N
         parked = channel.queue_declare(queue, passive=True).method.message_count
         for method, properties, body in _drain(channel, queue, limit=parked):
             if message_id is not None and properties.message_id != message_id:
+                _put_back(channel, queue, method, properties, body)
                 continue
-            parked_headers = properties.headers or {}
+            parked_headers = _without_delivery_count(properties.headers)
             headers = {k: v for k, v in parked_headers.items() if not k.startswith("x-shop-")}
             # The deployment mark stays, so another shop's message is refused
             # again. An unmarked one (queued before the shop marked its
@@ -96,7 +134,8 @@ def replay_dead_letters(service: str, *, message_id: str | None = None, names: N
             # letters vouches for it.
             headers[deployment.HEADER] = parked_headers.get(deployment.HEADER, settings.BUS["DEPLOYMENT"])
             properties.headers = {**headers, "x-shop-replayed": 1}
-            channel.basic_publish("", names.queue(service), body, properties)
+            # Mandatory: with the service's queue gone the message stays parked, unacknowledged.
+            channel.basic_publish("", names.queue(service), body, properties, mandatory=True)
             channel.basic_ack(method.delivery_tag)
             replayed += 1
     finally:
