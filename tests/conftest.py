@@ -3,7 +3,7 @@ import uuid
 import pytest
 from django.conf import settings
 
-from shopsite.bus.connection import BROKER_ERRORS, connect
+from shopsite.bus.connection import BROKER_ERRORS, addresses, connect
 from shopsite.bus.names import Names
 
 
@@ -25,7 +25,7 @@ def broker():
     try:
         connect().close()
     except BROKER_ERRORS as exc:
-        pytest.fail(f"RabbitMQ is not answering at {settings.BUS['URL']}: {exc!r}")
+        pytest.fail(f"RabbitMQ is not answering at {addresses()}: {exc!r}")
 
 
 @pytest.fixture
