@@ -287,6 +287,20 @@ class Cluster:
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.base, ignore_errors=True)
 
+    def heal(self) -> None:
+        """Bring back every node a test stopped or killed, so the next test starts with three."""
+        running = self.running_nodes()
+        for node in self.nodes:
+            if node.nodename in running:
+                continue
+            pid = node.beam_pid()
+            if pid is not None and _alive(pid):
+                node.start_app()  # the VM is up: only the app was stopped
+            else:
+                node.start()
+        wait_until(lambda: self.running_nodes() == {n.nodename for n in self.nodes},
+                   timeout=BOOT_TIMEOUT, what="all three nodes to run in one cluster again")
+
     def running_nodes(self, asking: Node | None = None) -> set[str]:
         """The nodes that ``asking`` (by default the first one that answers) sees running."""
         for node in [asking] if asking else self.nodes:
@@ -307,6 +321,10 @@ class Cluster:
 
     def node(self, nodename: str) -> Node:
         return next(n for n in self.nodes if n.nodename == nodename or n.name == nodename)
+
+    def node_at(self, address: str) -> Node:
+        """The node listening at ``host:port`` (as ``connection.connected_node`` says)."""
+        return next(n for n in self.nodes if address.endswith(f":{n.port}"))
 
     def alive(self) -> list[Node]:
         running = self.running_nodes()

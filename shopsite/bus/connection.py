@@ -52,8 +52,8 @@ class NodeOrder:
     attempt, not one on every reconnect.
     """
 
-    def __init__(self, urls: list[str]) -> None:
-        start = random.randrange(len(urls))
+    def __init__(self, urls: list[str], start: int | None = None) -> None:
+        start = random.randrange(len(urls)) if start is None else start
         self._urls = urls[start:] + urls[:start]
         self._lock = threading.Lock()  # the web's threads each connect on their own
 
