@@ -92,6 +92,7 @@ class Node:
     port: int
     dist_port: int
     home: Path
+    process: subprocess.Popen | None = None
 
     @property
     def nodename(self) -> str:
@@ -141,7 +142,7 @@ class Node:
         """Start the node's VM (in the background); ``wait_running`` waits for it."""
         self.pid_file.unlink(missing_ok=True)
         with open(self.home / "server.out", "ab") as out:
-            process = subprocess.Popen(
+            process = self.process = subprocess.Popen(
                 [_tool("rabbitmq-server")], cwd=self.home, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True, **_as_broker(self.environment()),
             )
@@ -170,7 +171,13 @@ class Node:
         return self.ctl("check_running", tool="rabbitmq-diagnostics", check=False, timeout=30).returncode == 0
 
     def wait_running(self, timeout: float = BOOT_TIMEOUT) -> None:
-        wait_until(self.is_running, timeout=timeout, what=f"{self.nodename} to run", every=1.0)
+        def running() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                log = (self.home / "server.out").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{self.nodename} exited while starting:\n{log}")
+            return self.is_running()
+
+        wait_until(running, timeout=timeout, what=f"{self.nodename} to run", every=0.5)
 
     # --- faults ---------------------------------------------------------------
 
@@ -314,10 +321,9 @@ class Cluster:
     def urls(self, **kwargs) -> list[str]:
         return [node.url(**kwargs) for node in self.nodes]
 
-    def bus_url(self, first: Node | None = None) -> str:
-        """``BUS_URL`` listing every node, ``first`` (if given) first."""
-        ordered = ([first] if first else []) + [n for n in self.nodes if n is not first]
-        return ",".join(node.url() for node in ordered)
+    def bus_url(self, options: str = URL_OPTIONS) -> str:
+        """``BUS_URL`` listing every node (short heartbeats by default, so a killed node is noticed quickly)."""
+        return ",".join(node.url(options=options) for node in self.nodes)
 
     def node(self, nodename: str) -> Node:
         return next(n for n in self.nodes if n.nodename == nodename or n.name == nodename)
@@ -371,7 +377,8 @@ def main(argv: list[str]) -> int:
         except BaseException:
             cluster.destroy()
             raise
-        print(f"three nodes running in {base}\nBUS_URL={cluster.bus_url()}\nBUS_QUEUE_TYPE=quorum")
+        url = cluster.bus_url(options="heartbeat=30&connection_attempts=2&retry_delay=1&socket_timeout=5")
+        print(f"three nodes running in {base}\nBUS_URL={url}\nBUS_QUEUE_TYPE=quorum")
         return 0
     if not (base / "cluster.json").exists():
         print(f"no cluster in {base}", file=sys.stderr)
