@@ -7,6 +7,7 @@ import pytest
 
 from orders.models import OutboxMessage
 from shopsite.bus.connection import connected_node
+from shopsite.bus.names import Names
 from shopsite.bus.publisher import Publisher, sweep
 from tests.bus.test_rabbitmq import declared, record, released
 
@@ -50,3 +51,22 @@ def test_a_consumer_and_the_relay_move_to_another_node_when_theirs_stops(cluster
     assert connected_node(relay._connection) != ready_files[0]
     assert consumer.connections_lost >= 1
     relay.close()
+
+
+def test_the_queue_keeps_its_messages_when_its_leader_is_killed(cluster_bus):
+    calls = []
+    consumer = declared(lambda message: calls.append(message.order_id))
+    queue = Names.configured().queue("orders")
+    relay = Publisher()
+    before = record(released())[0]  # published at once, confirmed by a majority of the queue's nodes
+    leader = cluster_bus.leader(queue)
+
+    leader.kill()
+    after = record(released())[0]  # the publisher's node may be the dead one: it moves, or the relay will
+    deadline = time.monotonic() + 90
+    consumer.run(until=lambda: len(calls) == 2 or sweep(relay, only=[OutboxMessage]) < 0
+                 or time.monotonic() > deadline)
+    relay.close()
+
+    assert sorted(calls) == sorted(uuid.UUID(e.payload["order_id"]) for e in (before, after))
+    assert cluster_bus.leader(queue) is not leader

@@ -1,9 +1,11 @@
 """BUS_URL lists one or more nodes: the order a process tries them in, backoff, and a dead node listed first."""
 
+import io
 import random
 import socket
 
 import pytest
+from django.core.management import call_command
 
 from orders.models import OutboxMessage
 from shopsite.bus import connection
@@ -87,3 +89,14 @@ def test_the_relay_publishes_past_a_dead_first_node_and_then_keeps_to_the_live_o
     assert sweep(Publisher(), only=[OutboxMessage]) == 1
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
 
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(databases="__all__")
+def test_the_declare_and_dead_letter_commands_work_past_a_dead_first_node(bus_names, dead_node_first):
+    out = io.StringIO()
+    call_command("declare_topology", stdout=out)
+    assert f"Declared {bus_names.exchange}" in out.getvalue()
+    call_command("dead_letters", "list", stdout=out)
+    call_command("dead_letters", "replay", "--service", "orders", stdout=out)
+    assert "orders: replayed 0" in out.getvalue()
