@@ -3,8 +3,9 @@ import uuid
 import pytest
 from django.conf import settings
 
-from shopsite.bus.connection import BROKER_ERRORS, connect
+from shopsite.bus.connection import BROKER_ERRORS, addresses, connect
 from shopsite.bus.names import Names
+from tests.cluster import Cluster
 
 
 def delete_topology(names: Names, retry_delays: list[float] | None = None) -> None:
@@ -25,7 +26,7 @@ def broker():
     try:
         connect().close()
     except BROKER_ERRORS as exc:
-        pytest.fail(f"RabbitMQ is not answering at {settings.BUS['URL']}: {exc!r}")
+        pytest.fail(f"RabbitMQ is not answering at {addresses()}: {exc!r}")
 
 
 @pytest.fixture
@@ -35,3 +36,27 @@ def bus_names(broker, settings) -> Names:
     names = Names.configured()
     yield names
     delete_topology(names)
+
+
+@pytest.fixture(scope="session")
+def rabbit_cluster():
+    """Three RabbitMQ nodes on loopback (tests/cluster.py) for the whole session; never the broker on 5672."""
+    cluster = Cluster.create()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def cluster_bus(rabbit_cluster, settings) -> Cluster:
+    """BUS_URL lists the three nodes, queues are quorum queues, names are this test's own.
+
+    Afterwards every node a test stopped or killed is brought back, and the test's queues deleted.
+    """
+    settings.BUS = {**settings.BUS, "URL": rabbit_cluster.bus_url(), "QUEUE_TYPE": "quorum",
+                    "PREFIX": f"{settings.BUS['PREFIX']}-{uuid.uuid4().hex[:6]}"}
+    yield rabbit_cluster
+    rabbit_cluster.heal()
+    delete_topology(Names.configured())

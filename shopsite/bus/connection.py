@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+import random
+import threading
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import pika
@@ -20,23 +23,115 @@ BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
 Handler = Callable[..., None]
 
 
-def parameters() -> pika.URLParameters:
-    params = pika.URLParameters(settings.BUS["URL"])
+def split_urls(value: str) -> list[str]:
+    """The broker's nodes: ``BUS_URL`` is one AMQP URL or several separated by commas.
+
+    pika tries them in order; the ``connection_attempts`` and ``retry_delay``
+    of the last one count for the whole list, the timeouts for each node.
+    """
+    return [url.strip() for url in value.split(",") if url.strip()]
+
+
+def urls() -> list[str]:
+    return split_urls(settings.BUS["URL"])
+
+
+def node_parameters(url: str) -> pika.URLParameters:
+    params = pika.URLParameters(url)
     # A publisher must never hang a web request on a broker under flow control.
     params.blocked_connection_timeout = 10
     return params
 
 
+class NodeOrder:
+    """The order in which a process tries the broker's nodes.
+
+    Each process starts at a node of its own (so copies spread over the
+    cluster), then keeps to the node that last answered; a node that failed
+    to answer goes to the back, so a dead node costs one refused or timed-out
+    attempt, not one on every reconnect.
+    """
+
+    def __init__(self, urls: list[str], start: int | None = None) -> None:
+        start = random.randrange(len(urls)) if start is None else start
+        self._urls = urls[start:] + urls[:start]
+        self._lock = threading.Lock()  # the web's threads each connect on their own
+
+    def __call__(self) -> list[str]:
+        with self._lock:
+            return list(self._urls)
+
+    def answered(self, tried: list[str], url: str) -> None:
+        """``url`` answered; the ones tried before it (in ``tried``'s order) did not."""
+        failed = tried[: tried.index(url)]
+        with self._lock:
+            others = [u for u in self._urls if u != url and u not in failed]
+            self._urls = [url, *others, *failed]
+
+
+@functools.cache
+def _node_order(setting: str) -> NodeOrder:
+    return NodeOrder(split_urls(setting))
+
+
+def parameters() -> list[pika.URLParameters]:
+    """One per node, in the order this process tries them now."""
+    return [node_parameters(url) for url in _node_order(settings.BUS["URL"])()]
+
+
 def connect() -> pika.BlockingConnection:
-    return pika.BlockingConnection(parameters())
+    """A connection to the first node that answers (pika tries the list in order)."""
+    order = _node_order(settings.BUS["URL"])
+    tried = order()
+    connection = pika.BlockingConnection([node_parameters(url) for url in tried])
+    params = connection._impl.params  # pika's copy of the one that answered
+    order.answered(tried, next(url for url in tried if _same_node(node_parameters(url), params)))
+    return connection
+
+
+def addresses() -> str:
+    """The nodes' ``host:port``, for messages: never the credentials."""
+    return ", ".join(f"{p.host}:{p.port}" for p in map(node_parameters, urls()))
+
+
+def connected_node(connection: pika.BlockingConnection) -> str:
+    """``host:port`` of the node ``connection`` went to."""
+    params = connection._impl.params
+    return f"{params.host}:{params.port}"
+
+
+def _same_node(a: pika.ConnectionParameters, b: pika.ConnectionParameters) -> bool:
+    return (a.host, a.port, a.virtual_host) == (b.host, b.port, b.virtual_host)
 
 
 def broker_answers() -> bool:
+    """Whether any of the broker's nodes answers."""
     try:
         connect().close()
     except BROKER_ERRORS:
         return False
     return True
+
+
+@dataclass
+class Backoff:
+    """Pauses between reconnects: doubling up to ``cap``, each drawn between half and all of it.
+
+    The jitter keeps the copies of every consumer, which lost the same node
+    at the same moment, from all coming back at the same instant.
+    """
+
+    first: float = 0.5
+    cap: float = 5.0
+    failures: int = 0
+
+    def next(self) -> float:
+        ceiling = min(self.cap, self.first * 2 ** min(self.failures, 32))
+        self.failures += 1
+        return random.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.failures = 0
 
 
 @functools.cache

@@ -34,7 +34,8 @@ from django.db import close_old_connections, connections, transaction
 from django.utils import timezone as django_timezone
 
 from . import context, deployment, faults, statements
-from .connection import BROKER_ERRORS, batch_size, connect, declare_service, parameters, subscriptions
+from .connection import (BROKER_ERRORS, Backoff, batch_size, connect, connected_node, declare_service, parameters,
+                         subscriptions)
 from .envelope import Envelope, InvalidMessage
 from .keepalive import Keepalive
 from .names import Names
@@ -94,6 +95,7 @@ class Consumer:
         self.batch = max(1, min(batch or batch_size(service), settings.BUS["PREFETCH"]))
         self.ready_file = Path(settings.BUS["READY_DIR"]) / f"{service}-{os.getpid()}.ready"
         self._keepalive: Keepalive | None = None
+        self._backoff = Backoff()
         self._stopping = False
         self._connections_checked = 0.0
         self._ack_every = max(1, settings.BUS["PREFETCH"] // 2)
@@ -108,24 +110,27 @@ class Consumer:
     # --- the loop ---------------------------------------------------------
 
     def run(self, *, until: Callable[[], bool] | None = None) -> None:
-        """Consume until stopped (or ``until()`` is true), reconnecting with backoff."""
-        pause = 0.5
+        """Consume until stopped (or ``until()`` is true), reconnecting with backoff.
+
+        A reconnect goes to whichever of the broker's nodes answers first
+        (``connection.connect``); the queue is a quorum queue on a cluster, so
+        it is there too. The ready file is gone while disconnected.
+        """
         # Handlers run on this (the consuming) thread; the keepalive thread answers
         # the broker's heartbeats if they run long, so a slow handler keeps the connection.
-        self._keepalive = Keepalive(parameters().heartbeat)
+        self._keepalive = Keepalive(min((p.heartbeat or 60 for p in parameters())))
         self._keepalive.lock.acquire()
         self._keepalive.start()
         try:
             while not self._should_stop(until):
                 try:
                     self._consume(until)
-                    pause = 0.5
                 except BROKER_ERRORS as exc:
                     self.connections_lost += 1
                     self._ready(False)
+                    pause = self._backoff.next()
                     log.warning("%s consumer lost the broker (%r); reconnecting in %.1fs", self.service, exc, pause)
                     self._sleep(pause, until)
-                    pause = min(pause * 2, 5.0)
         finally:
             self._keepalive.stop()
             self._ready(False)
@@ -133,11 +138,11 @@ class Consumer:
             process_publisher().close()
             connections.close_all()
 
-    def _ready(self, ready: bool) -> None:
-        """A file an orchestrator can watch: present while connected and consuming."""
+    def _ready(self, ready: bool, node: str = "") -> None:
+        """A file an orchestrator can watch: present while connected and consuming; says the queue and the node."""
         if ready:
             self.ready_file.parent.mkdir(parents=True, exist_ok=True)
-            self.ready_file.write_text(f"{self.names.queue(self.service)}\n")
+            self.ready_file.write_text(f"{self.names.queue(self.service)}\n{node}\n")
         else:
             self.ready_file.unlink(missing_ok=True)
 
@@ -156,11 +161,17 @@ class Consumer:
             declare_service(channel, self.service, self.names, self.handlers)
             channel.confirm_delivery()
             channel.basic_qos(prefetch_count=settings.BUS["PREFETCH"])
-            log.info("%s consumer ready on %s", self.service, self.names.queue(self.service))
-            self._ready(True)
+            deliveries = channel.consume(self.names.queue(self.service), inactivity_timeout=0.2)
             self._unacked = (0, 0)  # delivery tags belong to a channel: a new one starts afresh
             batch: list[tuple] = []
-            for method, properties, body in channel.consume(self.names.queue(self.service), inactivity_timeout=0.2):
+            ready = False
+            for method, properties, body in deliveries:
+                if not ready:  # the first pass: the broker took our basic.consume
+                    ready = True
+                    node = connected_node(connection)
+                    log.info("%s consumer ready on %s at %s", self.service, self.names.queue(self.service), node)
+                    self._ready(True, node)
+                    self._backoff.reset()
                 if method is not None:
                     batch.append((method, properties, body))
                     if len(batch) < self.batch and _more_waiting(channel):

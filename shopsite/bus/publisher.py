@@ -32,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from . import deployment
-from .connection import BROKER_ERRORS, connect, declare_exchange
+from .connection import BROKER_ERRORS, Backoff, connect, declare_exchange
 from .models import OutboxMessage
 from .names import Names
 
@@ -66,7 +66,8 @@ class Publisher:
     """A confirmed channel, opened lazily and reopened after a failure.
 
     After a failure it stays quiet for a growing pause, so a web request never
-    waits on a broker that is down: its rows simply wait in the outbox.
+    waits on a broker that is down: its rows simply wait in the outbox. The
+    next connection goes to whichever of the broker's nodes answers.
 
     ``send`` publishes without waiting; ``settle`` waits for the confirms of
     everything sent and marks the confirmed rows sent; ``publish_rows`` does both.
@@ -78,7 +79,7 @@ class Publisher:
         self.names = names or Names.configured()
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
-        self._pause = 0.0
+        self._backoff = Backoff(first=0.25, cap=self.MAX_PAUSE)
         self._quiet_until = 0.0
         self._last_used = 0.0
         self._next_tag = 1
@@ -112,7 +113,8 @@ class Publisher:
         except BROKER_ERRORS as exc:
             self._failed(exc)
             return None
-        self._channel, self._next_tag, self._pause = channel, 1, 0.0
+        self._channel, self._next_tag = channel, 1
+        self._backoff.reset()
         self._last_used = time.monotonic()
         return channel
 
@@ -144,8 +146,7 @@ class Publisher:
     def _failed(self, exc: BaseException) -> None:
         log.warning("broker unavailable for publishing: %r", exc)
         self.close()
-        self._pause = min(self.MAX_PAUSE, max(0.25, self._pause * 2))
-        self._quiet_until = time.monotonic() + self._pause
+        self._quiet_until = time.monotonic() + self._backoff.next()
 
     def close(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None

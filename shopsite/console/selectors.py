@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import router
 from django.db.models import Max
 
-from shopsite.bus.connection import BROKER_ERRORS, broker_answers, parameters
+from shopsite.bus.connection import BROKER_ERRORS, addresses, broker_answers
 from shopsite.bus.deadletters import DeadLetter, list_dead_letters
 from shopsite.bus.trace import inbox_table, outbox_table
 
@@ -94,7 +94,8 @@ def bus_overview() -> list[ServiceBus]:
 def dead_letters(services: list[str]) -> DeadLetters:
     """Read live from RabbitMQ, left in place; a broker that is away is reported, not raised."""
     if not broker_answers():
-        return DeadLetters({}, error=f"RabbitMQ is not reachable at {_broker_host()}.")
+        # Never the URLs themselves: they carry the broker's credentials.
+        return DeadLetters({}, error=f"RabbitMQ is not reachable at {addresses()}.")
     found = DeadLetters({})
     for service in services:
         try:
@@ -106,8 +107,3 @@ def dead_letters(services: list[str]) -> DeadLetters:
             return DeadLetters({}, error=f"RabbitMQ stopped answering while reading dead letters ({type(exc).__name__}).")
     return found
 
-
-def _broker_host() -> str:
-    # Never the URL itself: it carries the broker's credentials.
-    params = parameters()
-    return f"{params.host}:{params.port}"

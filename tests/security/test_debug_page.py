@@ -6,14 +6,16 @@ import pytest
 from django.conf import settings
 from django.views.debug import technical_500_response
 
-BUS_URL = "amqp://shop:bus-secret@broker.internal:5672/%2F?heartbeat=30"
+# A cluster's nodes, each URL with its password.
+BUS_URL = ("amqp://shop:bus-secret@broker.internal:5672/%2F?heartbeat=30,"
+           "amqp://shop:other-bus-secret@broker2.internal:5672/%2F?heartbeat=30")
 # Under runserver the request's META holds the whole environment.
 ENVIRONMENT = {
     "ORDERS_DATABASE_URL": "postgres://shop:db-secret@db.internal:5432/shop_orders",
     "EMAIL_URL": "smtp+tls://shop@example.com:mail-secret@mail.internal:587",
 }
-SECRETS = ["bus-secret", "db-secret", "mail-secret", "host-secret"]
-HOSTS = ["broker.internal", "db.internal", "mail.internal"]
+SECRETS = ["bus-secret", "other-bus-secret", "db-secret", "mail-secret", "host-secret"]
+HOSTS = ["broker.internal", "broker2.internal", "db.internal", "mail.internal"]
 # (The page also shows the source around each frame: the secrets above stay out of its reach.)
 
 

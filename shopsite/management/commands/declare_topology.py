@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from shopsite.bus.connection import BROKER_ERRORS, connect, declare_all, parameters
+from shopsite.bus.connection import BROKER_ERRORS, addresses, connect, declare_all, node_parameters, urls
 from shopsite.bus.names import Names
 
 
@@ -29,5 +29,5 @@ def broker_missing_message(exc: BaseException) -> str:
 
 
 def broker_address() -> str:
-    params = parameters()  # host, port and vhost only: never the credentials
-    return f"{params.host}:{params.port} (vhost {params.virtual_host!r})"
+    # hosts, ports and vhost only: never the credentials
+    return f"{addresses()} (vhost {node_parameters(urls()[0]).virtual_host!r})"
