@@ -6,6 +6,8 @@ would. The queue is a quorum queue whose delivery limit counts every return,
 including the messages that were merely prefetched when the process died.
 """
 
+import itertools
+import logging
 import os
 import signal
 import sqlite3
@@ -18,12 +20,14 @@ from pathlib import Path
 import pika
 import pytest
 from django.conf import settings as django_settings
+from django.db import connections
 
 from shopsite import contracts
 from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.envelope import Envelope
 
-from .test_rabbitmq import raw_publish
+from .test_batches import waiting
+from .test_rabbitmq import SERVICE, consume, declared, raw_publish
 
 pytestmark = pytest.mark.broker
 
@@ -135,3 +139,34 @@ def test_a_message_that_kills_its_consumer_is_dead_lettered_alone_and_its_window
     assert orders.handled() == innocent_ids, orders.log()
     # The poison was delivered twice (the limit, plus the delivery that ended it): two crashes, no more.
     assert orders.crashes == 2
+
+
+@pytest.mark.django_db(databases=["orders"], transaction=True)
+def test_messages_another_copy_left_unacknowledged_are_taken_one_at_a_time(bus_names, caplog):
+    alone = {}
+
+    def note(message):
+        alone[message.order_id] = not connections["orders"].savepoint_ids  # a batch gives each a savepoint
+
+    consumer = declared(note)
+    # Another copy of the consumer takes ten messages and dies without acknowledging them.
+    left = set(waiting(10))
+    other = connect()
+    other_channel = other.channel()
+    other_channel.basic_qos(prefetch_count=10)
+    held = [m for m, _, _ in itertools.islice(other_channel.consume(bus_names.queue(SERVICE),
+                                                                     inactivity_timeout=2), 10)]
+    assert all(held)
+    fresh = set(waiting(10))
+
+    def the_other_copy_dies_once_this_one_runs_at_full_prefetch() -> bool:
+        if consumer.handled == len(fresh) and other.is_open:
+            other.close()
+        return consumer.handled == len(fresh) + len(left)
+
+    with caplog.at_level(logging.INFO, logger="shopsite.bus.consumer"):
+        consume(consumer, until=the_other_copy_dies_once_this_one_runs_at_full_prefetch)
+
+    assert set(alone) == left | fresh
+    assert all(alone[order_id] for order_id in left)
+    assert "taking redelivered messages one at a time" in caplog.text
