@@ -248,7 +248,7 @@ class Consumer:
         self._flush_acks(channel)
 
     def _deliver_in_order(self, channel, deliveries: list[tuple]) -> None:
-        """Handle held deliveries in their order (acks are cumulative): runs of fresh ones as batches, suspects alone."""
+        """Handle held deliveries in their order (acks are cumulative): fresh runs as batches, suspects alone."""
         fresh: list[tuple] = []
         for delivery in deliveries:
             if not delivery[0].redelivered:

@@ -17,7 +17,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pika
 import pytest
 from django.conf import settings as django_settings
 from django.db import connections

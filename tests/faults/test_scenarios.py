@@ -262,7 +262,8 @@ def test_a_poison_that_kills_the_orders_consumer_is_parked_alone_while_checkouts
     assert audit["confirmed"] == len(customers)
     # Each delivery of the poison killed the consumer: the limit, and the one past it that parked it.
     assert run.restarts == limit + 1
-    [letter] = [json.loads(line) for line in run.shop.manage("dead_letters", "list", "--service", "orders").splitlines()]
+    listed = run.shop.manage("dead_letters", "list", "--service", "orders")
+    [letter] = [json.loads(line) for line in listed.splitlines()]
     assert letter["id"] == poison_id and "delivery_limit" in letter["error"]
     run.record("poison crash-loop (quorum, limit 2) beside checkouts", audit, faults=run.restarts,
                recovery=time.monotonic() - started)
