@@ -238,10 +238,10 @@ class Consumer:
         return careful
 
     def _deliver_alone(self, channel, delivery: tuple) -> None:
-        """Handle a suspect delivery with nothing else unacknowledged, and acknowledge it at once.
+        """Handle a suspect delivery alone, everything handled before it acknowledged, and acknowledge it at once.
 
-        If it kills the process, it is the only message the broker takes
-        back (and, on a quorum queue, the only one whose delivery count grows).
+        At prefetch 1, if it kills the process, it is the only message the
+        broker takes back (on a quorum queue, the only one whose delivery count grows).
         """
         self._flush_acks(channel)
         self.deliver(channel, [delivery])
