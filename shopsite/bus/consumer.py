@@ -14,6 +14,33 @@ failed in a batch is tried once more in a transaction of its own before it
 counts as failed. A quiet queue gives batches of one: batching costs no
 latency, and under load it saves a commit, a write to the
 broker and an ack per message.
+
+A message that kills its consumer process (a segfault, an OOM kill, a hang
+that the orchestrator ends with SIGKILL) comes back marked *redelivered*,
+together with everything that process had prefetched and not yet
+acknowledged. So a redelivered delivery is a suspect, and suspects are taken
+one at a time: a consumer subscribes with prefetch 1, handles each
+redelivered delivery alone, in its own transaction, and acknowledges it
+before the broker sends the next. At the first delivery that is not
+redelivered the backlog is through (the broker hands returned messages back
+before new ones), and it subscribes again with the full prefetch and batches.
+A consumer that meets a suspect in a full window (another copy died) goes
+back to prefetch 1 the same way; what it already holds is handled in order,
+the suspects each alone, rather than given back, which would cost each a
+delivery attempt. A suspect that kills the process is then the only message
+the broker takes back. On a quorum queue, whose delivery limit counts every
+return, the poison alone uses up its deliveries and the broker dead-letters
+it (reason ``delivery_limit``); a message prefetched beside it loses at most
+the delivery of the crash that found it in a full window. Classic queues
+count nothing: a message that kills every consumer comes back for ever (one
+restart per crash, the rest of the queue waiting behind it) until it is
+removed by hand, so a deployment that must survive that runs quorum queues.
+
+A consumer keeps the prefetch it subscribed with (``basic.qos`` applies to
+later subscriptions only), so a change of mode cancels and subscribes again.
+Going up nothing is in flight (the one delivery prefetch 1 allows is still
+unacknowledged); going down, a delivery still on its way when the cancel is
+sent is returned by pika, one delivery attempt lost on a quorum queue.
 """
 
 from __future__ import annotations
@@ -96,6 +123,8 @@ class Consumer:
         self.ready_file = Path(settings.BUS["READY_DIR"]) / f"{service}-{os.getpid()}.ready"
         self._keepalive: Keepalive | None = None
         self._backoff = Backoff()
+        self._is_ready = False
+        self._node = ""  # the broker node of the current connection
         self._stopping = False
         self._connections_checked = 0.0
         self._ack_every = max(1, settings.BUS["PREFETCH"] // 2)
@@ -138,11 +167,12 @@ class Consumer:
             process_publisher().close()
             connections.close_all()
 
-    def _ready(self, ready: bool, node: str = "") -> None:
+    def _ready(self, ready: bool) -> None:
         """A file an orchestrator can watch: present while connected and consuming; says the queue and the node."""
+        self._is_ready = ready
         if ready:
             self.ready_file.parent.mkdir(parents=True, exist_ok=True)
-            self.ready_file.write_text(f"{self.names.queue(self.service)}\n{node}\n")
+            self.ready_file.write_text(f"{self.names.queue(self.service)}\n{self._node}\n")
         else:
             self.ready_file.unlink(missing_ok=True)
 
@@ -160,34 +190,90 @@ class Consumer:
             channel = connection.channel()
             declare_service(channel, self.service, self.names, self.handlers)
             channel.confirm_delivery()
-            channel.basic_qos(prefetch_count=settings.BUS["PREFETCH"])
-            deliveries = channel.consume(self.names.queue(self.service), inactivity_timeout=0.2)
             self._unacked = (0, 0)  # delivery tags belong to a channel: a new one starts afresh
-            batch: list[tuple] = []
-            ready = False
-            for method, properties, body in deliveries:
-                if not ready:  # the first pass: the broker took our basic.consume
-                    ready = True
-                    node = connected_node(connection)
-                    log.info("%s consumer ready on %s at %s", self.service, self.names.queue(self.service), node)
-                    self._ready(True, node)
-                    self._backoff.reset()
-                if method is not None:
-                    batch.append((method, properties, body))
-                    if len(batch) < self.batch and _more_waiting(channel):
-                        continue  # take it too: the batch grows only from what is already here
-                    self.deliver(channel, batch)
-                    batch = []
-                else:  # idle: acknowledge, and collect the confirms of what the last deliveries published
-                    self._flush_acks(channel)
-                    self._settle()
-                if self._should_stop(until):
-                    break
+            self._node = connected_node(connection)
+            careful = True  # what a dead consumer left unacknowledged comes first: one at a time
+            while not self._should_stop(until):
+                careful = self._subscribe(channel, careful, until)
             self._flush_acks(channel)
-            channel.cancel()
         finally:
             if connection.is_open:
                 connection.close()
+
+    def _subscribe(self, channel, careful: bool, until: Callable[[], bool] | None) -> bool:
+        """Consume at prefetch 1 (``careful``) or at the full prefetch until the mode changes; the next mode.
+
+        Returns with this subscription cancelled: a consumer keeps the
+        prefetch it was created with, so each mode is a subscription of its own.
+        """
+        channel.basic_qos(prefetch_count=1 if careful else settings.BUS["PREFETCH"])
+        batch: list[tuple] = []
+        for delivery in channel.consume(self.names.queue(self.service), inactivity_timeout=0.2):
+            if not self._is_ready:  # the first pass: the broker took our basic.consume
+                log.info("%s consumer ready on %s at %s", self.service, self.names.queue(self.service), self._node)
+                self._ready(True)
+                self._backoff.reset()
+            method = delivery[0]
+            if method is None:  # idle: acknowledge, and collect the confirms of what the last deliveries published
+                self._flush_acks(channel)
+                self._settle()
+            elif careful and method.redelivered:
+                self._deliver_alone(channel, delivery)
+            elif careful:
+                # The redelivered backlog is through (the broker hands returned
+                # messages back before new ones). Cancelled while this delivery
+                # is unacknowledged, so at prefetch 1 nothing else is on its way.
+                channel.cancel()
+                log.info("%s: no redelivered message left; back to a prefetch of %d",
+                         self.service, settings.BUS["PREFETCH"])
+                self.deliver(channel, [delivery])
+                return False
+            elif method.redelivered:
+                # Another copy died holding it (or a connection dropped): it may
+                # kill this process too. What is already here is handled, not
+                # given back: giving back would cost each a delivery attempt.
+                held = batch + [delivery] + _take_waiting(channel)
+                channel.cancel()
+                log.info("%s: a redelivered message; taking redelivered messages one at a time", self.service)
+                self._deliver_in_order(channel, held)
+                return True
+            else:
+                batch.append(delivery)
+                if len(batch) < self.batch and _more_waiting(channel):
+                    continue  # take it too: the batch grows only from what is already here
+                self.deliver(channel, batch)
+                batch = []
+            if self._should_stop(until):
+                break
+        channel.cancel()
+        return careful
+
+    def _deliver_alone(self, channel, delivery: tuple) -> None:
+        """Handle a suspect delivery alone, everything handled before it acknowledged, and acknowledge it at once.
+
+        At prefetch 1, if it kills the process, it is the only message the
+        broker takes back (on a quorum queue, the only one whose delivery count grows).
+        """
+        self._flush_acks(channel)
+        self.deliver(channel, [delivery])
+        self._flush_acks(channel)
+
+    def _deliver_in_order(self, channel, deliveries: list[tuple]) -> None:
+        """Handle held deliveries in their order (acks are cumulative): fresh runs as batches, suspects alone."""
+        fresh: list[tuple] = []
+        for delivery in deliveries:
+            if not delivery[0].redelivered:
+                fresh.append(delivery)
+                if len(fresh) == self.batch:
+                    self.deliver(channel, fresh)
+                    fresh = []
+                continue
+            if fresh:
+                self.deliver(channel, fresh)
+                fresh = []
+            self._deliver_alone(channel, delivery)
+        if fresh:
+            self.deliver(channel, fresh)
 
     # --- a batch of deliveries ---------------------------------------------
 
@@ -432,6 +518,18 @@ def _more_waiting(channel) -> bool:
     if not consumer.pending_events:
         channel.connection.process_data_events(time_limit=0)
     return bool(consumer.pending_events)
+
+
+def _take_waiting(channel) -> list[tuple]:
+    """The deliveries already in this process, taken out of pika's buffer (cancelling would give them back)."""
+    consumer = channel._queue_consumer_generator
+    channel.connection.process_data_events(time_limit=0)
+    taken = []
+    while consumer.pending_events:
+        event = consumer.pending_events.popleft()
+        if hasattr(event, "body"):  # a delivery, not the broker cancelling the consumer
+            taken.append((event.method, event.properties, event.body))
+    return taken
 
 
 def _copy(properties: pika.BasicProperties, headers: dict) -> pika.BasicProperties:

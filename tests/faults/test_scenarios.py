@@ -14,7 +14,7 @@ import pytest
 
 from shopsite.bus import deployment
 from shopsite.bus.names import Names
-from tests.e2e.shop import PostgresDatabases
+from tests.e2e.shop import PostgresDatabases, wait_for
 
 from .harness import FaultRun, rabbitmqctl, scaled
 
@@ -85,13 +85,13 @@ def test_every_message_published_twice(fault_run):
                recovery=time.monotonic() - started)
 
 
-def raw_to_queue(env: dict[str, str], service: str, body: bytes) -> None:
+def raw_to_queue(env: dict[str, str], service: str, body: bytes, **properties) -> None:
     """Publish ``body`` straight into the shop's ``service`` queue, marked as the shop's own."""
     connection = pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/%2F"))
     channel = connection.channel()
     channel.confirm_delivery()
     channel.basic_publish("", Names(env["BUS_PREFIX"]).queue(service), body, pika.BasicProperties(
-        delivery_mode=2, headers={deployment.HEADER: env["BUS_DEPLOYMENT"]}))
+        delivery_mode=2, headers={deployment.HEADER: env["BUS_DEPLOYMENT"]}, **properties))
     connection.close()
 
 
@@ -121,8 +121,6 @@ def test_poison_messages_are_parked_and_replay_finishes_the_flow(fault_run):
 
     def parked() -> bool:
         return run.queue_depths()[Names(prefix).dead_letter_queue("orders")] == len(customers) + 3
-
-    from tests.e2e.shop import wait_for
 
     wait_for(parked, timeout=60, interval=0.5, what="the failing payments to be parked")
     letters = run.shop.manage("dead_letters", "list", "--service", "orders")
@@ -198,6 +196,18 @@ def test_a_handler_slower_than_the_heartbeat_runs_once(fault_run):
     run.record("slow handler (5 s, heartbeat 2 s)", audit, faults=2, recovery=time.monotonic() - started)
 
 
+def refund_poison() -> tuple[str, bytes]:
+    """A payment.refunded for no order: the flow never sends one, so a fault on its handler hits only this."""
+    message_id = str(uuid.uuid4())
+    return message_id, json.dumps({
+        "id": message_id, "type": "payment.refunded", "version": 1,
+        "occurred_at": "2026-01-01T00:00:00+00:00", "producer": "payments",
+        "correlation_id": str(uuid.uuid4()), "causation_id": None,
+        "payload": {"order_id": str(uuid.uuid4()), "charge_id": str(uuid.uuid4()),
+                    "refund_id": str(uuid.uuid4()), "amount": "1.00"},
+    }).encode()
+
+
 def test_quorum_queues_run_the_flow_and_the_delivery_limit_stops_a_poison_message(fault_run):
     run = fault_run({
         "BUS_QUEUE_TYPE": "quorum",
@@ -208,13 +218,7 @@ def test_quorum_queues_run_the_flow_and_the_delivery_limit_stops_a_poison_messag
     run.supervise()
     customers = run.customers(scaled(20, minimum=5))
     run.fill_carts(customers, [run.product(stock=100)])
-    poison = json.dumps({
-        "id": str(uuid.uuid4()), "type": "payment.refunded", "version": 1,
-        "occurred_at": "2026-01-01T00:00:00+00:00", "producer": "payments",
-        "correlation_id": str(uuid.uuid4()), "causation_id": None,
-        "payload": {"order_id": str(uuid.uuid4()), "charge_id": str(uuid.uuid4()),
-                    "refund_id": str(uuid.uuid4()), "amount": "1.00"},
-    }).encode()
+    _, poison = refund_poison()
     raw_to_queue(run.shop.env, "orders", poison)
     started = time.monotonic()
     run.checkout_all(customers)
@@ -225,3 +229,41 @@ def test_quorum_queues_run_the_flow_and_the_delivery_limit_stops_a_poison_messag
     assert audit["confirmed"] == len(customers)
     assert "delivery_limit" in run.shop.manage("dead_letters", "list", "--service", "orders")
     run.record("quorum queues + delivery limit", audit, faults=run.restarts, recovery=time.monotonic() - started)
+
+
+def test_a_poison_that_kills_the_orders_consumer_is_parked_alone_while_checkouts_flow(fault_run):
+    limit = 2
+    run = fault_run({
+        "BUS_QUEUE_TYPE": "quorum",
+        "BUS_DELIVERY_LIMIT": str(limit),
+        "BUS_FAULTS": "crash:orders.handlers.note_refund",  # the process dies, as on a segfault or an OOM kill
+    })
+    names = Names(run.shop.env["BUS_PREFIX"])
+    customers = run.customers(scaled(500, minimum=30))
+    run.fill_carts(customers, [run.product(stock=1000)])
+    waiting, in_flight = customers[: len(customers) // 2], customers[len(customers) // 2:]
+
+    # Half the checkouts wait in the orders queue with the poison behind them,
+    # so the consumer prefetches them together; the other half arrive while it crash-loops.
+    run.shop.stop("orders")
+    run.checkout_all(waiting)
+    wait_for(lambda: run.queue_depths()[names.queue("orders")] == len(run.accepted), timeout=30, interval=0.2,
+             what="the waiting checkouts to reach the orders queue")
+    poison_id, poison = refund_poison()
+    raw_to_queue(run.shop.env, "orders", poison, message_id=poison_id, type="payment.refunded")
+    started = time.monotonic()
+    run.shop.start("orders")
+    run.supervise()
+    run.checkout_all(in_flight)
+
+    audit = run.settle(timeout=90)
+    run.supervising = False
+    run.check(audit, expected_dead={"orders": 1})
+    assert audit["confirmed"] == len(customers)
+    # Each delivery of the poison killed the consumer: the limit, and the one past it that parked it.
+    assert run.restarts == limit + 1
+    listed = run.shop.manage("dead_letters", "list", "--service", "orders")
+    [letter] = [json.loads(line) for line in listed.splitlines()]
+    assert letter["id"] == poison_id and "delivery_limit" in letter["error"]
+    run.record("poison crash-loop (quorum, limit 2) beside checkouts", audit, faults=run.restarts,
+               recovery=time.monotonic() - started)
