@@ -77,6 +77,8 @@ def user_sign_up(*, email: str, password: str, name: str) -> User | None:
     except ApplicationError as error:
         if error.message != DUPLICATE_EMAIL:
             raise
+    # The password is hashed as a new account's would be: the time of the answer tells nothing either.
+    User().set_password(password)
     with transaction.atomic(using=DB):
         owner = User.objects.get(email__iexact=User.objects.normalize_email(email))
         OutboxMessage.record(contracts.UserRegistrationRepeated(user_id=owner.id))

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.urls import include, path
 from rest_framework.test import APIClient
 
@@ -58,6 +59,28 @@ def test_register_with_an_email_already_taken_whatever_its_case_tells_only_its_o
     assert get_user_model().objects.count() == 1
     assert recorded(OutboxMessage) == [{"user_id": ann.id}]
     assert recorded(OutboxMessage, "user.registration_repeated") == [{"user_id": ann.id}]
+
+
+class CountingHasher(MD5PasswordHasher):
+    algorithm = "counting_md5"
+    calls = 0
+
+    def encode(self, password, salt):
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+def test_register_hashes_the_password_for_a_taken_email_as_for_a_new_one(client, settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    make_user(email="ann@example.com")
+    hashes = []
+    for email in ("new@example.com", "ann@example.com"):
+        CountingHasher.calls = 0
+        client.post("/api/accounts/register/", {"email": email, "password": PASSWORD, "name": "N"}, format="json")
+        hashes.append(CountingHasher.calls)
+
+    assert hashes[0] >= 1
+    assert hashes[1] == hashes[0]  # the slow part of a new account, done for a taken email too
 
 
 def test_register_refuses_a_weak_password_for_a_taken_email_too(client):
