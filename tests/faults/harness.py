@@ -135,7 +135,10 @@ class FaultRun:
 
         def load():
             for customer in customers:
+                started = time.monotonic()
                 self.checkout_all([customer], workers=1)
+                slowest = max(self.notes.get("slowest checkout (s)", 0), round(time.monotonic() - started, 1))
+                self.notes["slowest checkout (s)"] = slowest
                 fault_over.wait(pace)
 
         thread = threading.Thread(target=load, daemon=True)

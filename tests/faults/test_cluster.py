@@ -134,8 +134,10 @@ def test_no_checkout_is_lost_when_a_node_fails_under_load(fault_run, on_cluster,
     load = run.checkout_during(rest, fault_over, seconds=fault.load_seconds)
     time.sleep(1)  # checkouts are in flight
     accepted_before = len(run.accepted)
+    started = time.monotonic()
     faults = fault.inject(rabbit_cluster, run)
     back = time.monotonic()
+    run.notes["fault (s)"] = round(back - started, 1)
     accepted_during = len(run.accepted) - accepted_before
     fault_over.set()
     load.join()
