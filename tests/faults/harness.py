@@ -36,7 +36,8 @@ def rabbitmqctl(*args: str) -> None:
 
 def broker_connection(env: dict[str, str]) -> pika.BlockingConnection:
     """A connection to the first of the shop's nodes (``BUS_URL``) that answers, as the shop's processes make."""
-    return pika.BlockingConnection([pika.URLParameters(url) for url in split_urls(env["BUS_URL"])])
+    urls = split_urls(env.get("BUS_URL") or "amqp://guest:guest@127.0.0.1:5672/%2F")
+    return pika.BlockingConnection([pika.URLParameters(url) for url in urls])
 
 
 def broker_ports(pid: int) -> set[int]:
