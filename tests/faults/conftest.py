@@ -69,7 +69,7 @@ def on_cluster(rabbit_cluster, fault_run):
 
 @pytest.fixture(params=["broker", pytest.param("cluster", marks=pytest.mark.cluster)])
 def topology(request) -> dict[str, str]:
-    """Run the scenario on the single broker (SQLite), then on the cluster (quorum, PostgreSQL): its extra environment."""
+    """The scenario's extra environment: the single broker (SQLite), then the cluster (quorum, PostgreSQL)."""
     return request.getfixturevalue("on_cluster") if request.param == "cluster" else {}
 
 
