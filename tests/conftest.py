@@ -8,8 +8,9 @@ from shopsite.bus.names import Names
 from tests.cluster import Cluster
 
 
-def delete_topology(names: Names, retry_delays: list[float] | None = None) -> None:
-    connection = connect()
+def delete_topology(names: Names, retry_delays: list[float] | None = None, connection=None) -> None:
+    """Delete the queues and exchange named by ``names`` (through ``connection``, by default the settings' broker)."""
+    connection = connection or connect()
     channel = connection.channel()
     for service in settings.SERVICES + ["test"]:
         queues = [names.queue(service), names.dead_letter_queue(service)]

@@ -271,8 +271,10 @@ class Publisher:
             )
         for (outbox, row), reason in refused:
             log.warning("broker did not take %s %s: %s", row.type, row.id, reason)
+            # No longer the sweep's to release (see ``sweep``): a refused row
+            # keeps its lease, so an unroutable one is tried again only when it ends.
             outbox.objects.using(router.db_for_write(outbox)).filter(id=row.id).update(
-                attempts=F("attempts") + 1, last_error=reason
+                attempts=F("attempts") + 1, last_error=reason, claimed_by=None
             )
         return len(confirmed)
 
@@ -356,4 +358,11 @@ def sweep(publisher: Publisher, *, batch: int = 500, grace: timedelta | None = N
         unsent.filter(id__in=candidates).update(claimed_by=token, claimed_until=now + CLAIM_LEASE)
         rows = outbox.objects.using(db).filter(claimed_by=token, sent_at__isnull=True).order_by("created_at")
         published += publisher.publish_rows(outbox, rows)
+        # Rows still ours were not confirmed because the broker went away (or
+        # the publisher is pausing after it did): the lease only keeps two
+        # relays from publishing a row at once, and this sweep is done with
+        # them. Held to the end of the lease, they would wait 30 s after the
+        # broker (or another node) answers again, holding up every flow.
+        outbox.objects.using(db).filter(claimed_by=token, sent_at__isnull=True).update(
+            claimed_by=None, claimed_until=None)
     return published

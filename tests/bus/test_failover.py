@@ -92,6 +92,25 @@ def test_the_relay_publishes_past_a_dead_first_node_and_then_keeps_to_the_live_o
 
 
 @pytest.mark.broker
+@pytest.mark.django_db(databases=["orders"], transaction=True)
+def test_rows_a_sweep_could_not_publish_are_swept_again_as_soon_as_a_node_answers(bus_names, settings,
+                                                                                dead_node_first):
+    dead, live = dead_node_first
+    settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
+    record(released())
+    settings.BUS = {**settings.BUS, "URL": dead}  # every node gone
+    assert sweep(Publisher(), only=[OutboxMessage]) == 0
+    # Not held for the claim's lease (30 s): nothing is publishing it.
+    assert OutboxMessage.objects.filter(sent_at__isnull=True, claimed_until__isnull=True).count() == 1
+
+    settings.BUS = {**settings.BUS, "URL": live}  # a node answers again
+    with connect() as conn:
+        declare_service(conn.channel(), "orders", bus_names)
+    assert sweep(Publisher(), only=[OutboxMessage]) == 1
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
+
+
+@pytest.mark.broker
 @pytest.mark.django_db(databases="__all__")
 def test_the_declare_and_dead_letter_commands_work_past_a_dead_first_node(bus_names, dead_node_first):
     out = io.StringIO()

@@ -139,11 +139,14 @@ class Shop:
             return False
 
     def down(self) -> dict[str, int]:
-        """Stop every process with SIGTERM; their exit codes."""
-        codes = {}
-        for name in list(self.processes):
-            codes[name] = self.stop(name)
-        return codes
+        """Stop every process with SIGTERM; their exit codes.
+
+        All are signalled first, then awaited: each finishes its current work on its own.
+        """
+        processes, self.processes = self.processes, {}
+        for process in processes.values():
+            process.send_signal(signal.SIGTERM)
+        return {name: process.wait(timeout=20.0) for name, process in processes.items()}
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")

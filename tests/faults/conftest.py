@@ -7,16 +7,19 @@ import pytest
 
 from tests.conftest import delete_topology
 from shopsite.bus.names import Names
-from tests.e2e.shop import Shop
+from tests.e2e.shop import PostgresDatabases, Shop
 
-from .harness import RESULTS, FaultRun
+from .harness import RESULTS, FaultRun, broker_connection
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
 def fault_run(tmp_path):
-    """Start a whole shop with the given environment; stopped and cleaned up after the test."""
+    """Start a whole shop with the given environment; stopped and cleaned up after the test.
+
+    ``fault_run.stop_all()`` stops the shops early (a fixture whose cleanup needs them gone calls it).
+    """
     shops = []
 
     def start(extra_env: dict[str, str] | None = None, copies: int = 1) -> FaultRun:
@@ -28,13 +31,46 @@ def fault_run(tmp_path):
         shop.manage("load_demo", "--password", password, "--products", "0")
         token = shop.call("POST", "/api/accounts/token/",
                           json={"email": "staff@shop.test", "password": password}).json()["token"]
-        return FaultRun(shop, token)
+        return FaultRun(shop, token, password)
 
+    def stop_all() -> None:
+        for shop in shops:
+            shop.down()
+
+    start.stop_all = stop_all
     yield start
+    stop_all()
     for shop in shops:
-        shop.down()
         delays = [float(d) for d in shop.env["BUS_RETRY_DELAYS"].split(",")]
-        delete_topology(Names(shop.env["BUS_PREFIX"]), delays)
+        delete_topology(Names(shop.env["BUS_PREFIX"]), delays, connection=broker_connection(shop.env))
+
+
+@pytest.fixture
+def postgres_databases():
+    """One fresh PostgreSQL database per service, dropped afterwards."""
+    with PostgresDatabases("shop") as urls:
+        yield urls
+
+
+@pytest.fixture
+def on_cluster(rabbit_cluster, fault_run):
+    """The production topology for ``fault_run``: the three nodes of the session's cluster, quorum queues,
+    every service on PostgreSQL.
+
+    Afterwards the shop is stopped, every node a scenario stopped or killed is
+    brought back (so its queues can be deleted and the next scenario starts
+    with three), and the databases dropped.
+    """
+    with PostgresDatabases("cluster") as urls:
+        yield {"BUS_URL": rabbit_cluster.bus_url(), "BUS_QUEUE_TYPE": "quorum", **urls}
+        fault_run.stop_all()
+        rabbit_cluster.heal()
+
+
+@pytest.fixture(params=["broker", pytest.param("cluster", marks=pytest.mark.cluster)])
+def topology(request) -> dict[str, str]:
+    """The scenario's extra environment: the single broker (SQLite), then the cluster (quorum, PostgreSQL)."""
+    return request.getfixturevalue("on_cluster") if request.param == "cluster" else {}
 
 
 COLUMNS = ["scenario", "orders", "faults", "redelivered", "duplicates_absorbed", "dead_lettered", "lost",

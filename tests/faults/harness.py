@@ -13,9 +13,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pika
+import requests
 
+from shopsite.bus.connection import split_urls
 from shopsite.bus.names import Names
 from tests.e2e.shop import CONSUMERS, ROOT, Customer, Shop, wait_for
 
@@ -29,6 +32,31 @@ def scaled(n: int, minimum: int = 10) -> int:
 
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+def broker_connection(env: dict[str, str]) -> pika.BlockingConnection:
+    """A connection to the first of the shop's nodes (``BUS_URL``) that answers, as the shop's processes make."""
+    urls = split_urls(env.get("BUS_URL") or "amqp://guest:guest@127.0.0.1:5672/%2F")
+    return pika.BlockingConnection([pika.URLParameters(url) for url in urls])
+
+
+def broker_ports(pid: int) -> set[int]:
+    """The remote ports of ``pid``'s established TCP connections on loopback: which nodes it talks to."""
+    sockets = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            sockets.add(target[len("socket:["):-1])
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote, state, inode = fields[2], fields[3], fields[9]
+        if inode in sockets and state == "01":  # ESTABLISHED
+            ports.add(int(remote.split(":")[1], 16))
+    return ports
 
 
 @dataclass
@@ -49,15 +77,17 @@ RESULTS: list[Result] = []
 
 
 class FaultRun:
-    def __init__(self, shop: Shop, staff_token: str) -> None:
+    def __init__(self, shop: Shop, staff_token: str, staff_password: str = "") -> None:
         self.shop = shop
         self.staff_token = staff_token
+        self.staff_password = staff_password
         self.accepted: list[str] = []
         self.refused: list[str] = []
         self.initial_stock: dict[int, int] = {}
         self._lock = threading.Lock()
         self.supervising = False
         self.restarts = 0
+        self.notes: dict = {}  # what a fault saw, for the record
 
     # --- set-up -----------------------------------------------------------
 
@@ -98,6 +128,23 @@ class FaultRun:
 
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(checkout, customers))
+
+    def checkout_during(self, customers: list[Customer], fault_over: threading.Event,
+                        seconds: float) -> threading.Thread:
+        """Check out ``customers`` one by one, spread over ``seconds`` or until the fault is over (then at once)."""
+        pace = seconds / max(1, len(customers))
+
+        def load():
+            for customer in customers:
+                started = time.monotonic()
+                self.checkout_all([customer], workers=1)
+                slowest = max(self.notes.get("slowest checkout (s)", 0), round(time.monotonic() - started, 1))
+                self.notes["slowest checkout (s)"] = slowest
+                fault_over.wait(pace)
+
+        thread = threading.Thread(target=load, daemon=True)
+        thread.start()
+        return thread
 
     # --- faults -----------------------------------------------------------
 
@@ -143,7 +190,7 @@ class FaultRun:
     def queue_depths(self) -> dict[str, int]:
         names = Names(self.shop.env["BUS_PREFIX"])
         delays = [float(d) for d in self.shop.env["BUS_RETRY_DELAYS"].split(",")]
-        connection = pika.BlockingConnection(pika.URLParameters("amqp://guest:guest@127.0.0.1:5672/%2F"))
+        connection = broker_connection(self.shop.env)
         depths = {}
         try:
             for service in CONSUMERS:
@@ -198,6 +245,29 @@ class FaultRun:
         for queue, depth in depths.items():
             assert depth == wanted(queue), f"{queue} holds {depth} message(s), expected {wanted(queue)}"
         return depths
+
+    def console(self) -> requests.Session:
+        """A browser session signed in to the staff console as the demo staff user."""
+        session = requests.Session()
+        login = self.shop.url("/admin/login/")
+        session.get(login, timeout=10)
+        response = session.post(login, timeout=10, data={
+            "username": "staff@shop.test", "password": self.staff_password, "next": "/admin/",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        }, headers={"Referer": login})
+        assert response.status_code == 200 and "/admin/logout/" in response.text, response.text[:500]
+        return session
+
+    def ready_nodes(self) -> dict[str, str]:
+        """``host:port`` of the node each consumer says (in its ready file) it consumes from, by file name."""
+        ready_dir = Path(self.shop.env.get("BUS_READY_DIR", self.shop.workdir / "run"))
+        nodes = {}
+        for path in ready_dir.glob("*.ready"):
+            try:
+                nodes[path.stem] = path.read_text().split()[1]
+            except (OSError, IndexError):  # being rewritten or removed as we read
+                continue
+        return nodes
 
     def counts(self) -> dict[str, int]:
         logs = self.shop.logs()
