@@ -286,12 +286,15 @@ class Cluster:
 
     def destroy(self) -> None:
         """Kill every process this cluster started and delete its folders (safe to call twice)."""
+        beams = [pid for pid in (node.beam_pid() for node in self.nodes) if pid is not None]
         for node in self.nodes:
             node._end_group()
-        for node in self.nodes:
-            pid = node.beam_pid()
-            if pid is not None and _alive(pid):
+        for pid in beams:
+            if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+        # SIGKILL is delivered asynchronously (a VM busy writing to disk takes a moment to die):
+        # the folders go, and the caller goes on, only once no VM of ours is left.
+        wait_until(lambda: not any(_alive(pid) for pid in beams), timeout=30, what="the cluster's VMs to end")
         shutil.rmtree(self.base, ignore_errors=True)
 
     def heal(self) -> None:

@@ -67,7 +67,7 @@ def on_cluster(rabbit_cluster, fault_run):
         rabbit_cluster.heal()
 
 
-@pytest.fixture(params=["broker", pytest.param("cluster", marks=pytest.mark.cluster)])
+@pytest.fixture(params=["broker", pytest.param("cluster", marks=[pytest.mark.cluster, pytest.mark.cluster_faults])])
 def topology(request) -> dict[str, str]:
     """The scenario's extra environment: the single broker (SQLite), then the cluster (quorum, PostgreSQL)."""
     return request.getfixturevalue("on_cluster") if request.param == "cluster" else {}

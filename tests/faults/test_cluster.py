@@ -21,7 +21,7 @@ from tests.e2e.shop import CONSUMERS, wait_for
 
 from .harness import FaultRun, broker_ports, scaled
 
-pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
+pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.cluster_faults]
 
 
 def everyone_running(cluster: Cluster) -> None:
