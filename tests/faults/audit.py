@@ -54,6 +54,7 @@ def audit() -> dict:
         "double_charges": sum(1 for n in charges.values() if n > 1),
         "net_paid_for_cancelled": str(net_paid_for_cancelled),
         "confirmed_without_one_email": sum(1 for o in confirmed if emails[o] != 1),
+        "confirmed_not_emailed_yet": sum(1 for o in confirmed if emails[o] == 0),
         "unsent_outbox": unsent,
         "stock": {k: v or 0 for k, v in stock.items()},
         "products": {

@@ -205,12 +205,17 @@ class FaultRun:
         return depths
 
     def settle(self, timeout: float = 120.0) -> dict:
-        """Wait until every accepted checkout is an order in a final state and nothing is left to publish."""
+        """Wait until every accepted checkout is an order in a final state, every confirmed one emailed (at least
+        once: ``check`` says exactly once) and nothing is left to publish.
+
+        The email comes last, from the notifications consumer, after order.confirmed left the orders outbox: a
+        consumer that reconnects after a fault may still be on its way to it when the orders are all final.
+        """
 
         def settled():
             audit = self.audit()
             done = (audit["orders"] >= len(self.accepted) and audit["not_final"] == 0
-                    and sum(audit["unsent_outbox"].values()) == 0)
+                    and audit["confirmed_not_emailed_yet"] == 0 and sum(audit["unsent_outbox"].values()) == 0)
             return audit if done else None
 
         return wait_for(settled, timeout=timeout, interval=0.5, what="every order to settle")
