@@ -26,15 +26,15 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.loopback import free_port, wait_for
 
 #: Debian's /usr/sbin wrappers re-run the tools through ``su``; the real ones live here.
 SBIN = Path("/usr/lib/rabbitmq/bin")
@@ -67,23 +67,6 @@ def _as_broker(env: dict[str, str]) -> dict:
         return {"env": env}
     return {"env": {**env, "HOME": account.pw_dir}, "user": account.pw_uid, "group": account.pw_gid,
             "extra_groups": []}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition, *, timeout: float, what: str, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 @dataclass
@@ -177,7 +160,7 @@ class Node:
                 raise RuntimeError(f"{self.nodename} exited while starting:\n{log}")
             return self.is_running()
 
-        wait_until(running, timeout=timeout, what=f"{self.nodename} to run", every=0.5)
+        wait_for(running, timeout=timeout, what=f"{self.nodename} to run", interval=0.5)
 
     # --- faults ---------------------------------------------------------------
 
@@ -187,7 +170,7 @@ class Node:
         if pid is None:
             raise RuntimeError(f"{self.nodename} has no pid file: is it running?")
         os.kill(pid, signal.SIGKILL)
-        wait_until(lambda: not _alive(pid), timeout=30, what=f"{self.nodename}'s VM to die", every=0.1)
+        wait_for(lambda: not _alive(pid), timeout=30, what=f"{self.nodename}'s VM to die", interval=0.1)
         self.pid_file.unlink(missing_ok=True)
         self._end_group()
 
@@ -281,7 +264,7 @@ class Cluster:
             node.ctl("stop_app")
             node.ctl("join_cluster", first.nodename)
             node.ctl("start_app")
-        wait_until(lambda: self.running_nodes() == {n.nodename for n in self.nodes},
+        wait_for(lambda: self.running_nodes() == {n.nodename for n in self.nodes},
                    timeout=BOOT_TIMEOUT, what="all three nodes to run in one cluster")
 
     def destroy(self) -> None:
@@ -294,7 +277,7 @@ class Cluster:
                 os.kill(pid, signal.SIGKILL)
         # SIGKILL is delivered asynchronously (a VM busy writing to disk takes a moment to die):
         # the folders go, and the caller goes on, only once no VM of ours is left.
-        wait_until(lambda: not any(_alive(pid) for pid in beams), timeout=30, what="the cluster's VMs to end")
+        wait_for(lambda: not any(_alive(pid) for pid in beams), timeout=30, what="the cluster's VMs to end")
         shutil.rmtree(self.base, ignore_errors=True)
 
     def heal(self) -> None:
@@ -308,7 +291,7 @@ class Cluster:
                 node.start_app()  # the VM is up: only the app was stopped
             else:
                 node.start()
-        wait_until(lambda: self.running_nodes() == {n.nodename for n in self.nodes},
+        wait_for(lambda: self.running_nodes() == {n.nodename for n in self.nodes},
                    timeout=BOOT_TIMEOUT, what="all three nodes to run in one cluster again")
 
     def running_nodes(self, asking: Node | None = None) -> set[str]:

@@ -16,8 +16,9 @@ from typing import Callable
 import pytest
 
 from shopsite.bus.names import Names
-from tests.cluster import Cluster, Node, wait_until
-from tests.e2e.shop import CONSUMERS, wait_for
+from tests.cluster import Cluster, Node
+from tests.e2e.shop import CONSUMERS
+from tests.loopback import wait_for
 
 from .harness import FaultRun, broker_ports, scaled
 
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.cluster_faults]
 
 
 def everyone_running(cluster: Cluster) -> None:
-    wait_until(lambda: cluster.running_nodes() == {n.nodename for n in cluster.nodes}, timeout=120,
+    wait_for(lambda: cluster.running_nodes() == {n.nodename for n in cluster.nodes}, timeout=120,
                what="the three nodes to run in one cluster")
 
 
@@ -66,7 +67,7 @@ def kill_the_leader(cluster: Cluster, run: FaultRun) -> int:
     leader = cluster.leader(queue)
     leader.kill()
     # The remaining two elect a new leader; checkouts keep arriving meanwhile.
-    wait_until(lambda: cluster.leader(queue) is not leader, timeout=60, what="a new leader for the orders queue")
+    wait_for(lambda: cluster.leader(queue) is not leader, timeout=60, what="a new leader for the orders queue")
     time.sleep(2)
     leader.start()
     everyone_running(cluster)
