@@ -235,12 +235,13 @@ class Cluster:
 
     @classmethod
     def create(cls, base: Path | None = None, *, ports: list[int] | None = None,
-               dist_ports: list[int] | None = None, names: list[str] | None = None) -> Cluster:
-        """Three nodes; by default in a fresh folder, on free ports, with names no other run uses."""
+               dist_ports: list[int] | None = None, names: list[str] | None = None, size: int = 3) -> Cluster:
+        """``size`` nodes (three; one makes a lone broker of the tests' own); by default in a fresh folder, on
+        free ports, with names no other run uses."""
         if base is None:
             base = Path(tempfile.mkdtemp(prefix="shop-rabbit-cluster-"))
         tag = uuid.uuid4().hex[:6]
-        names = names or [f"c{i}_{tag}" for i in (1, 2, 3)]
+        names = names or [f"c{i}_{tag}" for i in range(1, size + 1)]
         ports = ports or [free_port() for _ in names]
         dist_ports = dist_ports or [free_port() for _ in names]
         nodes = [Node(name, port, dist, base / name) for name, port, dist in zip(names, ports, dist_ports)]
@@ -249,7 +250,7 @@ class Cluster:
     # --- the whole cluster ----------------------------------------------------
 
     def start(self) -> None:
-        """Boot the three nodes together, then join the second and third to the first."""
+        """Boot the nodes together, then join the second and third to the first."""
         self.base.mkdir(parents=True, exist_ok=True)
         self.save()
         for node in self.nodes:

@@ -39,6 +39,38 @@ def bus_names(broker, settings) -> Names:
     delete_topology(names)
 
 
+#: Tests that share a session-wide resource run on one pytest-xdist worker (bin/test runs two, ``--dist
+#: loadgroup``), so it is started once: by the fixture they use, or by their folder.
+XDIST_GROUPS = {"rabbit_cluster": "cluster", "lone_broker": "lone-broker"}
+FOLDER_GROUPS = {"e2e": "e2e-shop"}
+
+
+def pytest_collection_modifyitems(items):
+    groups = {}
+    for item in items:
+        group = next((g for fixture, g in XDIST_GROUPS.items() if fixture in item.fixturenames), None)
+        if item.get_closest_marker("cluster"):  # also where the cluster is asked for by a parameter
+            group = "cluster"
+        group = group or FOLDER_GROUPS.get(item.path.parent.name)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+            groups[item] = group
+    # The cluster's tests are the longest group (about five minutes): first, so they do not start last.
+    items.sort(key=lambda item: groups.get(item) != "cluster")
+
+
+@pytest.fixture(scope="session")
+def lone_broker():
+    """A one-node RabbitMQ of the session's own (tests/cluster.py), for the tests that stop their broker: the
+    broker on 5672 is shared with the other tests of the run (and with other runs), so it is never stopped."""
+    broker = Cluster.create(size=1)
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.destroy()
+
+
 @pytest.fixture(scope="session")
 def rabbit_cluster():
     """Three RabbitMQ nodes on loopback (tests/cluster.py) for the whole session; never the broker on 5672."""

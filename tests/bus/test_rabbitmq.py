@@ -1,6 +1,5 @@
 """The bus against the real RabbitMQ: confirms, consuming, retries, dead letters, restarts."""
 
-import subprocess
 import time
 import uuid
 
@@ -214,16 +213,11 @@ def test_an_unmarked_message_is_parked_unhandled_and_a_replay_takes_it_in(consum
     assert "published by deployment 'other-shop'" in dead_letters()[0].error
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-
-def broker_is_up() -> bool:
-    try:
-        connect().close()
-        return True
-    except Exception:
-        return False
+@pytest.fixture
+def on_lone_broker(lone_broker, settings):
+    """The test's bus is the session's one-node broker (it is stopped; the broker on 5672 is shared)."""
+    settings.BUS = {**settings.BUS, "URL": lone_broker.bus_url()}
+    return lone_broker.nodes[0]
 
 
 def wait_for(condition, timeout: float) -> None:
@@ -233,17 +227,17 @@ def wait_for(condition, timeout: float) -> None:
         time.sleep(0.2)
 
 
-def test_the_relay_keeps_rows_while_the_broker_is_away_and_publishes_them_after(consumer, calls, settings):
+def test_the_relay_keeps_rows_while_the_broker_is_away_and_publishes_them_after(on_lone_broker, consumer, calls,
+                                                                                 settings):
     settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
     relay = Publisher()
-    rabbitmqctl("stop_app")
+    on_lone_broker.stop_app()
     try:
         envelopes = record(released(), released(), released())
         assert sweep(relay, only=[OutboxMessage]) == 0
         assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 3
     finally:
-        rabbitmqctl("start_app")
-        wait_for(broker_is_up, timeout=60)
+        on_lone_broker.start_app()  # and waits until it runs
 
     wait_for(lambda: sweep(relay, only=[OutboxMessage]) or OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0, 30)
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0

@@ -30,10 +30,6 @@ def scaled(n: int, minimum: int = 10) -> int:
     return max(minimum, int(n * SCALE))
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-
 def broker_connection(env: dict[str, str]) -> pika.BlockingConnection:
     """A connection to the first of the shop's nodes (``BUS_URL``) that answers, as the shop's processes make."""
     urls = split_urls(env.get("BUS_URL") or "amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -88,6 +84,7 @@ class FaultRun:
         self.supervising = False
         self.restarts = 0
         self.notes: dict = {}  # what a fault saw, for the record
+        self.reserve: list[Customer] = []  # ready to check out whenever a fault needs a message in flight
 
     # --- set-up -----------------------------------------------------------
 

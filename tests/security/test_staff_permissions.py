@@ -15,7 +15,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from orders import services as order_services
-from tests.staff_permissions import STAFF_PERMISSIONS, permissions
+from tests.staff_permissions import STAFF_PERMISSIONS
 
 from .conftest import Member, _member
 from .test_object_access import call, database_state
