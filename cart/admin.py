@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 
-from .models import Cart, CartLine, Checkout, InboxMessage, OutboxMessage, ProductReplica
+from .models import Cart, CartLine, Checkout, CheckoutLine, InboxMessage, OutboxMessage, ProductReplica
 
 
 @admin.register(ProductReplica)
@@ -43,13 +43,22 @@ class CartLineAdmin(ReadOnlyAdmin):
     readonly_fields = ["cart", "product_id", "quantity", "notice", "added_at", "updated_at"]
 
 
+class CheckoutLineInline(admin.TabularInline):
+    model = CheckoutLine
+    extra = 0
+    fields = ["product_id", "sku", "name", "unit_price", "quantity"]
+    readonly_fields = fields
+
+
 @admin.register(Checkout)
 class CheckoutAdmin(ReadOnlyAdmin):
-    list_display = ["id", "user_id", "order_id", "total", "created_at"]
+    list_display = ["id", "user_id", "order_id", "total", "created_at", "placed_at", "restored_at"]
     search_fields = ["id", "order_id", "user_id", "idempotency_key"]
-    list_filter = ["created_at"]
+    list_filter = ["created_at", "restored_at"]
     date_hierarchy = "created_at"
-    readonly_fields = ["id", "user_id", "idempotency_key", "order_id", "total", "created_at"]
+    readonly_fields = ["id", "user_id", "idempotency_key", "order_id", "total", "created_at", "placed_at",
+                       "restored_at"]
+    inlines = [CheckoutLineInline]
 
 
 register_bus_models(admin.site, OutboxMessage, InboxMessage)

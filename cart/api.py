@@ -21,7 +21,10 @@ class CartLineOutputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     available = serializers.IntegerField()
-    notice = serializers.CharField(help_text="What changed since the line was added (price, stock); may be empty.")
+    notice = serializers.CharField(
+        help_text="What changed since the line was added (price, stock), or why it came back from a cancelled "
+        "order; may be empty."
+    )
 
 
 class CartOutputSerializer(serializers.Serializer):

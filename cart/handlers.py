@@ -23,15 +23,18 @@ def stock_replicate(message: contracts.StockChanged) -> None:
     services.stock_replica_apply(product_id=message.product_id, available=message.available, version=message.version)
 
 
-def cart_clear_ordered(message: contracts.OrderPlaced) -> None:
-    services.cart_clear_for_order(
-        order_id=message.order_id, user_id=message.user_id, product_ids=[line.product_id for line in message.lines]
-    )
+def note_order_placed(message: contracts.OrderPlaced) -> None:
+    services.checkout_mark_placed(order_id=message.order_id)
+
+
+def restore_cancelled_order(message: contracts.OrderCancelled) -> None:
+    services.checkout_restore(order_id=message.order_id, user_id=message.user_id, reason=message.reason)
 
 
 HANDLERS = {
     contracts.ProductPublished: product_replicate,
     contracts.ProductUpdated: product_replicate,
     contracts.StockChanged: stock_replicate,
-    contracts.OrderPlaced: cart_clear_ordered,
+    contracts.OrderPlaced: note_order_placed,
+    contracts.OrderCancelled: restore_cancelled_order,
 }

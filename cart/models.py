@@ -70,9 +70,11 @@ class Checkout(models.Model):
     order_id = models.UUIDField(unique=True)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
-    # When order.placed came back for it; until then the cart is being ordered
-    # and cannot be checked out again under another key.
+    # When order.placed came back for it: the orders service has the order.
     placed_at = models.DateTimeField(null=True, blank=True)
+    # When its lines went back into the cart because the order was cancelled
+    # for stock or payment; set once, by the update that decides to restore.
+    restored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -82,6 +84,29 @@ class Checkout(models.Model):
 
     def __str__(self) -> str:
         return f"checkout {self.id} (order {self.order_id})"
+
+
+class CheckoutLine(models.Model):
+    """A line as it was checked out (and sent in ``cart.checked_out``): the cart emptied into these.
+
+    They are what a cancelled order gives back to the cart.
+    """
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="lines")
+    product_id = models.IntegerField()
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["checkout", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkout", "product_id"], name="cart_checkout_line_once_per_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}"
 
 
 class OutboxMessage(bus.OutboxMessage):

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from .models import CartLine, Checkout, ProductReplica
-
-#: How long a checkout whose order is not placed yet holds the cart. Placing
-#: takes milliseconds; if the orders service is away for longer than this, the
-#: customer may check out again rather than wait on it for ever.
-PLACING = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -64,16 +56,11 @@ def _line_view(line: CartLine, product: ProductReplica | None) -> CartLineView:
     )
 
 
+def cart_is_empty(*, user_id: int) -> bool:
+    return not CartLine.objects.filter(cart__user_id=user_id).exists()
+
+
 def checkout_find(*, user_id: int, idempotency_key: str) -> Checkout | None:
     """The checkout this key already made, if any (a form submitted twice)."""
     return Checkout.objects.filter(user_id=user_id, idempotency_key=idempotency_key.strip()).first()
 
-
-def checkout_being_placed(*, user_id: int) -> Checkout | None:
-    """A checkout of this customer whose order is not placed yet: until it is, the cart is spoken for.
-
-    One that waited longer than ``PLACING`` no longer counts (its
-    order may never come, and the customer must be able to try again).
-    """
-    since = timezone.now() - PLACING
-    return Checkout.objects.filter(user_id=user_id, placed_at__isnull=True, created_at__gte=since).first()

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from decimal import Decimal
-from typing import Iterable
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from shopsite import contracts
-from shopsite.errors import ApplicationError, Conflict, NotFound
+from shopsite.errors import ApplicationError, NotFound
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 
-from .models import Cart, CartLine, Checkout, OutboxMessage, ProductReplica
-from .selectors import PLACING
+from .models import Cart, CartLine, Checkout, CheckoutLine, OutboxMessage, ProductReplica
 
 DB = "cart"
 
+EMPTY_CART = "Your cart is empty"
 
-class CheckoutInProgress(Conflict):
-    """The same cart again under a new key (a second tab, a client that lost the answer) before the
-    first order is placed: it would be ordered, and charged, twice."""
+log = logging.getLogger(__name__)
 
-    def __init__(self, checkout: Checkout) -> None:
-        super().__init__(
-            "Your last checkout is still being placed. Wait a moment, then check your orders before "
-            "checking out again.",
-            {"order_id": str(checkout.order_id)},
-        )
+#: Why an order came back, by the reason of its ``order.cancelled``. Only the shop's own failures refill the
+#: cart: an order the customer or staff cancelled was meant to go.
+RESTORED_BECAUSE = {
+    "out_of_stock": "part of it was out of stock",
+    "payment_declined": "the payment was declined",
+}
 
 
 class ReplicaNotReady(Exception):
@@ -138,14 +135,60 @@ def cart_notices_clear(*, user_id: int) -> None:
         CartLine.objects.filter(cart__user_id=user_id).exclude(notice="").update(notice="")
 
 
-def cart_clear_for_order(*, order_id: uuid.UUID, user_id: int, product_ids: Iterable[int]) -> None:
-    """The order was placed: what was ordered leaves the cart (again, harmlessly, on a repeat).
+# --- after the checkout ------------------------------------------------------
 
-    Its checkout is marked placed, so the customer may check out again.
+
+def checkout_mark_placed(*, order_id: uuid.UUID) -> None:
+    """The orders service has the order. The cart is not touched: it emptied itself at checkout, and what the
+    customer put in since is theirs."""
+    Checkout.objects.filter(order_id=order_id, placed_at__isnull=True).update(placed_at=timezone.now())
+
+
+def checkout_restore(*, order_id: uuid.UUID, user_id: int, reason: str) -> int:
+    """Put the lines of an order cancelled for stock or payment back into its customer's cart; how many.
+
+    Each line is merged with what the cart holds now (quantities added, up to ``MAX_QUANTITY``; a product
+    that is not there yet only while the cart has fewer than ``MAX_LINES``) and says why it came back.
+    Invariant: a checkout is restored at most once, whatever the reason and however often the message
+    comes: the guarded update that sets ``restored_at`` is the one that decides, in the same transaction
+    as the lines.
     """
+    because = RESTORED_BECAUSE.get(reason)
+    if because is None:
+        return 0
     with transaction.atomic(using=DB):
-        CartLine.objects.filter(cart__user_id=user_id, product_id__in=list(product_ids)).delete()
-        Checkout.objects.filter(order_id=order_id, placed_at__isnull=True).update(placed_at=timezone.now())
+        # The cart first, as a checkout locks it: the two never wait on each other the other way round.
+        cart = _locked_cart(user_id)
+        claimed = Checkout.objects.filter(order_id=order_id, user_id=user_id, restored_at__isnull=True).update(
+            restored_at=timezone.now()
+        )
+        if not claimed:
+            return 0
+        checkout = Checkout.objects.get(order_id=order_id)
+        lines = {line.product_id: line for line in cart.lines.all()}
+        restored = 0
+        for was in checkout.lines.all():
+            line = lines.get(was.product_id)
+            if line is None and len(lines) >= MAX_LINES:
+                log.warning("cart of user %s is full: %s of cancelled order %s not restored",
+                            user_id, was.product_id, order_id)
+                continue
+            before = line.quantity if line else 0
+            quantity = min(before + was.quantity, MAX_QUANTITY)
+            notice = f"{was.name} is back in your cart: your order #{str(order_id)[:8]} was cancelled because {because}."
+            if before + was.quantity > MAX_QUANTITY:
+                notice += f" A cart holds at most {MAX_QUANTITY} of it."
+            notice = notice[: CartLine._meta.get_field("notice").max_length]
+            if line is None:
+                lines[was.product_id] = CartLine.objects.create(
+                    cart=cart, product_id=was.product_id, quantity=quantity, notice=notice
+                )
+            else:
+                line.quantity, line.notice = quantity, notice
+                line.save(update_fields=["quantity", "notice", "updated_at"])
+            restored += 1
+        cart.save(update_fields=["updated_at"])
+    return restored
 
 
 # --- checkout ---------------------------------------------------------------
@@ -154,7 +197,11 @@ def cart_clear_for_order(*, order_id: uuid.UUID, user_id: int, product_ids: Iter
 def cart_checkout(
     *, user_id: int, idempotency_key: str, payment_method_id: uuid.UUID | str, shipping_address: str
 ) -> Checkout:
-    """Turn the cart into a ``cart.checked_out`` message; the cart empties when the order is placed."""
+    """Turn the cart into a checkout and a ``cart.checked_out`` message; the cart is empty afterwards.
+
+    The lines move into the checkout in the same transaction, so the customer may shop and check out
+    again at once; if the order is cancelled for stock or payment they come back (``checkout_restore``).
+    """
     idempotency_key = (idempotency_key or "").strip()
     if not idempotency_key or len(idempotency_key) > 100:
         raise ApplicationError("An idempotency key of 1 to 100 characters is required.")
@@ -164,19 +211,13 @@ def cart_checkout(
     payment_method_id = _uuid(payment_method_id)
     with transaction.atomic(using=DB):
         # Locking the cart first makes a concurrent retry with the same key
-        # wait here, then find the checkout this one created.
+        # wait here, then find the checkout this one created (and a second
+        # checkout under another key find the cart it emptied).
         cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
-        # One query for both: this key's checkout (a retry gets it back), or
-        # another whose order is not placed yet (see checkout_being_placed).
-        recent = list(Checkout.objects.filter(
-            Q(idempotency_key=idempotency_key) | Q(placed_at__isnull=True, created_at__gte=timezone.now() - PLACING),
-            user_id=user_id,
-        ))
-        done = next((checkout for checkout in recent if checkout.idempotency_key == idempotency_key), None)
+        # A retry gets its checkout back, although the cart is empty by now.
+        done = Checkout.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
         if done is not None:
             return done
-        if recent:
-            raise CheckoutInProgress(recent[0])
         lines = _checkout_lines(cart)
         total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
         # Every line within the limits gives a total within them; a cart filled before the
@@ -189,6 +230,9 @@ def cart_checkout(
         checkout = Checkout.objects.create(
             id=uuid.uuid4(), user_id=user_id, idempotency_key=idempotency_key, order_id=uuid.uuid4(), total=total
         )
+        CheckoutLine.objects.bulk_create(CheckoutLine(checkout=checkout, **line.model_dump()) for line in lines)
+        cart.lines.all().delete()
+        cart.save(update_fields=["updated_at"])
         OutboxMessage.record(
             contracts.CartCheckedOut(
                 checkout_id=checkout.id, order_id=checkout.order_id, user_id=user_id, lines=lines, total=total,
@@ -241,7 +285,7 @@ def _line(cart: Cart, product_id: int) -> CartLine:
 def _checkout_lines(cart: Cart | None) -> list[contracts.CheckoutLine]:
     lines = list(cart.lines.order_by("added_at", "id")) if cart else []
     if not lines:
-        raise ApplicationError("Your cart is empty")
+        raise ApplicationError(EMPTY_CART)
     products = ProductReplica.objects.in_bulk([line.product_id for line in lines])
     checkout_lines = []
     for line in lines:

@@ -46,11 +46,14 @@ class CheckoutApi(APIView):
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],
         request=CheckoutInputSerializer,
-        responses={202: CheckoutOutputSerializer, **error_responses(400, 401, 404, 409, 429)},
+        responses={202: CheckoutOutputSerializer, **error_responses(400, 401, 404, 429)},
         summary="Check out your cart",
         description=(
             "Accepted at once: the order is placed, stock reserved and the card charged by the services "
-            "over the bus. Poll the order to see it reach confirmed or cancelled."
+            "over the bus. Poll the order to see it reach confirmed or cancelled. The cart is empty as soon "
+            "as this answers, so you may shop and check out again at once; if the order is cancelled "
+            "because of stock or payment, its lines come back into the cart, each with a notice saying why. "
+            "An empty cart is a 400."
         ),
         tags=["cart"],
     )

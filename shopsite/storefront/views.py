@@ -37,9 +37,8 @@ class CheckoutCreateView(LoginRequiredMixin, ThrottledPostMixin, FormView):
         # need not be sent to the gateway again.
         done = cart_selectors.checkout_find(user_id=user_id, idempotency_key=data["idempotency_key"])
         if done is None:
-            placing = cart_selectors.checkout_being_placed(user_id=user_id)
-            if placing is not None:  # refused before the card goes to the gateway
-                form.add_error(None, cart_services.CheckoutInProgress(placing).message)
+            if cart_selectors.cart_is_empty(user_id=user_id):  # a second tab: refused before the card goes out
+                form.add_error(None, cart_services.EMPTY_CART)
                 return self.form_invalid(form)
             try:
                 method = payment_services.payment_method_create(

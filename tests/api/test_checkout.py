@@ -52,15 +52,35 @@ def test_checkout_is_accepted_once_per_key(customer, card, filled_cart):
     assert (message["order_id"], message["shipping_address"]) == (first.json()["order_id"], ADDRESS)
 
 
-def test_a_second_checkout_of_a_cart_being_ordered_is_a_409(customer, card, filled_cart):
+def test_a_checkout_empties_the_cart(customer, card, filled_cart):
+    checkout(customer, {"payment_method_id": str(card().id), "shipping_address": ADDRESS})
+
+    assert customer.get("/api/cart/").json()["lines"] == []
+
+
+def test_a_second_tab_finds_the_cart_already_checked_out(customer, card, filled_cart):
     body = {"payment_method_id": str(card().id), "shipping_address": ADDRESS}
-    first = checkout(customer, body, key="tab-1")
+    checkout(customer, body, key="tab-1")
 
-    second = assert_error(checkout(customer, body, key="tab-2"), 409)
+    second = assert_error(checkout(customer, body, key="tab-2"), 400)
 
-    assert second["extra"] == {"order_id": first.json()["order_id"]}
-    assert "still being placed" in second["message"]
+    assert second["message"] == "Your cart is empty"
     assert len(recorded(OutboxMessage, "cart.checked_out")) == 1
+
+
+def test_a_checkout_right_after_another_is_another_order(customer, card, filled_cart):
+    body = {"payment_method_id": str(card().id), "shipping_address": ADDRESS}
+    first = checkout(customer, body, key="first")
+    cart_services.cart_item_add(user_id=CUSTOMER.id, product_id=1, quantity=1)
+
+    second = checkout(customer, body, key="second")
+
+    assert first.status_code == second.status_code == 202
+    assert first.json()["order_id"] != second.json()["order_id"]
+    assert (first.json()["total"], second.json()["total"]) == ("19.00", "9.50")
+    assert [m["order_id"] for m in recorded(OutboxMessage, "cart.checked_out")] == [
+        first.json()["order_id"], second.json()["order_id"],
+    ]
 
 
 @pytest.mark.parametrize("key", [None, "", "k" * 101])

@@ -1,15 +1,12 @@
 import json
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from cart import services
-from cart.selectors import PLACING
+from cart import selectors, services
 from cart.models import Checkout, CartLine, OutboxMessage
-from shopsite.errors import ApplicationError, Conflict
+from shopsite.errors import ApplicationError
 from shopsite.testing import recorded
 
 pytestmark = pytest.mark.django_db(databases=["cart"])
@@ -58,13 +55,18 @@ def test_the_checkout_starts_the_flow_it_correlates(filled_cart):
     assert envelope["correlation_id"] == str(done.id)
 
 
-def test_the_cart_stays_until_the_order_is_placed(filled_cart):
-    checkout()
+def test_the_cart_empties_into_the_checkout(filled_cart):
+    done = checkout()
 
-    assert CartLine.objects.filter(cart__user_id=7).count() == 2
+    assert not CartLine.objects.filter(cart__user_id=7).exists()
+    assert selectors.cart_get(user_id=7).lines == []
+    assert list(done.lines.values_list("product_id", "sku", "name", "unit_price", "quantity")) == [
+        (1, "MUG", "Mug", Decimal("9.50"), 2),
+        (2, "TEE", "Tee", Decimal("20.00"), 1),
+    ]
 
 
-def test_a_retry_with_the_same_key_returns_the_same_checkout(filled_cart):
+def test_a_retry_with_the_same_key_returns_the_same_checkout_from_the_emptied_cart(filled_cart):
     first = checkout(key="abc")
     second = checkout(key="abc")
 
@@ -73,36 +75,35 @@ def test_a_retry_with_the_same_key_returns_the_same_checkout(filled_cart):
     assert Checkout.objects.count() == 1
 
 
-def test_another_key_while_the_order_is_being_placed_is_refused(filled_cart):
-    first = checkout(key="a")
+def test_another_key_right_after_a_checkout_finds_the_cart_empty(filled_cart):
+    checkout(key="a")
 
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(ApplicationError, match="Your cart is empty"):
         checkout(key="b")
 
-    assert refused.value.extra == {"order_id": str(first.order_id)}
     assert len(recorded(OutboxMessage, "cart.checked_out")) == 1
-    assert Checkout.objects.count() == 1
 
 
-def test_once_the_order_is_placed_another_key_is_another_checkout(filled_cart, make_product):
+def test_the_customer_may_shop_and_check_out_again_at_once(filled_cart):
     first = checkout(key="a")
-    services.cart_clear_for_order(order_id=first.order_id, user_id=7, product_ids=[1, 2])
-    services.cart_item_add(user_id=7, product_id=1, quantity=1)
+    services.cart_item_add(user_id=7, product_id=1, quantity=3)
 
     second = checkout(key="b")
 
     assert second.order_id != first.order_id
+    assert list(second.lines.values_list("product_id", "quantity")) == [(1, 3)]
+    assert [len(m["lines"]) for m in recorded(OutboxMessage, "cart.checked_out")] == [2, 1]
+    assert selectors.cart_get(user_id=7).lines == []
+
+
+def test_the_order_being_placed_leaves_what_was_added_since_in_the_cart(filled_cart):
+    first = checkout(key="a")
+    services.cart_item_add(user_id=7, product_id=1, quantity=4)
+
+    services.checkout_mark_placed(order_id=first.order_id)
+
     assert Checkout.objects.get(pk=first.pk).placed_at is not None
-    assert len(recorded(OutboxMessage, "cart.checked_out")) == 2
-
-
-def test_a_checkout_never_placed_stops_holding_the_cart_after_a_while(filled_cart):
-    first = checkout(key="a")
-    Checkout.objects.filter(pk=first.pk).update(created_at=timezone.now() - PLACING - timedelta(seconds=1))
-
-    second = checkout(key="b")
-
-    assert second.order_id != first.order_id
+    assert list(CartLine.objects.values_list("product_id", "quantity")) == [(1, 4)]
 
 
 def test_another_customer_checking_out_is_not_held(filled_cart, make_product):

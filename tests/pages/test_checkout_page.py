@@ -1,5 +1,6 @@
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -78,16 +79,29 @@ def test_submitting_the_same_form_twice_places_one_order(shopper, filled_cart):
     assert PaymentMethod.objects.count() == 1
 
 
-def test_a_second_tab_cannot_order_the_cart_again_while_the_first_order_is_placed(shopper, filled_cart):
+def test_a_second_tab_finds_the_cart_already_checked_out(shopper, filled_cart):
     first_tab, second_tab = (hidden_key(shopper.get(reverse("storefront-checkout"))) for _ in range(2))
     shopper.post(reverse("storefront-checkout"), form_data(first_tab))
 
     response = shopper.post(reverse("storefront-checkout"), form_data(second_tab))
 
     assert response.status_code == 200
-    assert "still being placed" in response.context["form"].non_field_errors()[0]
+    assert response.context["form"].non_field_errors() == ["Your cart is empty"]
     assert Checkout.objects.count() == 1 and len(recorded(CartOutbox, "cart.checked_out")) == 1
     assert PaymentMethod.objects.count() == 1  # the second card never went to the gateway
+
+
+def test_the_cart_is_empty_after_a_checkout_and_a_second_order_may_follow_at_once(shopper, customer, filled_cart):
+    shopper.post(reverse("storefront-checkout"), form_data(hidden_key(shopper.get(reverse("storefront-checkout")))))
+
+    assert "Your cart is empty" in shopper.get(reverse("cart-detail")).text
+    cart_services.cart_item_add(user_id=customer.id, product_id=filled_cart.id, quantity=1)
+    response = shopper.post(reverse("storefront-checkout"),
+                            form_data(hidden_key(shopper.get(reverse("storefront-checkout")))))
+
+    first, second = Checkout.objects.order_by("created_at")
+    assert response.status_code == 302 and response.url == reverse("orders-detail", args=[second.order_id])
+    assert (first.total, second.total) == (Decimal("19.00"), Decimal("9.50"))
 
 
 def test_an_invalid_card_is_shown_next_to_the_card_field_and_creates_nothing(shopper, filled_cart):
