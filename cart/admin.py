@@ -61,4 +61,14 @@ class CheckoutAdmin(ReadOnlyAdmin):
     inlines = [CheckoutLineInline]
 
 
+
+@admin.register(CheckoutLine)
+class CheckoutLineAdmin(ReadOnlyAdmin):
+    list_display = ["checkout", "product_id", "sku", "name", "unit_price", "quantity"]
+    search_fields = ["checkout__id", "checkout__order_id", "checkout__user_id", "product_id", "sku", "name"]
+    list_filter = ["checkout__created_at"]
+    list_select_related = ["checkout"]
+    readonly_fields = ["checkout", "product_id", "sku", "name", "unit_price", "quantity"]
+
+
 register_bus_models(admin.site, OutboxMessage, InboxMessage)

@@ -131,6 +131,66 @@ def test_a_declined_card_shows_its_message(page, shop, new_product):
     expect(page.locator("#order-status")).to_have_text(re.compile("cancelled", re.I), timeout=20_000)
     expect(page.locator("body")).to_contain_text(re.compile("declined", re.I))
     snap(page, "order-declined")
+    order_number = page.url.rstrip("/").rsplit("/", 1)[-1][:8]
+
+    # The cart gives the declined order's lines back, saying why (the message may still be on its way).
+    def restored() -> bool:
+        page.goto("/cart/")
+        return page.locator("#cart-notices").count() > 0
+
+    wait_for(restored, timeout=20, interval=0.3, what="the declined order's lines back in the cart")
+    expect(page.locator("#cart-notices")).to_contain_text(
+        f"{product['name']} is back in your cart: your order #{order_number} was cancelled because the payment "
+        "was declined.")
+    expect(page.locator("#cart-lines")).to_contain_text(product["name"])
+    snap(page, "cart-restored")
+
+
+def order_again(page: Page, product_id: int) -> str:
+    """Put the product in the cart from its page and check out at once; the new order's number."""
+    page.goto(f"/products/{product_id}/")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-count")).to_have_text("1")
+    page.goto("/checkout/")
+    page.get_by_label(re.compile("address", re.I)).fill("1 Browser Lane\nTestville")
+    page.get_by_label(re.compile("card number", re.I)).fill("4242424242424242")
+    page.get_by_label(re.compile("month", re.I)).fill("12")
+    page.get_by_label(re.compile("year", re.I)).fill("2031")
+    page.get_by_label(re.compile("cvc", re.I)).fill("123")
+    page.get_by_role("button", name="Place order").click()
+    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
+    return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_two_quick_orders_in_a_row(page, shop, new_product):
+    product = new_product(stock=5, price="7.00")
+    shop.customer().add_to_cart(product["id"], 1)
+    register(page)
+
+    first = order_again(page, product["id"])
+    # Straight back to the cart, without waiting for the order: it is already empty.
+    page.goto("/cart/")
+    expect(page.locator("main")).to_contain_text("Your cart is empty")
+    expect(page.locator("#cart-count")).to_have_text("0")
+    snap(page, "cart-after-checkout")
+    second = order_again(page, product["id"])
+
+    assert first != second
+
+    def both_confirmed() -> bool:
+        page.goto("/orders/")
+        return page.locator("#orders .order-row").filter(has_text=re.compile("confirmed", re.I)).count() == 2
+
+    wait_for(both_confirmed, timeout=30, interval=0.3, what="both orders confirmed on the order list")
+    rows = page.locator("#orders .order-row")
+    expect(rows).to_have_count(2)
+    for number in (first, second):
+        expect(page.locator("#orders")).to_contain_text(f"Order #{number[:8]}")
+    expect(rows.nth(0)).to_contain_text(f"1 × {product['name']}")
+    expect(rows.nth(1)).to_contain_text(f"1 × {product['name']}")
+    snap(page, "orders-two-in-a-row")
+    page.goto("/cart/")
+    expect(page.locator("main")).to_contain_text("Your cart is empty")
 
 
 def test_staff_ships_in_the_admin_and_the_customer_sees_it(browser, page, shop, new_product):

@@ -25,6 +25,7 @@ def test_a_successful_checkout_is_confirmed_paid_once_mailed_once_and_counted(sh
     started = time.monotonic()
     response = customer.checkout(method, key="same-key")
     assert response.status_code == 202, response.text
+    assert customer.get("/api/cart/")["lines"] == []  # emptied by the checkout itself
     order_id = response.json()["order_id"]
     order = customer.order_when(order_id, {"confirmed", "cancelled"})
     elapsed = time.monotonic() - started
@@ -55,7 +56,7 @@ def test_a_successful_checkout_is_confirmed_paid_once_mailed_once_and_counted(sh
     assert timeline[:5] == ["placed", "stock_reserved", "payment_requested", "paid", "confirmed"]
     wait_for(lambda: "customer_notified" in [e["kind"] for e in customer.get(f"/api/orders/{order_id}/")["timeline"]],
              what="the notification on the order's timeline")
-    wait_for(lambda: customer.get("/api/cart/")["lines"] == [], what="the cart to be emptied by order.placed")
+    assert customer.get("/api/cart/")["lines"] == []
 
 
 def test_a_free_order_is_confirmed_without_a_charge(shop, new_product):
@@ -84,6 +85,10 @@ def test_a_declined_card_cancels_the_order_and_restores_the_stock(shop, new_prod
     assert (order["status"], order["cancel_reason"]) == ("cancelled", "payment_declined")
     wait_for(lambda: available(shop, product["id"]) == 5, what="the stock to be released")
     assert customer.get("/api/payments/charges/")["results"][0]["status"] == "failed"
+    [line] = wait_for(lambda: customer.get("/api/cart/")["lines"], what="the order's lines back in the cart")
+    assert (line["product_id"], line["quantity"]) == (product["id"], 3)
+    assert line["notice"] == (f"{product['name']} is back in your cart: your order #{order['id'][:8]} was "
+                              "cancelled because the payment was declined.")
 
 
 def test_a_checkout_for_more_than_is_left_is_cancelled_as_out_of_stock(shop, new_product, staff_token):
@@ -106,6 +111,37 @@ def test_a_checkout_for_more_than_is_left_is_cancelled_as_out_of_stock(shop, new
     assert (order["status"], order["cancel_reason"]) == ("cancelled", "out_of_stock")
     assert available(shop, product["id"]) == 2
     assert customer.get("/api/payments/charges/")["count"] == 0
+
+    def restored():
+        lines = customer.get("/api/cart/")["lines"]
+        return lines if lines and lines[0]["available"] == 2 else None  # the replica has caught up too
+
+    [line] = wait_for(restored, what="the order's lines back in the cart, with what is left")
+    assert line["quantity"] == 3 and "part of it was out of stock" in line["notice"]
+
+
+def test_checking_out_again_at_once_makes_a_second_order_with_its_own_lines(shop, new_product):
+    product = new_product(stock=10, price="4.00")
+    customer = shop.customer()
+    method = customer.card(VISA_OK)
+    customer.add_to_cart(product["id"], 2)
+
+    first = customer.checkout(method, key="first-key")
+    customer.add_to_cart(product["id"], 1)  # the same product, before the first order is placed
+    second = customer.checkout(method)
+    retried = customer.checkout(method, key="first-key")
+
+    assert (first.status_code, second.status_code, retried.status_code) == (202, 202, 202), (first.text, second.text)
+    assert retried.json() == first.json()
+    orders = [customer.order_when(r.json()["order_id"], {"confirmed", "cancelled"}) for r in (first, second)]
+    assert [o["status"] for o in orders] == ["confirmed", "confirmed"]
+    assert [[(line["product_id"], line["quantity"]) for line in o["lines"]] for o in orders] == [
+        [(product["id"], 2)], [(product["id"], 1)],
+    ]
+    assert [Decimal(o["total"]) for o in orders] == [Decimal("8.00"), Decimal("4.00")]
+    assert customer.get("/api/orders/")["count"] == 2
+    assert customer.get("/api/cart/")["lines"] == []
+    wait_for(lambda: available(shop, product["id"]) == 7, what="the stock of both orders to be taken")
 
 
 def test_bad_card_numbers_are_refused_before_any_order_exists(shop):
