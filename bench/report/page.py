@@ -292,8 +292,8 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         image("latency", "latency"),
         "Every order is a real checkout through the API (`POST /api/cart/checkout/`, gunicorn with 2 workers "
         "× 4 threads) by a customer made beforehand (`bench/seed.py`, not timed), and goes through all six "
-        "consumers and the relay as real processes (`tests/e2e/shop.py`): order placed, stock reserved, cart "
-        "cleared, payment requested and charged, order confirmed, stock committed, the summary updated, the "
+        "consumers and the relay as real processes (`tests/e2e/shop.py`): order placed (and noted by the "
+        "cart, which emptied itself at checkout), stock reserved, payment requested and charged, order confirmed, stock committed, the summary updated, the "
         "confirmation email written and noted on the order: 12 handled messages per order (with the stock "
         "change the cart's replica follows). Throughput is a "
         "closed loop of 16 clients, from the first checkout sent to the last confirmation email; latency is "
