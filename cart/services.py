@@ -153,8 +153,8 @@ def checkout_restore(*, order_id: uuid.UUID, user_id: int, reason: str) -> int:
     comes: the guarded update that sets ``restored_at`` is the one that decides, in the same transaction
     as the lines.
     """
-    because = RESTORED_BECAUSE.get(reason)
-    if because is None:
+    cause = RESTORED_BECAUSE.get(reason)
+    if cause is None:
         return 0
     with transaction.atomic(using=DB):
         # The cart first, as a checkout locks it: the two never wait on each other the other way round.
@@ -166,27 +166,8 @@ def checkout_restore(*, order_id: uuid.UUID, user_id: int, reason: str) -> int:
             return 0
         checkout = Checkout.objects.get(order_id=order_id)
         lines = {line.product_id: line for line in cart.lines.all()}
-        restored = 0
-        for was in checkout.lines.all():
-            line = lines.get(was.product_id)
-            if line is None and len(lines) >= MAX_LINES:
-                log.warning("cart of user %s is full: %s of cancelled order %s not restored",
-                            user_id, was.product_id, order_id)
-                continue
-            before = line.quantity if line else 0
-            quantity = min(before + was.quantity, MAX_QUANTITY)
-            notice = f"{was.name} is back in your cart: your order #{str(order_id)[:8]} was cancelled because {because}."
-            if before + was.quantity > MAX_QUANTITY:
-                notice += f" A cart holds at most {MAX_QUANTITY} of it."
-            notice = notice[: CartLine._meta.get_field("notice").max_length]
-            if line is None:
-                lines[was.product_id] = CartLine.objects.create(
-                    cart=cart, product_id=was.product_id, quantity=quantity, notice=notice
-                )
-            else:
-                line.quantity, line.notice = quantity, notice
-                line.save(update_fields=["quantity", "notice", "updated_at"])
-            restored += 1
+        why = f"your order #{str(order_id)[:8]} was cancelled because {cause}."
+        restored = sum(_line_restore(cart, lines, was, why=why) for was in checkout.lines.all())
         cart.save(update_fields=["updated_at"])
     return restored
 
@@ -307,6 +288,28 @@ def _uuid(value: uuid.UUID | str) -> uuid.UUID:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
         raise ApplicationError("Unknown payment method.") from None
+
+
+def _line_restore(cart: Cart, lines: dict[int, CartLine], was: CheckoutLine, *, why: str) -> bool:
+    """Add a checked-out line back into ``lines`` (the cart's, by product), with a notice; False if it cannot fit."""
+    line = lines.get(was.product_id)
+    if line is None and len(lines) >= MAX_LINES:
+        log.warning("cart %s is full: product %s of checkout %s not restored",
+                    cart.pk, was.product_id, was.checkout_id)
+        return False
+    wanted = was.quantity + (line.quantity if line else 0)
+    notice = f"{was.name} is back in your cart: {why}"
+    if wanted > MAX_QUANTITY:
+        notice += f" A cart holds at most {MAX_QUANTITY} of it."
+    notice = notice[: CartLine._meta.get_field("notice").max_length]
+    if line is None:
+        lines[was.product_id] = CartLine.objects.create(
+            cart=cart, product_id=was.product_id, quantity=min(wanted, MAX_QUANTITY), notice=notice
+        )
+    else:
+        line.quantity, line.notice = min(wanted, MAX_QUANTITY), notice
+        line.save(update_fields=["quantity", "notice", "updated_at"])
+    return True
 
 
 def _notify_lines(before: ProductReplica, after: ProductReplica) -> None:
