@@ -209,13 +209,22 @@ class FaultRun:
         consumer that reconnects after a fault may still be on its way to it when the orders are all final.
         """
 
+        last: list[dict] = [{}]
+
         def settled():
-            audit = self.audit()
+            audit = last[0] = self.audit()
             done = (audit["orders"] >= len(self.accepted) and audit["not_final"] == 0
                     and audit["confirmed_not_emailed_yet"] == 0 and sum(audit["unsent_outbox"].values()) == 0)
             return audit if done else None
 
-        return wait_for(settled, timeout=timeout, interval=0.5, what="every order to settle")
+        try:
+            return wait_for(settled, timeout=timeout, interval=0.5, what="every order to settle")
+        except AssertionError as exc:  # where it stood: stuck, or only slow
+            audit = last[0]
+            raise AssertionError(
+                f"{exc}: {len(self.accepted)} accepted, {audit.get('orders')} orders, statuses {audit.get('statuses')}, "
+                f"unsent {audit.get('unsent_outbox')}, not emailed {audit.get('confirmed_not_emailed_yet')}, "
+                f"queues {self.queue_depths()}") from None
 
     def check(self, audit: dict, *, expected_dead: dict[str, int] | None = None) -> dict[str, int]:
         """The invariants every scenario must end with; the queue depths."""
