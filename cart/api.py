@@ -22,6 +22,11 @@ class CartLineOutputSerializer(serializers.Serializer):
     line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     available = serializers.IntegerField()
     notice = serializers.CharField(help_text="What changed since the line was added (price, stock); may be empty.")
+    image_url = serializers.CharField(
+        help_text="The product's image, as the catalog's product API gives it (a path on the shop or an absolute "
+        "URL); empty when it has none."
+    )
+    thumbnail_url = serializers.CharField(help_text="Its thumbnail, as image_url.")
 
 
 class CartOutputSerializer(serializers.Serializer):

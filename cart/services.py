@@ -40,7 +40,16 @@ class ReplicaNotReady(Exception):
 
 
 def product_replica_apply(
-    *, product_id: int, sku: str, name: str, price: Decimal, is_active: bool, available: int, version: int
+    *,
+    product_id: int,
+    sku: str,
+    name: str,
+    price: Decimal,
+    is_active: bool,
+    available: int,
+    version: int,
+    image_url: str = "",
+    thumbnail_url: str = "",
 ) -> ProductReplica | None:
     """Store what the catalog said, unless we already know a newer version."""
     with transaction.atomic(using=DB):
@@ -50,6 +59,7 @@ def product_replica_apply(
         replica = ProductReplica(
             product_id=product_id, sku=sku, name=name, price=price,
             is_active=is_active, available=available, version=version,
+            image_url=image_url, thumbnail_url=thumbnail_url,
         )
         if before is None:
             # If another consumer inserts it first this fails, and the retry compares versions.
@@ -253,6 +263,7 @@ def _checkout_lines(cart: Cart | None) -> list[contracts.CheckoutLine]:
             contracts.CheckoutLine(
                 product_id=product.product_id, sku=product.sku, name=product.name,
                 unit_price=product.price, quantity=line.quantity,
+                image_url=product.image_url or None, thumbnail_url=product.thumbnail_url or None,
             )
         )
     return checkout_lines
