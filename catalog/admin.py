@@ -13,16 +13,17 @@ class ProductAdminForm(forms.ModelForm):
     # Not the model's field: an upload is checked and re-encoded here, and the
     # service stores what came out (see catalog/images.py).
     new_image = forms.FileField(
-        required=False,
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-        help_text=f"{images.ACCEPTED}. It is stored re-encoded, at most {images.FULL_SIZE[0]} pixels a side, "
-        f"with a thumbnail; without one the shop shows the product's initials.",
+        required=False, widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
     )
     image_remove = forms.BooleanField(required=False, label="Remove the image")
 
     class Meta:
         model = Product
         fields = ["sku", "name", "description", "category", "price", "is_active", "stock_on_hand"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_image"].help_text = images.rules()
 
     def clean_new_image(self) -> images.PreparedImage | None:
         upload = self.cleaned_data.get("new_image")

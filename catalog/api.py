@@ -85,9 +85,9 @@ class StockAdjustInputSerializer(serializers.Serializer):
 
 class ProductImageInputSerializer(serializers.Serializer):
     image = serializers.FileField(
-        help_text=f"A {images.ACCEPTED} image, of at most CATALOG_IMAGE_MAX_BYTES (5 MB unless set otherwise) and "
-        "CATALOG_IMAGE_MAX_PIXELS (25 million pixels). The shop stores it re-encoded, with a thumbnail; the file's "
-        "name and declared type are ignored."
+        help_text=f"A {images.ACCEPTED} image of at most CATALOG_IMAGE_MAX_BYTES (5 MB unless set otherwise) and "
+        "CATALOG_IMAGE_MAX_PIXELS (25 million pixels). The shop stores it re-encoded, at most 1600 pixels a side, with "
+        "a thumbnail of at most 400; the file's name and declared type are ignored."
     )
 
     def validate_image(self, upload) -> images.PreparedImage:

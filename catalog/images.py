@@ -44,6 +44,15 @@ class PreparedImage:
     thumbnail_size: tuple[int, int]
 
 
+def rules() -> str:
+    """What an upload must be, for staff to read before they choose a file."""
+    return (
+        f"{ACCEPTED}, at most {_megabytes(settings.CATALOG_IMAGE_MAX_BYTES)} and "
+        f"{settings.CATALOG_IMAGE_MAX_PIXELS / 1_000_000:g} million pixels. It is stored re-encoded, at most "
+        f"{FULL_SIZE[0]} pixels a side, with a thumbnail; without an image the shop shows the product's initials."
+    )
+
+
 def image_prepare(upload) -> PreparedImage:
     """Check an uploaded file (a Django ``File`` or any binary file object) and re-encode it.
 

@@ -21,6 +21,25 @@ def picture(size=(1200, 800), image_format="PNG", mode="RGB", **save) -> bytes:
     return out.getvalue()
 
 
+def product_photo(size=(960, 720)) -> bytes:
+    """A JPEG that looks like a product shot (a lamp on a table), for the screenshots of the browser tests."""
+    width, height = size
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    for y in range(height):  # a soft backdrop, lighter at the top
+        shade = 235 - y * 50 // height
+        draw.line([(0, y), (width, y)], fill=(shade, shade - 8, shade - 20))
+    draw.rectangle([0, height * 3 // 4, width, height], fill=(150, 105, 70))  # the table
+    cx = width // 2
+    draw.rectangle([cx - 12, height * 2 // 5, cx + 12, height * 3 // 4], fill=(60, 60, 70))  # the stand
+    draw.ellipse([cx - 110, height * 3 // 4 - 30, cx + 110, height * 3 // 4 + 20], fill=(50, 50, 60))  # its foot
+    draw.polygon([(cx - 90, height // 8), (cx + 90, height // 8), (cx + 170, height * 2 // 5),
+                  (cx - 170, height * 2 // 5)], fill=(15, 110, 102))  # the shade
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def upload(data: bytes, name: str = "photo.png", content_type: str = "image/png") -> SimpleUploadedFile:
     """What Django hands a view for a file field of a posted form."""
     return SimpleUploadedFile(name, data, content_type=content_type)
