@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
@@ -83,8 +84,13 @@ class StockAdjustInputSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class _UploadedFileField(serializers.FileField):
+    """A file in a multipart form: binary in the schema, not the URL a FileField is in an answer."""
+
+
 class ProductImageInputSerializer(serializers.Serializer):
-    image = serializers.FileField(
+    image = _UploadedFileField(
         help_text=f"A {images.ACCEPTED} image of at most CATALOG_IMAGE_MAX_BYTES (5 MB unless set otherwise) and "
         "CATALOG_IMAGE_MAX_PIXELS (25 million pixels). The shop stores it re-encoded, at most 1600 pixels a side, with "
         "a thumbnail of at most 400; the file's name and declared type are ignored."
