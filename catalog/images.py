@@ -104,7 +104,9 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
     """The picture in ``data``, fully decoded, upright, as RGB or (when it has transparency) RGBA."""
     max_pixels = settings.CATALOG_IMAGE_MAX_PIXELS
     with warnings.catch_warnings():
-        # Pillow only warns about a picture past its own bound, and decodes it anyway.
+        # Pillow only warns about a picture past its own bound (and would decode it). The filter is the
+        # process's, not this thread's: should another thread's upload reset it meanwhile, the bound of
+        # our own below still refuses the picture before anything is decoded.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
