@@ -25,6 +25,11 @@ class CartLineOutputSerializer(serializers.Serializer):
         help_text="What changed since the line was added (price, stock), or why it came back from a cancelled "
         "order; may be empty."
     )
+    image_url = serializers.CharField(
+        help_text="The product's image, as the catalog's product API gives it (a path on the shop or an absolute "
+        "URL); empty when it has none."
+    )
+    thumbnail_url = serializers.CharField(help_text="Its thumbnail, as image_url.")
 
 
 class CartOutputSerializer(serializers.Serializer):

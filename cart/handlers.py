@@ -16,6 +16,9 @@ def product_replicate(message: contracts.ProductPublished | contracts.ProductUpd
         is_active=message.is_active,
         available=message.available,
         version=message.version,
+        # A message from before images (or about a product without one) has none.
+        image_url=message.image_url or "",
+        thumbnail_url=message.thumbnail_url or "",
     )
 
 

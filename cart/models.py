@@ -5,7 +5,7 @@ from shopsite.bus import models as bus
 
 
 class ProductReplica(models.Model):
-    """What the catalog last told us about a product (name, price, availability)."""
+    """What the catalog last told us about a product (name, price, availability, image)."""
 
     product_id = models.IntegerField(primary_key=True)
     sku = models.CharField(max_length=64)
@@ -15,6 +15,10 @@ class ProductReplica(models.Model):
     available = models.PositiveIntegerField(default=0)
     # The catalog's version of the product: older messages are ignored.
     version = models.PositiveIntegerField(default=0)
+    # Where the catalog keeps its image and thumbnail (a path on the shop or a
+    # storage URL); empty: none, the pages show the lettered tile.
+    image_url = models.CharField(max_length=1000, blank=True)
+    thumbnail_url = models.CharField(max_length=1000, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

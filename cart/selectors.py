@@ -18,6 +18,9 @@ class CartLineView:
     line_total: Decimal
     available: int
     notice: str
+    #: The product's image and thumbnail as the catalog published them; empty: none.
+    image_url: str = ""
+    thumbnail_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def _line_view(line: CartLine, product: ProductReplica | None) -> CartLineView:
         line_total=price * line.quantity,
         available=product.sellable if product else 0,
         notice=line.notice,
+        image_url=product.image_url if product else "",
+        thumbnail_url=product.thumbnail_url if product else "",
     )
 
 

@@ -37,7 +37,16 @@ class ReplicaNotReady(Exception):
 
 
 def product_replica_apply(
-    *, product_id: int, sku: str, name: str, price: Decimal, is_active: bool, available: int, version: int
+    *,
+    product_id: int,
+    sku: str,
+    name: str,
+    price: Decimal,
+    is_active: bool,
+    available: int,
+    version: int,
+    image_url: str = "",
+    thumbnail_url: str = "",
 ) -> ProductReplica | None:
     """Store what the catalog said, unless we already know a newer version."""
     with transaction.atomic(using=DB):
@@ -47,6 +56,7 @@ def product_replica_apply(
         replica = ProductReplica(
             product_id=product_id, sku=sku, name=name, price=price,
             is_active=is_active, available=available, version=version,
+            image_url=image_url, thumbnail_url=thumbnail_url,
         )
         if before is None:
             # If another consumer inserts it first this fails, and the retry compares versions.
@@ -211,7 +221,11 @@ def cart_checkout(
         checkout = Checkout.objects.create(
             id=uuid.uuid4(), user_id=user_id, idempotency_key=idempotency_key, order_id=uuid.uuid4(), total=total
         )
-        CheckoutLine.objects.bulk_create(CheckoutLine(checkout=checkout, **line.model_dump()) for line in lines)
+        # What a cancelled order gives back (the product's image comes from the replica again then).
+        kept = ["product_id", "sku", "name", "unit_price", "quantity"]
+        CheckoutLine.objects.bulk_create(
+            CheckoutLine(checkout=checkout, **line.model_dump(include=set(kept))) for line in lines
+        )
         cart.lines.all().delete()
         cart.save(update_fields=["updated_at"])
         OutboxMessage.record(
@@ -278,6 +292,7 @@ def _checkout_lines(cart: Cart | None) -> list[contracts.CheckoutLine]:
             contracts.CheckoutLine(
                 product_id=product.product_id, sku=product.sku, name=product.name,
                 unit_price=product.price, quantity=line.quantity,
+                image_url=product.image_url or None, thumbnail_url=product.thumbnail_url or None,
             )
         )
     return checkout_lines

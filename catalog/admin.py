@@ -1,17 +1,38 @@
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html
 
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 from shopsite.limits import MAX_STOCK
 
-from . import services
+from . import images, services
 from .models import STOCK_PERMISSION, InboxMessage, OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
 
 
 class ProductAdminForm(forms.ModelForm):
+    # Not the model's field: an upload is checked and re-encoded here, and the
+    # service stores what came out (see catalog/images.py).
+    new_image = forms.FileField(
+        required=False, widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+    )
+    image_remove = forms.BooleanField(required=False, label="Remove the image")
+
     class Meta:
         model = Product
         fields = ["sku", "name", "description", "category", "price", "is_active", "stock_on_hand"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_image"].help_text = images.rules()
+
+    def clean_new_image(self) -> images.PreparedImage | None:
+        upload = self.cleaned_data.get("new_image")
+        if not upload:
+            return None
+        try:
+            return images.image_prepare(upload)
+        except images.InvalidImage as error:
+            raise forms.ValidationError(error.message) from None
 
 
 class ProductStockAdminForm(ProductAdminForm):
@@ -43,11 +64,29 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "category", "updated_at"]
     date_hierarchy = "created_at"
     readonly_fields = ["stock_reserved", "stock_sold", "version", "created_at", "updated_at"]
+    # Its pages may be posted an image (shopsite.middleware lets the body be that big).
+    accepts_uploads = True
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields
-        return [*self.readonly_fields, "sku", "stock_on_hand"]
+        return [*self.readonly_fields, "current_image", "sku", "stock_on_hand"]
+
+    def get_fields(self, request, obj=None):
+        # The current image next to the field that replaces it; "remove" only when there is one.
+        fields = [field for field in super().get_fields(request, obj) if field != "current_image"]
+        if obj is None or not obj.image:
+            fields.remove("image_remove")
+        if obj is not None:
+            fields.insert(fields.index("new_image"), "current_image")
+        return fields
+
+    @admin.display(description="Current image")
+    def current_image(self, obj: Product) -> str:
+        if not obj.image:
+            return "None: the shop shows the product's initials."
+        return format_html('<a href="{}"><img src="{}" alt="The current image" style="max-height: 160px"></a>',
+                           obj.image_url, obj.thumbnail_url)
 
     def get_form(self, request, obj=None, **kwargs):
         # Adjusting stock is its own permission, as in the API; without it the
@@ -67,6 +106,7 @@ class ProductAdmin(admin.ModelAdmin):
             product = services.product_create(
                 sku=data["sku"], name=data["name"], price=data["price"], stock=data["stock_on_hand"],
                 description=data["description"], category=data["category"], is_active=data["is_active"],
+                image=data.get("new_image"),
             )
         else:
             editable = {"name", "description", "category", "price", "is_active"}
@@ -74,6 +114,10 @@ class ProductAdmin(admin.ModelAdmin):
             product = services.product_update(product_id=obj.pk, **changes) if changes else obj
             if data.get("adjust_stock_by"):
                 product = services.stock_adjust(product_id=obj.pk, quantity_delta=data["adjust_stock_by"])
+            if data.get("new_image"):
+                product = services.product_image_set(product_id=obj.pk, image=data["new_image"])
+            elif data.get("image_remove"):
+                product = services.product_image_remove(product_id=obj.pk)
         obj.pk = product.pk
         obj.refresh_from_db()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,7 +15,7 @@ from shopsite.openapi import error_responses, list_responses
 from shopsite.permissions import staff_permission
 from shopsite.validators import no_control_characters
 
-from . import selectors, services
+from . import images, selectors, services
 from .models import ADD_PERMISSION, CHANGE_PERMISSION, STOCK_PERMISSION
 from .selectors import ORDERINGS
 from .services import MAX_DESCRIPTION
@@ -32,6 +34,11 @@ class ProductOutputSerializer(serializers.Serializer):
     price = serializers.DecimalField(max_digits=12, decimal_places=2)
     available = serializers.IntegerField(help_text="How many a customer may buy now; 0 when out of stock.")
     is_active = serializers.BooleanField()
+    image_url = serializers.CharField(
+        help_text="The product's image (at most 1600 pixels a side): a path on the shop such as /media/…, or an "
+        "absolute URL when the images are in object storage. Empty when it has none."
+    )
+    thumbnail_url = serializers.CharField(help_text="Its thumbnail (at most 400 pixels a side), as image_url.")
 
 
 class ProductFilterSerializer(serializers.Serializer):
@@ -75,6 +82,25 @@ class StockAdjustInputSerializer(serializers.Serializer):
     quantity_delta = serializers.IntegerField(
         min_value=-1_000_000, max_value=1_000_000, help_text="Units to add (positive) or remove (negative)."
     )
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class _UploadedFileField(serializers.FileField):
+    """A file in a multipart form: binary in the schema, not the URL a FileField is in an answer."""
+
+
+class ProductImageInputSerializer(serializers.Serializer):
+    image = _UploadedFileField(
+        help_text=f"A {images.ACCEPTED} image of at most CATALOG_IMAGE_MAX_BYTES (5 MB unless set otherwise) and "
+        "CATALOG_IMAGE_MAX_PIXELS (25 million pixels). The shop stores it re-encoded, at most 1600 pixels a side, with "
+        "a thumbnail of at most 400; the file's name and declared type are ignored."
+    )
+
+    def validate_image(self, upload) -> images.PreparedImage:
+        try:
+            return images.image_prepare(upload)
+        except images.InvalidImage as error:
+            raise serializers.ValidationError(error.message) from None
 
 
 class _StaffWritesMixin:
@@ -150,4 +176,31 @@ class ProductStockAdjustApi(APIView):
         serializer = StockAdjustInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.stock_adjust(product_id=product_id, **serializer.validated_data)
+        return Response(ProductOutputSerializer(product).data)
+
+
+class ProductImageApi(APIView):
+    permission_classes = [staff_permission(CHANGE_PERMISSION)]
+    parser_classes = [MultiPartParser]
+    # A multipart body may be as big as an image (shopsite.middleware).
+    accepts_uploads = True
+
+    @extend_schema(
+        request={"multipart/form-data": ProductImageInputSerializer},
+        responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404, 413, 415)},
+        summary="Staff: upload the product's image (replacing the one it has)",
+    )
+    def put(self, request, product_id: int):
+        serializer = ProductImageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = services.product_image_set(product_id=product_id, image=serializer.validated_data["image"])
+        return Response(ProductOutputSerializer(product).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ProductOutputSerializer, **error_responses(401, 403, 404)},
+        summary="Staff: remove the product's image (the shop shows its initials again)",
+    )
+    def delete(self, request, product_id: int):
+        product = services.product_image_remove(product_id=product_id)
         return Response(ProductOutputSerializer(product).data)

@@ -33,6 +33,10 @@ class Product(models.Model):
     stock_sold = models.PositiveIntegerField(default=0)
     # Bumped on every change so replicas can ignore messages that arrive late.
     version = models.PositiveIntegerField(default=1)
+    # Set only by the services, from an upload that catalog/images.py checked and
+    # re-encoded under a random name; empty: the pages show the lettered tile.
+    image = models.ImageField(upload_to="catalog/products/", max_length=200, blank=True, editable=False)
+    image_thumbnail = models.ImageField(upload_to="catalog/products/", max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -55,6 +59,14 @@ class Product(models.Model):
     def available(self) -> int:
         """What a customer may buy now."""
         return self.stock_on_hand if self.is_active else 0
+
+    @property
+    def image_url(self) -> str:
+        return self.image.url if self.image else ""
+
+    @property
+    def thumbnail_url(self) -> str:
+        return self.image_thumbnail.url if self.image_thumbnail else ""
 
 
 ADD_PERMISSION = "catalog.add_product"

@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,6 +18,7 @@ from shopsite import contracts
 from shopsite.errors import ApplicationError, Conflict, NotFound
 from shopsite.limits import MAX_PRICE, MAX_STOCK
 
+from .images import PreparedImage
 from .models import OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
 
 DB = "catalog"
@@ -36,6 +39,7 @@ def product_create(
     description: str = "",
     category: str = "",
     is_active: bool = True,
+    image: PreparedImage | None = None,
 ) -> Product:
     sku, name = _required_text(sku, "SKU"), _required_text(name, "Name")
     price = _clean_price(price)
@@ -43,12 +47,14 @@ def product_create(
         raise ApplicationError("Stock cannot be negative.")
     if stock > MAX_STOCK:
         raise ApplicationError(f"Stock cannot be above {MAX_STOCK}.")
+    image_names = _image_store(image) if image is not None else ("", "")
     with transaction.atomic(using=DB):
         try:
             with transaction.atomic(using=DB):
                 product = Product.objects.create(
                     sku=sku, name=name, price=price, stock_on_hand=stock,
                     description=description, category=category.strip(), is_active=is_active,
+                    image=image_names[0], image_thumbnail=image_names[1],
                 )
         except IntegrityError:
             raise Conflict(
@@ -84,6 +90,35 @@ def product_update(
             setattr(product, field, changes[field])
         product.version += 1
         product.save(update_fields=[*changed, "version", "updated_at"])
+        OutboxMessage.record(contracts.ProductUpdated(**_product_fields(product)))
+    return product
+
+
+def product_image_set(*, product_id: int, image: PreparedImage) -> Product:
+    """Give the product a new image (checked by ``images.image_prepare``); the cart hears of it.
+
+    The image it had stays in storage: past orders and the emails about them still show it.
+    """
+    _product(product_id)  # before storing anything for a product that is not there
+    full, thumbnail = _image_store(image)
+    with transaction.atomic(using=DB):
+        product = _locked_product(product_id)
+        product.image.name, product.image_thumbnail.name = full, thumbnail
+        product.version += 1
+        product.save(update_fields=["image", "image_thumbnail", "version", "updated_at"])
+        OutboxMessage.record(contracts.ProductUpdated(**_product_fields(product)))
+    return product
+
+
+def product_image_remove(*, product_id: int) -> Product:
+    """The product goes back to its lettered tile; its files stay, as in ``product_image_set``."""
+    with transaction.atomic(using=DB):
+        product = _locked_product(product_id)
+        if not product.image:
+            return product
+        product.image.name = product.image_thumbnail.name = ""
+        product.version += 1
+        product.save(update_fields=["image", "image_thumbnail", "version", "updated_at"])
         OutboxMessage.record(contracts.ProductUpdated(**_product_fields(product)))
     return product
 
@@ -250,7 +285,21 @@ def _product_fields(product: Product) -> dict:
         "is_active": product.is_active,
         "available": product.stock_on_hand,
         "version": product.version,
+        "image_url": product.image_url or None,
+        "thumbnail_url": product.thumbnail_url or None,
     }
+
+
+def _image_store(image: PreparedImage) -> tuple[str, str]:
+    """Write the image and its thumbnail under a new random name; the names storage gave them.
+
+    Files are written before the transaction that refers to them: one whose
+    transaction then fails is left unused in storage, never the other way round.
+    """
+    stem = f"catalog/products/{uuid.uuid4().hex}"
+    full = default_storage.save(f"{stem}.{image.full_extension}", ContentFile(image.full))
+    thumbnail = default_storage.save(f"{stem}-thumb.{image.thumbnail_extension}", ContentFile(image.thumbnail))
+    return full, thumbnail
 
 
 def _record_stock_changed(products: Iterable[Product]) -> None:

@@ -6,7 +6,9 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.template.loader import render_to_string
 
 from shopsite import contracts
@@ -27,10 +29,16 @@ CANCEL_REASONS = {
 }
 
 
+#: The emails that list what was ordered also have an HTML part, which shows the products' images.
+HTML_KINDS = {"order_confirmed"}
+
+
 @dataclass(frozen=True)
 class Email:
     subject: str
     body: str
+    #: The same as an HTML page, or empty: the email is plain text only.
+    html: str = ""
 
 
 def order_number(order_id: uuid.UUID) -> str:
@@ -58,13 +66,21 @@ def order_email(
         "reason": CANCEL_REASONS.get(reason or "", "it could not be completed"),
         "refund_due": refund_due,
         "lines": [
-            {"name": line.name, "quantity": line.quantity, "unit_price": line.unit_price,
-             "total": line.unit_price * line.quantity}
+            {"name": line.name, "sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
+             "total": line.unit_price * line.quantity, "thumbnail_url": absolute_url(line.thumbnail_url)}
             for line in lines
         ],
     }
     body = render_to_string(f"notifications/email/{kind}.txt", context).strip() + "\n"
-    return Email(subject=SUBJECTS[kind].format(number=number), body=body)
+    html = render_to_string(f"notifications/email/{kind}.html", context) if kind in HTML_KINDS else ""
+    return Email(subject=SUBJECTS[kind].format(number=number), body=body, html=html)
+
+
+def absolute_url(url: str | None) -> str:
+    """A URL a mail program can load: a path on the shop is joined to SHOP_PUBLIC_URL; an absolute one is kept."""
+    if not url:
+        return ""
+    return urljoin(settings.SHOP_PUBLIC_URL.rstrip("/") + "/", url)
 
 
 def account_exists_email(*, name: str) -> Email:

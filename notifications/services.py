@@ -81,7 +81,7 @@ def notification_send_for_order(
         return _deliver(Notification(
             user_id=user_id, order_id=order_id, kind=kind, to_email=recipient.email,
             subject=email.subject, body=email.body,
-        ))
+        ), html=email.html)
 
 
 def notification_send_account_exists(*, user_id: int) -> Notification:
@@ -101,9 +101,10 @@ def notification_send_account_exists(*, user_id: int) -> Notification:
         ))
 
 
-def _deliver(notification: Notification) -> Notification:
+def _deliver(notification: Notification, *, html: str = "") -> Notification:
     try:
-        send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.to_email])
+        send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.to_email],
+                  html_message=html or None)
     except OSError as exc:  # smtplib's errors are OSErrors too
         error = f"{type(exc).__name__}: {exc}"
         if not _refused_for_good(exc):

@@ -22,6 +22,11 @@ class OrderLineOutputSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     quantity = serializers.IntegerField()
     line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    image_url = serializers.CharField(
+        help_text="The product's image when it was ordered (a path on the shop or an absolute URL); empty when "
+        "it had none."
+    )
+    thumbnail_url = serializers.CharField(help_text="Its thumbnail, as image_url.")
 
 
 class OrderEventOutputSerializer(serializers.Serializer):

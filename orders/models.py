@@ -60,6 +60,9 @@ class OrderLine(models.Model):
     name = models.CharField(max_length=200)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
+    # The product's image when it was bought, from cart.checked_out; empty: none.
+    image_url = models.CharField(max_length=1000, blank=True)
+    thumbnail_url = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["id"]

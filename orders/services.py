@@ -67,7 +67,8 @@ def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
         )
         OrderLine.objects.bulk_create(
             OrderLine(order=order, product_id=l.product_id, sku=l.sku, name=l.name,
-                      unit_price=l.unit_price, quantity=l.quantity)
+                      unit_price=l.unit_price, quantity=l.quantity,
+                      image_url=l.image_url or "", thumbnail_url=l.thumbnail_url or "")
             for l in checkout.lines
         )
         _note(order, Kind.PLACED, f"{len(checkout.lines)} item(s), total {total} {order.currency}")
@@ -122,7 +123,8 @@ def order_payment_succeeded(*, order_id: uuid.UUID, charge_id: uuid.UUID, amount
 def _confirmed(order: Order) -> None:
     OutboxMessage.record(_status_message(order, contracts.OrderConfirmed, lines=[
         contracts.CheckoutLine(product_id=l.product_id, sku=l.sku, name=l.name,
-                               unit_price=l.unit_price, quantity=l.quantity)
+                               unit_price=l.unit_price, quantity=l.quantity,
+                               image_url=l.image_url or None, thumbnail_url=l.thumbnail_url or None)
         for l in order.lines.all()
     ]))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +19,17 @@ from .limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_PRICE, MAX_QUANTITY
 
 Money = Decimal
 Quantity = int
+#: Where a product image is: a path on the shop (``/media/…``) or an http(s) URL of object storage.
+ImageUrl = Annotated[str, Field(max_length=1000, pattern=r"^(?:/[^/\s]|https?://[^/\s])\S*$")]
+
+
+def _optional_image() -> Any:
+    """An image URL a message may leave out: older messages have none, and neither has a product without one.
+
+    Left out of the JSON when it is None, so a message about a product without
+    an image is the same as before images existed.
+    """
+    return Field(default=None, exclude_if=lambda value: value is None)
 
 
 class Message(BaseModel):
@@ -70,6 +81,9 @@ class _ProductDetails(Message):
     is_active: bool
     available: Quantity = Field(ge=0)
     version: int
+    #: The product's image, re-encoded and at most 1600 pixels a side, and its thumbnail (400).
+    image_url: ImageUrl | None = _optional_image()
+    thumbnail_url: ImageUrl | None = _optional_image()
 
 
 class ProductPublished(_ProductDetails):
@@ -125,6 +139,9 @@ class CheckoutLine(_Record):
     name: str
     unit_price: Money = Field(ge=0, le=MAX_PRICE, decimal_places=2)
     quantity: Quantity = Field(gt=0, le=MAX_QUANTITY)
+    #: The product's image when it was bought, as the catalog published it.
+    image_url: ImageUrl | None = _optional_image()
+    thumbnail_url: ImageUrl | None = _optional_image()
 
 
 class CartCheckedOut(Message):

@@ -45,9 +45,9 @@ class TooManyRequests(ApplicationError):
         self.retry_after_seconds = retry_after_seconds
 
 
-def body_too_large_message() -> tuple[str, dict]:
+def body_too_large_message(limit: int | None = None) -> tuple[str, dict]:
     """What a client that sent too big a body is told, by the API and by the pages."""
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else limit
     return f"Request body too large: send at most {limit} bytes.", {"max_bytes": limit}
 
 

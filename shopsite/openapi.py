@@ -23,6 +23,7 @@ _MEANINGS = {
     404: "No such object, or it belongs to someone else.",
     409: "The object is not in a state that allows this.",
     413: "The request body is bigger than the shop reads.",
+    415: "The request body is not of the type this operation reads (its Content-Type).",
     429: "Too many requests, or too many failed log-ins: wait the seconds the Retry-After header "
          "(and `extra.retry_after_seconds`) says.",
 }

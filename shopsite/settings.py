@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -134,6 +135,32 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The web process serves the admin's and the pages' assets itself, straight
 # from the apps' static folders: no CDN, no collectstatic step.
 WHITENOISE_USE_FINDERS = True
+
+# --- Uploaded files: product images --------------------------------------------
+# The catalog keeps the images staff upload (checked and re-encoded, with a
+# thumbnail, see catalog/images.py) in the default storage: files under
+# MEDIA_ROOT, named by MEDIA_URL in every page and message. The web process
+# serves MEDIA_URL itself (whitenoise serves only static files) unless
+# DJANGO_SERVE_MEDIA is off; in production let the proxy serve MEDIA_ROOT, or
+# keep the images in object storage (MEDIA_STORAGE, django-storages), see
+# docs/production.md.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
+SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=True)
+STORAGES = {
+    "default": {
+        "BACKEND": env.str("MEDIA_STORAGE", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("MEDIA_STORAGE_OPTIONS", default={}),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# What one product image may be: bytes of the file, and pixels (width times
+# height) of the picture, checked before it is decoded (a decompression bomb).
+CATALOG_IMAGE_MAX_BYTES = env.int("CATALOG_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+CATALOG_IMAGE_MAX_PIXELS = env.int("CATALOG_IMAGE_MAX_PIXELS", default=25_000_000)
+# The shop's address as customers reach it, for the links and images in emails
+# (sent by the notifications consumer, which has no request to ask).
+SHOP_PUBLIC_URL = env.str("SHOP_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # --- Mail -----------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -299,20 +326,34 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 DEFAULT_EXCEPTION_REPORTER_FILTER = "shopsite.reporting.CredentialFilter"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+
+def _origin(url: str) -> str:
+    """``https://media.example.com`` of an absolute URL; nothing of a path on the shop itself."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 # What a page may load, and from where: only the shop itself (see
-# shopsite.middleware.ContentSecurityPolicyMiddleware); the API browser's
-# images are data: URLs. An empty DJANGO_CSP sends none.
+# shopsite.middleware.ContentSecurityPolicyMiddleware), and the product images
+# from MEDIA_URL's host when it is another one; the API browser's images are
+# data: URLs. An empty DJANGO_CSP sends none.
+_IMG_SRC = " ".join(filter(None, ["'self'", "data:", _origin(MEDIA_URL)]))
 CONTENT_SECURITY_POLICY = env.str(
     "DJANGO_CSP",
-    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    f"img-src {_IMG_SRC}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 # Origins allowed to post forms when a proxy changes the host, e.g. https://shop.example.com
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-# The biggest request body read at all (the shop takes no uploads); a bigger
-# one is answered 413 before any view runs (shopsite.middleware).
+# The biggest request body read at all; a bigger one is answered 413 before
+# any view runs (shopsite.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_MAX_BODY_BYTES", default=64 * 1024)
+# Except a multipart form posted to a view that takes uploads (the product
+# image in the admin and the staff API): up to this many bytes, so that a file
+# somewhat over CATALOG_IMAGE_MAX_BYTES is told so by the form rather than cut off.
+UPLOAD_MAX_BODY_BYTES = env.int("DJANGO_MAX_UPLOAD_BODY_BYTES", default=20 * 1024 * 1024)
 
 # Login lockout (django-axes) for the login page, the admin's and the token
 # API: after AXES_FAILURE_LIMIT failures for one email from one address, that

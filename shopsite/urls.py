@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.urls import inbox_urlpatterns
 from shopsite.health import healthz, readyz
+from shopsite.media import media_urlpatterns
 from shopsite.storefront.api import CheckoutApi
 
 api_urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *api_urlpatterns,
     *page_urlpatterns,
+    *media_urlpatterns(),
 ]
 
 # Unknown URLs and requests refused before any view runs answer under /api/

@@ -14,6 +14,8 @@ STAFF_PERMISSIONS = {
     ("post", "/api/catalog/products/"): "catalog.add_product",
     ("patch", "/api/catalog/products/{product_id}/"): "catalog.change_product",
     ("post", "/api/catalog/products/{product_id}/stock/"): "catalog.adjust_stock",
+    ("put", "/api/catalog/products/{product_id}/image/"): "catalog.change_product",
+    ("delete", "/api/catalog/products/{product_id}/image/"): "catalog.change_product",
 }
 
 

@@ -1,7 +1,8 @@
-"""Presentation helpers shared by every page: money and the product placeholder tile."""
+"""Presentation helpers shared by every page: money, and the product's image or its placeholder tile."""
 
 from __future__ import annotations
 
+import colorsys
 import hashlib
 from decimal import Decimal, InvalidOperation
 
@@ -37,6 +38,22 @@ def _initials(name: str) -> str:
 
 
 @register.inclusion_tag("shop/partials/product_tile.html")
-def product_tile(sku: str, name: str, size: str = "md"):
-    """A coloured tile with the product's initials, standing in for a photo."""
-    return {"hue": _hue(sku or name), "initials": _initials(name), "size": size, "name": name}
+def product_tile(sku: str, name: str, size: str = "md", image_url: str = "", alt: str = ""):
+    """The product's image when it has one, else a coloured tile with its initials standing in for a photo.
+
+    ``alt`` is empty where the product's name is written next to the image (it would be read twice).
+    """
+    return {"hue": _hue(sku or name), "initials": _initials(name), "size": size, "name": name,
+            "image_url": image_url, "alt": alt}
+
+
+@register.inclusion_tag("shop/partials/email_product_tile.html")
+def email_product_tile(sku: str, name: str, image_url: str = ""):
+    """``product_tile`` for an HTML email: inline styles and plain colours, which every mail program reads."""
+    hue = _hue(sku or name) / 360
+    return {"initials": _initials(name), "image_url": image_url,
+            "background": _hex(colorsys.hls_to_rgb(hue, 0.88, 0.6)), "color": _hex(colorsys.hls_to_rgb(hue, 0.28, 0.45))}
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(channel * 255):02x}" for channel in rgb)

@@ -84,7 +84,8 @@ def test_detail_shows_lines_and_timeline(customer):
 
     assert (body["status"], body["total"], body["shipping_address"]) == ("confirmed", "19.00", "1 Main St")
     assert body["lines"] == [
-        {"product_id": 1, "sku": "MUG", "name": "Mug", "unit_price": "9.50", "quantity": 2, "line_total": "19.00"}
+        {"product_id": 1, "sku": "MUG", "name": "Mug", "unit_price": "9.50", "quantity": 2, "line_total": "19.00",
+         "image_url": "", "thumbnail_url": ""}
     ]
     assert [e["kind"] for e in body["timeline"]] == ["placed", "stock_reserved", "payment_requested", "paid", "confirmed"]
 

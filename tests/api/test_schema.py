@@ -116,7 +116,9 @@ def test_checkout_documents_the_idempotency_key_header(schema):
 def test_staff_operations_document_403(schema):
     staff = [
         ("/api/catalog/products/", "post"), ("/api/catalog/products/{product_id}/", "patch"),
-        ("/api/catalog/products/{product_id}/stock/", "post"), ("/api/orders/all/", "get"),
+        ("/api/catalog/products/{product_id}/stock/", "post"),
+        ("/api/catalog/products/{product_id}/image/", "put"), ("/api/catalog/products/{product_id}/image/", "delete"),
+        ("/api/orders/all/", "get"),
         ("/api/orders/{order_id}/ship/", "post"), ("/api/orders/{order_id}/deliver/", "post"),
         ("/api/orders/{order_id}/staff-cancel/", "post"),
     ]

@@ -34,7 +34,7 @@ def test_add_an_item(client, make_product):
         "lines": [
             {
                 "product_id": mug.product_id, "sku": "MUG", "name": "Mug", "unit_price": "9.50", "quantity": 2,
-                "line_total": "19.00", "available": 5, "notice": "",
+                "line_total": "19.00", "available": 5, "notice": "", "image_url": "", "thumbnail_url": "",
             }
         ],
         "total": "19.00",

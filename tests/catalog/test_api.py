@@ -38,7 +38,7 @@ def test_anyone_lists_active_products_page_by_page(client, make_product):
         "results": [
             {
                 "id": mug.id, "sku": "MUG", "name": "Mug", "description": "Big", "category": "kitchen",
-                "price": "9.50", "available": 4, "is_active": True,
+                "price": "9.50", "available": 4, "is_active": True, "image_url": "", "thumbnail_url": "",
             }
         ],
     }

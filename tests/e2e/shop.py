@@ -61,6 +61,7 @@ class Shop:
             "BUS_RELAY_INTERVAL": "0.5",
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(self.mail_dir),
+            "SHOP_PUBLIC_URL": self.base_url,  # the images in emails
             "DJANGO_PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
             "PYTHONUNBUFFERED": "1",
             # Every test client comes from 127.0.0.1: far more sign-ups and checkouts than a person makes.

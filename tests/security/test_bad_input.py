@@ -104,7 +104,9 @@ def request_bodies():
     for path, item in SCHEMA["paths"].items():
         for method, operation in item.items():
             if "requestBody" in operation:
-                ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                # JSON, or only a multipart form for an upload (a product's image).
+                content = operation["requestBody"]["content"]
+                ref = (content.get("application/json") or content["multipart/form-data"])["schema"]["$ref"]
                 yield method, path, operation, SCHEMA["components"]["schemas"][ref.rsplit("/", 1)[1]]
 
 
@@ -112,8 +114,9 @@ def unbounded(properties: dict) -> list[str]:
     """The inputs that accept values of any size."""
     loose = []
     for name, spec in properties.items():
+        # A file (format binary) is bounded by the size of the body a view that takes uploads reads.
         if spec.get("type") == "string" and not (
-            "maxLength" in spec or "enum" in spec or spec.get("format") == "uuid" or "pattern" in spec
+            "maxLength" in spec or "enum" in spec or spec.get("format") in ("uuid", "binary") or "pattern" in spec
         ):
             loose.append(name)
         if spec.get("type") == "integer" and not ("minimum" in spec and "maximum" in spec):

@@ -14,6 +14,8 @@ from django.db import router
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from tests.images import picture, upload
+
 SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 
 #: Operations on what belongs to the signed-in customer, found by the id in the path.
@@ -32,7 +34,11 @@ VALID_BODIES = {
     ("post", "/api/catalog/products/"): {"sku": "NEW-1", "name": "New", "price": "1.00", "stock": 1},
     ("patch", "/api/catalog/products/{product_id}/"): {"name": "Renamed"},
     ("post", "/api/catalog/products/{product_id}/stock/"): {"quantity_delta": 5},
+    # A file is read once: a new one for every request.
+    ("put", "/api/catalog/products/{product_id}/image/"): lambda: {"image": upload(picture((60, 40)))},
 }
+#: Operations that read a multipart form (an upload) rather than JSON.
+MULTIPART = {("put", "/api/catalog/products/{product_id}/image/")}
 
 
 def operations(keep):
@@ -72,7 +78,9 @@ def call(member, method: str, path: str, ids: dict):
     client = APIClient()
     client.credentials(**member.auth)
     url = path.format(**{name: value for name, value in ids.items() if "{" + name + "}" in path})
-    return getattr(client, method)(url, VALID_BODIES.get((method, path)), format="json")
+    body = VALID_BODIES.get((method, path))
+    return getattr(client, method)(url, body() if callable(body) else body,
+                                   format="multipart" if (method, path) in MULTIPART else "json")
 
 
 def assert_error(response, status: int) -> None:
@@ -137,6 +145,7 @@ def test_the_staff_only_operations_are_the_ones_staff_run():
     # The schema is where STAFF_ONLY comes from; a staff operation that forgot
     # to document 403 would silently drop out of the test above.
     assert STAFF_ONLY == sorted([
+        ("delete", "/api/catalog/products/{product_id}/image/"),
         ("get", "/api/orders/all/"),
         ("patch", "/api/catalog/products/{product_id}/"),
         ("post", "/api/catalog/products/"),
@@ -144,4 +153,5 @@ def test_the_staff_only_operations_are_the_ones_staff_run():
         ("post", "/api/orders/{order_id}/deliver/"),
         ("post", "/api/orders/{order_id}/ship/"),
         ("post", "/api/orders/{order_id}/staff-cancel/"),
+        ("put", "/api/catalog/products/{product_id}/image/"),
     ])
