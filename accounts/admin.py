@@ -6,7 +6,7 @@ from django.db import transaction
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 from shopsite.validators import no_control_characters
 
-from .models import ApiToken, CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
+from .models import Address, ApiToken, CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
 from .services import auth_token_revoke_all, user_delete, user_save_from_admin
 
 
@@ -41,6 +41,18 @@ class UserPasswordForm(AdminPasswordChangeForm):
         return user
 
 
+class AddressInline(admin.TabularInline):
+    """The customer's address book, to read: the customer keeps it (a change would have to be theirs)."""
+
+    model = Address
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("name", "line1", "line2", "city", "region", "postal_code", "country", "is_default")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
@@ -61,6 +73,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
     date_hierarchy = "date_joined"
     readonly_fields = ("last_login", "date_joined")
+    inlines = [AddressInline]
 
     # Catalog and notifications keep replicas of users: every change made here
     # goes through the service that tells them.

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shopsite import contracts
+from shopsite.addresses import address_parse
 from shopsite.errors import ApplicationError, Conflict, NotFound
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 
@@ -152,15 +153,13 @@ def cart_clear_for_order(*, order_id: uuid.UUID, user_id: int, product_ids: Iter
 
 
 def cart_checkout(
-    *, user_id: int, idempotency_key: str, payment_method_id: uuid.UUID | str, shipping_address: str
+    *, user_id: int, idempotency_key: str, payment_method_id: uuid.UUID | str, shipping_address: contracts.Address
 ) -> Checkout:
     """Turn the cart into a ``cart.checked_out`` message; the cart empties when the order is placed."""
     idempotency_key = (idempotency_key or "").strip()
     if not idempotency_key or len(idempotency_key) > 100:
         raise ApplicationError("An idempotency key of 1 to 100 characters is required.")
-    shipping_address = (shipping_address or "").strip()
-    if not shipping_address:
-        raise ApplicationError("A shipping address is required.")
+    shipping_address = address_parse(shipping_address)
     payment_method_id = _uuid(payment_method_id)
     with transaction.atomic(using=DB):
         # Locking the cart first makes a concurrent retry with the same key

@@ -48,6 +48,7 @@ def order_email(
     reason: str | None = None,
     refund_due: bool = False,
     lines: Iterable[contracts.CheckoutLine] = (),
+    shipping_address: contracts.ShippingAddress | None = None,
 ) -> Email:
     number = order_number(order_id)
     context = {
@@ -62,6 +63,8 @@ def order_email(
              "total": line.unit_price * line.quantity}
             for line in lines
         ],
+        # None for a message from before orders said where they go: the email then does not say either.
+        "address_lines": shipping_address.lines() if shipping_address is not None else [],
     }
     body = render_to_string(f"notifications/email/{kind}.txt", context).strip() + "\n"
     return Email(subject=SUBJECTS[kind].format(number=number), body=body)
