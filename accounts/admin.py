@@ -105,6 +105,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Address)
+class AddressAdmin(ReadOnlyAdmin):
+    """The customers' address books, to read: each customer keeps their own."""
+
+    list_display = ("user", "name", "city", "postal_code", "country", "is_default", "updated_at")
+    list_filter = ("country", "is_default")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "name", "line1", "city", "postal_code")
+    readonly_fields = AddressInline.fields + ("user", "created_at", "updated_at")
+
+
 @admin.register(CustomerOrder)
 class CustomerOrderAdmin(ReadOnlyAdmin):
     """A replica of the orders service: only its messages change it."""

@@ -117,6 +117,19 @@ class SavedAddressInputSerializer(AddressSerializer):
         return {"address": super().validate(attrs)}
 
 
+class SavedAddressUpdateInputSerializer(AddressSerializer):
+    """Only the fields to change. The address they make is then checked as a whole."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required, field.default = False, serializers.empty
+        return fields
+
+    def validate(self, attrs):
+        return attrs
+
+
 class SavedAddressOutputSerializer(AddressOutputSerializer):
     id = serializers.UUIDField()
     is_default = serializers.BooleanField(help_text="Offered first at checkout. At most one address is the default.")
@@ -323,17 +336,16 @@ class AddressDetailApi(APIView):
         return self._update(request, address_id, request.data)
 
     @extend_schema(
-        request=SavedAddressInputSerializer(partial=True),
+        request=SavedAddressUpdateInputSerializer,
         responses={200: SavedAddressOutputSerializer, **error_responses(400, 401, 404)},
         summary="Change some fields of an address of your address book",
         tags=ADDRESS_BOOK_TAGS,
     )
     def patch(self, request, address_id):
-        data = request.data
-        if hasattr(data, "items"):  # else the serializer says what it expected
-            current = address_get(user_id=request.user.id, address_id=address_id).as_address().model_dump()
-            data = {**current, **dict(data.items())}
-        return self._update(request, address_id, data)
+        changes = SavedAddressUpdateInputSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        current = address_get(user_id=request.user.id, address_id=address_id).as_address().model_dump()
+        return self._update(request, address_id, {**current, **changes.validated_data})
 
     @extend_schema(
         request=None,

@@ -49,10 +49,17 @@ class CheckoutInputSerializer(serializers.Serializer):
         help_text="An address of your address book (/api/accounts/addresses/), instead of shipping_address.",
     )
 
-    def validate(self, attrs):
-        given = [name for name in ("shipping_address", "shipping_address_id") if name in attrs]
-        if len(given) != 1:
-            raise serializers.ValidationError({name: [ONE_ADDRESS] for name in given or ["shipping_address"]})
+    def to_internal_value(self, data):
+        # Checked beside the fields rather than after them, so that one answer names every field at fault.
+        given = [name for name in ("shipping_address", "shipping_address_id")
+                 if hasattr(data, "get") and data.get(name) not in (None, "")]
+        errors = {} if len(given) == 1 else {name: [ONE_ADDRESS] for name in given or ["shipping_address"]}
+        try:
+            attrs = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({**errors, **error.detail}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 

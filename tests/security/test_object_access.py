@@ -14,6 +14,8 @@ from django.db import router
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from shopsite.testing import ADDRESS
+
 SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 
 #: Operations on what belongs to the signed-in customer, found by the id in the path.
@@ -24,6 +26,11 @@ CUSTOMER_OWNED = {
     ("get", "/api/orders/{order_id}/"),
     ("post", "/api/orders/{order_id}/cancel/"),
     ("get", "/api/payments/methods/{method_id}/"),
+    ("get", "/api/accounts/addresses/{address_id}/"),
+    ("put", "/api/accounts/addresses/{address_id}/"),
+    ("patch", "/api/accounts/addresses/{address_id}/"),
+    ("delete", "/api/accounts/addresses/{address_id}/"),
+    ("post", "/api/accounts/addresses/{address_id}/default/"),
 }
 
 #: A body that is valid, so that only who asks decides the answer.
@@ -32,6 +39,8 @@ VALID_BODIES = {
     ("post", "/api/catalog/products/"): {"sku": "NEW-1", "name": "New", "price": "1.00", "stock": 1},
     ("patch", "/api/catalog/products/{product_id}/"): {"name": "Renamed"},
     ("post", "/api/catalog/products/{product_id}/stock/"): {"quantity_delta": 5},
+    ("put", "/api/accounts/addresses/{address_id}/"): {**ADDRESS, "line1": "9 Other St"},
+    ("patch", "/api/accounts/addresses/{address_id}/"): {"city": "Shelbyville"},
 }
 
 
