@@ -41,18 +41,6 @@ class UserPasswordForm(AdminPasswordChangeForm):
         return user
 
 
-class AddressInline(admin.TabularInline):
-    """The customer's address book, to read: the customer keeps it (a change would have to be theirs)."""
-
-    model = Address
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ("name", "line1", "line2", "city", "region", "postal_code", "country", "is_default")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
@@ -73,7 +61,6 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
     date_hierarchy = "date_joined"
     readonly_fields = ("last_login", "date_joined")
-    inlines = [AddressInline]
 
     # Catalog and notifications keep replicas of users: every change made here
     # goes through the service that tells them.
@@ -113,7 +100,8 @@ class AddressAdmin(ReadOnlyAdmin):
     list_filter = ("country", "is_default")
     list_select_related = ("user",)
     search_fields = ("user__email", "name", "line1", "city", "postal_code")
-    readonly_fields = AddressInline.fields + ("user", "created_at", "updated_at")
+    readonly_fields = ("user", "name", "line1", "line2", "city", "region", "postal_code", "country", "is_default",
+                       "created_at", "updated_at")
 
 
 @admin.register(CustomerOrder)

@@ -59,13 +59,19 @@ def address_parse(value: contracts.Address | dict) -> contracts.Address:
 
 
 class CountryField(serializers.ChoiceField):
-    default_error_messages = {"invalid_choice": UNKNOWN_COUNTRY.replace("{code}", "{input}")}
+    default_error_messages = {
+        "invalid_choice": UNKNOWN_COUNTRY.replace("{code}", "{input}"),
+        "blank": serializers.CharField.default_error_messages["blank"],
+    }
 
     def __init__(self, **kwargs):
         super().__init__(choices=sorted(COUNTRIES), **kwargs)
 
     def to_internal_value(self, data):
-        return super().to_internal_value(data.strip().upper() if isinstance(data, str) else data)
+        code = data.strip().upper() if isinstance(data, str) else data
+        if code == "":
+            self.fail("blank")
+        return super().to_internal_value(code)
 
 
 def _line(max_length: int, *, required: bool = True, help_text: str | None = None) -> serializers.CharField:
