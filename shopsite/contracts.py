@@ -209,7 +209,9 @@ class CheckoutLine(_Record):
 def _address_from_text(payload: dict[str, Any]) -> dict[str, Any]:
     """Version 1 carried the address as one free text: version 2 keeps that text as a LegacyAddress."""
     address = payload.get("shipping_address")
-    return {**payload, "shipping_address": {"text": address} if isinstance(address, str) else address}
+    if not isinstance(address, str):
+        raise ValueError("version 1 carries the shipping address as a string")
+    return {**payload, "shipping_address": {"text": address}}
 
 
 class CartCheckedOut(Message):

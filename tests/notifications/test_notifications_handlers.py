@@ -10,6 +10,7 @@ from notifications import handlers
 from notifications.models import Notification, OutboxMessage, Recipient
 from notifications.services import MailServerUnavailable, RecipientUnknown
 from shopsite import contracts
+from shopsite.bus.envelope import Envelope
 from shopsite.testing import an_address, recorded
 
 pytestmark = pytest.mark.django_db(databases=["notifications"])
@@ -165,3 +166,22 @@ def test_a_repeated_registration_emails_the_owner_of_the_address(ann, mailoutbox
     assert "Hello Ann" in mail.body and "nothing was changed" in mail.body
     [sent] = recorded(OutboxMessage, "notification.sent")
     assert (sent["kind"], sent["order_id"]) == ("account_exists", None)
+
+
+def test_a_confirmation_of_version_1_is_mailed_without_an_address(ann, mailoutbox):
+    payload = confirmed().model_dump(mode="json", exclude={"shipping_address"})
+    envelope = Envelope(type="order.confirmed", version=1, producer="orders", payload=payload,
+                        correlation_id=uuid.uuid4())
+
+    handlers.order_confirmed(Envelope.from_json(envelope.to_json()).message())
+
+    [mail] = mailoutbox
+    assert "Total: 23.00 USD" in mail.body and "ship it to" not in mail.body
+
+
+def test_an_address_from_before_addresses_had_fields_is_mailed_as_written(ann, mailoutbox):
+    handlers.order_shipped(contracts.OrderShipped(order_id=ORDER_ID, user_id=7, total=Decimal("23.00"),
+                                                  occurred_at=NOW,
+                                                  shipping_address=contracts.LegacyAddress(text="Ann\n1 Old Rd\n")))
+
+    assert "It goes to:\n  Ann\n  1 Old Rd\n\nThe Shop team" in mailoutbox[0].body
