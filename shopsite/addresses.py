@@ -132,8 +132,8 @@ class AddressForm(forms.Form):
                             widget=_text_input("address-line2"))
     city = forms.CharField(label="City", max_length=ADDRESS_CITY_LENGTH, validators=[no_control_characters],
                            widget=_text_input("address-level2"))
-    region = forms.CharField(label="State, province or region", max_length=ADDRESS_REGION_LENGTH, required=False,
-                             validators=[no_control_characters], help_text="Where your country has them.",
+    region = forms.CharField(label="Region", max_length=ADDRESS_REGION_LENGTH, required=False,
+                             validators=[no_control_characters], help_text="State, province or county.",
                              widget=_text_input("address-level1"))
     postal_code = forms.CharField(label="Postal code", max_length=ADDRESS_POSTAL_CODE_LENGTH,
                                   validators=[no_control_characters], widget=_text_input("postal-code"))
