@@ -133,7 +133,9 @@ class SavedAddressUpdateInputSerializer(AddressSerializer):
 class SavedAddressOutputSerializer(AddressOutputSerializer):
     id = serializers.UUIDField()
     is_default = serializers.BooleanField(help_text="Offered first at checkout. At most one address is the default.")
-    lines = serializers.SerializerMethodField(help_text="The address as written on the parcel, the country's name last.")
+    lines = serializers.SerializerMethodField(
+        help_text="The address as written on the parcel, the country's name last."
+    )
 
     def get_lines(self, address) -> list[str]:
         return address.as_address().lines()

@@ -44,9 +44,13 @@ def field_errors(error: ValidationError) -> dict[str, list[str]]:
 
 
 def address_parse(value: contracts.Address | dict) -> contracts.Address:
-    """An address from what a service was given, or an ApplicationError naming each field at fault."""
+    """An address from what a service was given, or an ApplicationError naming each field at fault.
+
+    An Address is checked again too: one read back from a database is built without a check, and what
+    a service records for the bus must pass the contract its consumers apply.
+    """
     if isinstance(value, contracts.Address):
-        return value
+        value = value.model_dump()
     if not isinstance(value, dict):
         raise ApplicationError("A shipping address is required.", {"fields": {"shipping_address": ["Required."]}})
     try:

@@ -58,11 +58,20 @@ def _known_country(code: str) -> str:
     return code
 
 
-def _text(max_length: int, *, required: bool = True):
+def _one_line_of(max_length: int, *, required: bool = True):
     return Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1 if required else 0, max_length=max_length),
         AfterValidator(_one_line),
     ]
+
+
+_Name = _one_line_of(ADDRESS_NAME_LENGTH)
+_Line = _one_line_of(ADDRESS_LINE_LENGTH)
+_OptionalLine = _one_line_of(ADDRESS_LINE_LENGTH, required=False)
+_City = _one_line_of(ADDRESS_CITY_LENGTH)
+_Region = _one_line_of(ADDRESS_REGION_LENGTH, required=False)
+_PostalCode = _one_line_of(ADDRESS_POSTAL_CODE_LENGTH)
+_Country = Annotated[str, AfterValidator(_known_country)]
 
 
 #: Where the postal code follows the region on the city's line ("Springfield, IL 62701").
@@ -74,20 +83,19 @@ _POSTAL_CODE_LAST = frozenset({"GB", "IE", "IM", "JE", "GG"})
 class Address(_Record):
     """A postal address, as a customer gave it: line2 and region may be empty, the rest may not."""
 
-    name: _text(ADDRESS_NAME_LENGTH)
-    line1: _text(ADDRESS_LINE_LENGTH)
-    line2: _text(ADDRESS_LINE_LENGTH, required=False) = ""
-    city: _text(ADDRESS_CITY_LENGTH)
-    region: _text(ADDRESS_REGION_LENGTH, required=False) = ""
-    postal_code: _text(ADDRESS_POSTAL_CODE_LENGTH)
-    country: Annotated[str, AfterValidator(_known_country)] = Field(
-        description="ISO 3166-1 alpha-2, upper case", examples=["DE", "US"]
-    )
+    name: _Name
+    line1: _Line
+    line2: _OptionalLine = ""
+    city: _City
+    region: _Region = ""
+    postal_code: _PostalCode
+    country: _Country = Field(description="ISO 3166-1 alpha-2, upper case", examples=["DE", "US"])
 
     def lines(self) -> list[str]:
         """The address as it is written on a parcel, the country's name last."""
         if self.country in _CITY_REGION_POSTAL_CODE:
-            town = [f"{self.city}, {self.region} {self.postal_code}" if self.region else f"{self.city} {self.postal_code}"]
+            locality = f"{self.city}, {self.region}" if self.region else self.city
+            town = [f"{locality} {self.postal_code}"]
         elif self.country in _POSTAL_CODE_LAST:
             town = [self.city, self.region, self.postal_code]
         else:

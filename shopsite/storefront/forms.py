@@ -67,6 +67,8 @@ class CheckoutForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.has_error("ship_to"):  # not one of theirs: said next to the choice
+            return cleaned
         choice = cleaned.get("ship_to") or NEW_ADDRESS
         if choice != NEW_ADDRESS:
             cleaned["shipping_address"] = self.saved_addresses[choice].as_address()

@@ -232,6 +232,7 @@ def test_someone_elses_saved_address_cannot_be_chosen_at_checkout(shopper, stran
     response = shopper.post(CHECKOUT, checkout_form("k-1", ship_to=str(theirs.id)))
 
     assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["ship_to"]
     assert response.context["form"].errors["ship_to"][0].startswith("Select a valid choice.")
     assert not Checkout.objects.exists() and not PaymentMethod.objects.exists()
 
