@@ -6,7 +6,7 @@ from django.db import transaction
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 from shopsite.validators import no_control_characters
 
-from .models import ApiToken, CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
+from .models import Address, ApiToken, CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
 from .services import auth_token_revoke_all, user_delete, user_save_from_admin
 
 
@@ -90,6 +90,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Address)
+class AddressAdmin(ReadOnlyAdmin):
+    """The customers' address books, to read: each customer keeps their own."""
+
+    list_display = ("user", "name", "city", "postal_code", "country", "is_default", "updated_at")
+    list_filter = ("country", "is_default")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "name", "line1", "city", "postal_code")
+    readonly_fields = ("user", "name", "line1", "line2", "city", "region", "postal_code", "country", "is_default",
+                       "created_at", "updated_at")
 
 
 @admin.register(CustomerOrder)

@@ -1,4 +1,5 @@
-"""The accounts API: register, obtain and revoke tokens, the password, the profile and the notification inbox."""
+"""The accounts API: register, obtain and revoke tokens, the password, the profile, the address book and the
+notification inbox."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.addresses import AddressOutputSerializer, AddressSerializer
+from shopsite.limits import MAX_SAVED_ADDRESSES
 from shopsite.openapi import error_responses, list_responses
 from shopsite.validators import no_control_characters
 
 from .models import ApiToken, User
-from .selectors import inbox_filter, user_summary
+from .selectors import address_get, address_list, inbox_filter, user_summary
 from .services import (
     REGISTERED,
+    address_create,
+    address_delete,
+    address_make_default,
+    address_update,
     auth_token_obtain,
     auth_token_revoke,
     inbox_mark_all_read,
@@ -93,6 +100,45 @@ class InboxItemOutputSerializer(serializers.Serializer):
 
 class InboxReadAllOutputSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many were unread.")
+
+
+class SavedAddressCreateInputSerializer(AddressSerializer):
+    is_default = serializers.BooleanField(
+        required=False, default=False, help_text="Make it your default address. Your first address is anyway."
+    )
+
+    def validate(self, attrs):
+        is_default = attrs.pop("is_default")
+        return {"address": super().validate(attrs), "is_default": is_default}
+
+
+class SavedAddressInputSerializer(AddressSerializer):
+    def validate(self, attrs):
+        return {"address": super().validate(attrs)}
+
+
+class SavedAddressUpdateInputSerializer(AddressSerializer):
+    """Only the fields to change. The address they make is then checked as a whole."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required, field.default = False, serializers.empty
+        return fields
+
+    def validate(self, attrs):
+        return attrs
+
+
+class SavedAddressOutputSerializer(AddressOutputSerializer):
+    id = serializers.UUIDField()
+    is_default = serializers.BooleanField(help_text="Offered first at checkout. At most one address is the default.")
+    lines = serializers.SerializerMethodField(
+        help_text="The address as written on the parcel, the country's name last."
+    )
+
+    def get_lines(self, address) -> list[str]:
+        return address.as_address().lines()
 
 
 class UserRegisterApi(APIView):
@@ -240,3 +286,95 @@ class InboxReadAllApi(APIView):
     def post(self, request):
         marked = inbox_mark_all_read(user_id=request.user.id)
         return Response(InboxReadAllOutputSerializer({"marked": marked}).data)
+
+
+ADDRESS_BOOK_TAGS = ["address book"]
+
+
+class AddressListCreateApi(GenericAPIView):
+    @extend_schema(
+        responses=list_responses(SavedAddressOutputSerializer, 401),
+        summary="Your address book, the default first",
+        tags=ADDRESS_BOOK_TAGS,
+    )
+    def get(self, request):
+        page = self.paginate_queryset(address_list(user_id=request.user.id))
+        return self.get_paginated_response(SavedAddressOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=SavedAddressCreateInputSerializer,
+        responses={201: SavedAddressOutputSerializer, **error_responses(400, 401)},
+        summary="Add an address to your address book",
+        description=(
+            f"The book holds at most {MAX_SAVED_ADDRESSES} addresses. Your first address becomes your default. "
+            "Invalid fields are named in `extra.fields`."
+        ),
+        tags=ADDRESS_BOOK_TAGS,
+    )
+    def post(self, request):
+        serializer = SavedAddressCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address = address_create(user_id=request.user.id, **serializer.validated_data)
+        return Response(SavedAddressOutputSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressDetailApi(APIView):
+    @extend_schema(
+        responses={200: SavedAddressOutputSerializer, **error_responses(401, 404)},
+        summary="One address of your address book",
+        tags=ADDRESS_BOOK_TAGS,
+    )
+    def get(self, request, address_id):
+        return Response(SavedAddressOutputSerializer(address_get(user_id=request.user.id, address_id=address_id)).data)
+
+    @extend_schema(
+        request=SavedAddressInputSerializer,
+        responses={200: SavedAddressOutputSerializer, **error_responses(400, 401, 404)},
+        summary="Replace an address of your address book",
+        description="Send the whole address. Whether it is your default does not change.",
+        tags=ADDRESS_BOOK_TAGS,
+    )
+    def put(self, request, address_id):
+        return self._update(request, address_id, request.data)
+
+    @extend_schema(
+        request=SavedAddressUpdateInputSerializer,
+        responses={200: SavedAddressOutputSerializer, **error_responses(400, 401, 404)},
+        summary="Change some fields of an address of your address book",
+        tags=ADDRESS_BOOK_TAGS,
+    )
+    def patch(self, request, address_id):
+        changes = SavedAddressUpdateInputSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        current = address_get(user_id=request.user.id, address_id=address_id).as_address().model_dump()
+        return self._update(request, address_id, {**current, **changes.validated_data})
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 404)},
+        summary="Delete an address from your address book",
+        description="If it was your default, your oldest address left becomes the default.",
+        tags=ADDRESS_BOOK_TAGS,
+    )
+    def delete(self, request, address_id):
+        address_delete(user_id=request.user.id, address_id=address_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _update(self, request, address_id, data):
+        serializer = SavedAddressInputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        address = address_update(user_id=request.user.id, address_id=address_id, **serializer.validated_data)
+        return Response(SavedAddressOutputSerializer(address).data)
+
+
+class AddressMakeDefaultApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: SavedAddressOutputSerializer, **error_responses(401, 404)},
+        summary="Make an address your default",
+        description="The checkout offers it first. Your previous default stays in the book.",
+        tags=ADDRESS_BOOK_TAGS,
+    )
+    def post(self, request, address_id):
+        address = address_make_default(user_id=request.user.id, address_id=address_id)
+        return Response(SavedAddressOutputSerializer(address).data)

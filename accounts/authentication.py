@@ -5,8 +5,6 @@ from __future__ import annotations
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from .selectors import api_token_find
-
 
 class ApiTokenAuthentication(TokenAuthentication):
     """DRF's token header, checked against accounts' expiring, revocable tokens.
@@ -15,6 +13,10 @@ class ApiTokenAuthentication(TokenAuthentication):
     """
 
     def authenticate_credentials(self, key):
+        # Imported here: DRF loads this class while rest_framework.views is being
+        # imported, and the selectors import shopsite.errors, which imports that module.
+        from .selectors import api_token_find
+
         token = api_token_find(key=key)
         if token is None:
             raise AuthenticationFailed("Invalid or expired token: log in again for a new one.")

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
+from shopsite.addresses import AddressForm
 from shopsite.errors import ApplicationError
 from shopsite.validators import no_control_characters
 
@@ -92,3 +93,11 @@ class UserProfileForm(forms.Form):
         label="Your name", max_length=150, validators=[no_control_characters],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+
+
+class SavedAddressForm(AddressForm):
+    """An address of the address book: the shared address fields."""
+
+
+class SavedAddressCreateForm(SavedAddressForm):
+    is_default = forms.BooleanField(label="Make this my default address", required=False)

@@ -1,15 +1,20 @@
 import hashlib
 import secrets
+import uuid
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from shopsite import contracts
 from shopsite.bus import models as bus
+from shopsite.limits import (
+    ADDRESS_CITY_LENGTH, ADDRESS_LINE_LENGTH, ADDRESS_NAME_LENGTH, ADDRESS_POSTAL_CODE_LENGTH, ADDRESS_REGION_LENGTH,
+)
 
 
 class OutboxMessage(bus.OutboxMessage):
@@ -210,3 +215,38 @@ class InboxItem(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Address(models.Model):
+    """An address in a customer's address book, to check out with; at most one is their default."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    name = models.CharField(max_length=ADDRESS_NAME_LENGTH)
+    line1 = models.CharField(max_length=ADDRESS_LINE_LENGTH)
+    line2 = models.CharField(max_length=ADDRESS_LINE_LENGTH, blank=True)
+    city = models.CharField(max_length=ADDRESS_CITY_LENGTH)
+    region = models.CharField(max_length=ADDRESS_REGION_LENGTH, blank=True)
+    postal_code = models.CharField(max_length=ADDRESS_POSTAL_CODE_LENGTH)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "created_at", "id"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            # The services keep to it; this makes two concurrent requests unable to break it either.
+            models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="accounts_address_one_default"),
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(self.as_address().lines())
+
+    def as_address(self) -> contracts.Address:
+        # Saved through a contracts.Address, so it is one again without a second check.
+        return contracts.Address.model_construct(
+            name=self.name, line1=self.line1, line2=self.line2, city=self.city, region=self.region,
+            postal_code=self.postal_code, country=self.country,
+        )

@@ -23,6 +23,15 @@ urlpatterns = [
         name="accounts-password-reset-complete",
     ),
     path("profile/", views.UserProfileView.as_view(), name="accounts-profile"),
+    path("addresses/", views.AddressListView.as_view(), name="accounts-addresses"),
+    path("addresses/new/", views.AddressCreateView.as_view(), name="accounts-address-create"),
+    path("addresses/<uuid:address_id>/edit/", views.AddressUpdateView.as_view(), name="accounts-address-update"),
+    path("addresses/<uuid:address_id>/delete/", views.AddressDeleteView.as_view(), name="accounts-address-delete"),
+    path(
+        "addresses/<uuid:address_id>/default/",
+        views.AddressMakeDefaultView.as_view(),
+        name="accounts-address-make-default",
+    ),
     path("notifications/", views.InboxItemListView.as_view(), name="accounts-notifications"),
     path("notifications/read/", views.InboxItemReadAllView.as_view(), name="accounts-notifications-read-all"),
     path(

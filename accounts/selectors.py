@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
 
-from .models import ApiToken, CustomerOrder, InboxItem, api_token_digest
+from shopsite.errors import NotFound
+
+from .models import Address, ApiToken, CustomerOrder, InboxItem, api_token_digest
 
 
 def user_summary(*, user_id: int) -> dict:
@@ -39,3 +42,20 @@ def api_token_find(*, key: str) -> ApiToken | None:
     """The unexpired token with this key, with its user."""
     tokens = ApiToken.objects.select_related("user").filter(created_at__gt=ApiToken.oldest_valid())
     return tokens.filter(digest=api_token_digest(key)).first()
+
+
+def address_list(*, user_id: int) -> QuerySet[Address]:
+    """The user's address book: the default first, then the others in the order they were added."""
+    return Address.objects.filter(user_id=user_id).order_by("-is_default", "created_at", "id")
+
+
+def address_get(*, user_id: int, address_id: uuid.UUID) -> Address:
+    """One of the user's addresses; another user's is as unknown as one that never was."""
+    address = Address.objects.filter(user_id=user_id, pk=address_id).first()
+    if address is None:
+        raise NotFound("Unknown address", {"address_id": str(address_id)})
+    return address
+
+
+def address_default(*, user_id: int) -> Address | None:
+    return Address.objects.filter(user_id=user_id, is_default=True).first()

@@ -13,10 +13,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from shopsite import contracts
+from shopsite.addresses import address_parse
 from shopsite.errors import ApplicationError, NotFound, TooManyRequests
+from shopsite.limits import MAX_SAVED_ADDRESSES
 
 from .lockout import cooloff_seconds, lockout_message
-from .models import ApiToken, CustomerOrder, InboxItem, OutboxMessage, User
+from .models import Address, ApiToken, CustomerOrder, InboxItem, OutboxMessage, User
+from .selectors import address_get
 
 DB = "default"
 
@@ -250,3 +253,72 @@ def inbox_mark_all_read(*, user_id: int) -> int:
     """Mark every unread item of the user's inbox read; how many were."""
     with transaction.atomic(using=DB):
         return InboxItem.objects.filter(user_id=user_id, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- the address book ---------------------------------------------------------
+#
+# Invariant: a user with any address has exactly one default, a user without
+# none. The first address added becomes the default, and deleting the default
+# hands it to the oldest address left. Each write locks the user's row, so two
+# requests of one user cannot both pass the book's limit or both make a default
+# (the database's unique constraint on the default backs this up).
+
+
+def _lock_address_book(user_id: int) -> None:
+    if not User.objects.select_for_update().filter(pk=user_id).exists():
+        raise NotFound("Unknown user")
+
+
+def _make_default(address: Address) -> None:
+    Address.objects.filter(user_id=address.user_id, is_default=True).exclude(pk=address.pk).update(is_default=False)
+    Address.objects.filter(pk=address.pk).update(is_default=True)
+    address.is_default = True
+
+
+def address_create(*, user_id: int, address: contracts.Address, is_default: bool = False) -> Address:
+    """Add an address to the user's book, as their default if they ask so or it is their first."""
+    address = address_parse(address)
+    with transaction.atomic(using=DB):
+        _lock_address_book(user_id)
+        count = Address.objects.filter(user_id=user_id).count()
+        if count >= MAX_SAVED_ADDRESSES:
+            raise ApplicationError(
+                f"Your address book holds at most {MAX_SAVED_ADDRESSES} addresses: delete one first.",
+                {"max_addresses": MAX_SAVED_ADDRESSES},
+            )
+        saved = Address.objects.create(user_id=user_id, **address.model_dump())
+        if is_default or count == 0:
+            _make_default(saved)
+    return saved
+
+
+def address_update(*, user_id: int, address_id: uuid.UUID, address: contracts.Address) -> Address:
+    """Replace one of the user's addresses with ``address``; whether it is the default does not change."""
+    address = address_parse(address)
+    with transaction.atomic(using=DB):
+        _lock_address_book(user_id)
+        saved = address_get(user_id=user_id, address_id=address_id)
+        for field, value in address.model_dump().items():
+            setattr(saved, field, value)
+        saved.save()
+    return saved
+
+
+def address_make_default(*, user_id: int, address_id: uuid.UUID) -> Address:
+    with transaction.atomic(using=DB):
+        _lock_address_book(user_id)
+        saved = address_get(user_id=user_id, address_id=address_id)
+        _make_default(saved)
+    return saved
+
+
+def address_delete(*, user_id: int, address_id: uuid.UUID) -> None:
+    """Delete one of the user's addresses; if it was the default, the oldest one left becomes it."""
+    with transaction.atomic(using=DB):
+        _lock_address_book(user_id)
+        saved = address_get(user_id=user_id, address_id=address_id)
+        saved.delete()
+        if saved.is_default:
+            oldest = Address.objects.filter(user_id=user_id).order_by("created_at", "id").first()
+            if oldest is not None:
+                _make_default(oldest)

@@ -1,6 +1,9 @@
 from django.urls import path
 
 from .api import (
+    AddressDetailApi,
+    AddressListCreateApi,
+    AddressMakeDefaultApi,
     AuthTokenCreateApi,
     InboxItemReadApi,
     InboxListApi,
@@ -19,6 +22,9 @@ urlpatterns = [
     path("logout-everywhere/", UserLogoutEverywhereApi.as_view(), name="account-logout-everywhere"),
     path("password/", UserPasswordChangeApi.as_view(), name="account-password"),
     path("me/", UserMeDetailUpdateApi.as_view(), name="account-me"),
+    path("addresses/", AddressListCreateApi.as_view(), name="account-address-list"),
+    path("addresses/<uuid:address_id>/", AddressDetailApi.as_view(), name="account-address-detail"),
+    path("addresses/<uuid:address_id>/default/", AddressMakeDefaultApi.as_view(), name="account-address-default"),
 ]
 
 # Mounted at /api/notifications/ by shopsite.urls: the inbox is the accounts

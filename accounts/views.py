@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -27,12 +28,15 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from shopsite.errors import ApplicationError, NotFound
+from shopsite.limits import MAX_SAVED_ADDRESSES
 from shopsite.throttling import ThrottledPostMixin
 
 from . import selectors, services
 from .forms import (
     LOCKED_OUT,
     EmailAuthenticationForm,
+    SavedAddressCreateForm,
+    SavedAddressForm,
     UserPasswordChangeForm,
     UserPasswordResetForm,
     UserProfileForm,
@@ -184,3 +188,81 @@ class InboxItemReadAllView(LoginRequiredMixin, View):
         if marked:
             messages.success(request, f"Marked {marked} notification{'s' if marked != 1 else ''} as read.")
         return redirect("accounts-notifications")
+
+
+# --- the address book -----------------------------------------------------------
+
+
+class AddressListView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/address_list.html"
+
+    def get_context_data(self, **kwargs):
+        addresses = list(selectors.address_list(user_id=self.request.user.id))
+        return super().get_context_data(
+            addresses=addresses, limit=MAX_SAVED_ADDRESSES, full=len(addresses) >= MAX_SAVED_ADDRESSES, **kwargs
+        )
+
+
+class AddressCreateView(LoginRequiredMixin, FormView):
+    template_name = "accounts/address_form.html"
+    form_class = SavedAddressCreateForm
+
+    def form_valid(self, form):
+        try:
+            services.address_create(
+                user_id=self.request.user.id, address=form.address, is_default=form.cleaned_data["is_default"]
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+            return self.form_invalid(form)
+        messages.success(self.request, "The address is in your address book.")
+        return redirect(_safe_next(self.request, "accounts-addresses"))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=_safe_next(self.request, ""), **kwargs)
+
+
+class AddressUpdateView(LoginRequiredMixin, FormView):
+    template_name = "accounts/address_form.html"
+    form_class = SavedAddressForm
+
+    @cached_property
+    def saved(self):
+        try:
+            return selectors.address_get(user_id=self.request.user.id, address_id=self.kwargs["address_id"])
+        except NotFound as error:
+            raise Http404(error.message) from None
+
+    def get_initial(self):
+        return SavedAddressForm.initial_from(self.saved)
+
+    def form_valid(self, form):
+        try:
+            services.address_update(user_id=self.request.user.id, address_id=self.saved.pk, address=form.address)
+        except NotFound as error:  # deleted in another tab meanwhile
+            raise Http404(error.message) from None
+        messages.success(self.request, "The address is saved.")
+        return redirect("accounts-addresses")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(saved=self.saved, **kwargs)
+
+
+class AddressDeleteView(LoginRequiredMixin, View):
+    def post(self, request, address_id: uuid.UUID):
+        try:
+            services.address_delete(user_id=request.user.id, address_id=address_id)
+        except NotFound as error:
+            raise Http404(error.message) from None
+        messages.success(request, "The address is deleted.")
+        return redirect("accounts-addresses")
+
+
+class AddressMakeDefaultView(LoginRequiredMixin, View):
+    def post(self, request, address_id: uuid.UUID):
+        try:
+            services.address_make_default(user_id=request.user.id, address_id=address_id)
+        except NotFound as error:
+            raise Http404(error.message) from None
+        messages.success(request, "This is now your default address.")
+        return redirect("accounts-addresses")

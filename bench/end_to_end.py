@@ -30,6 +30,8 @@ from .common import (Sizes, broker_pids, children, cpu_seconds, delete_shop_topo
                      run_json, run_prefix, temp_dir)
 
 RETRY_DELAYS = [0.2, 0.5, 1.0]
+BENCH_ADDRESS = {"name": "Bench Customer", "line1": "1 Bench Street", "city": "Benchville", "postal_code": "12345",
+                 "country": "US"}
 PRODUCTS = 8
 
 
@@ -64,7 +66,7 @@ class Load:
     def checkout(self) -> None:
         with self._lock:
             customer = self.customers.popleft()
-        body = json.dumps({"payment_method_id": customer["method"], "shipping_address": "1 Bench Street"})
+        body = json.dumps({"payment_method_id": customer["method"], "shipping_address": BENCH_ADDRESS})
         headers = {"Authorization": f"Token {customer['token']}", "Idempotency-Key": uuid.uuid4().hex,
                    "Content-Type": "application/json"}
         started = time.time()

@@ -21,7 +21,7 @@ ORDER_ID = uuid.UUID("00000000-0000-4000-8000-00000000b0b0")
 
 def create_order() -> None:
     Order.objects.get_or_create(id=ORDER_ID, defaults=dict(
-        checkout_id=uuid.uuid4(), user_id=1, total=Decimal("1.00"), shipping_address="bench",
+        checkout_id=uuid.uuid4(), user_id=1, total=Decimal("1.00"), shipping_line1="1 Bench Street",
         payment_method_id=uuid.uuid4(),
     ))
 

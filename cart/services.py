@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopsite import contracts
+from shopsite.addresses import address_parse
 from shopsite.errors import ApplicationError, NotFound
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 
@@ -186,7 +187,7 @@ def checkout_restore(*, order_id: uuid.UUID, user_id: int, reason: str) -> int:
 
 
 def cart_checkout(
-    *, user_id: int, idempotency_key: str, payment_method_id: uuid.UUID | str, shipping_address: str
+    *, user_id: int, idempotency_key: str, payment_method_id: uuid.UUID | str, shipping_address: contracts.Address
 ) -> Checkout:
     """Turn the cart into a checkout and a ``cart.checked_out`` message; the cart is empty afterwards.
 
@@ -196,9 +197,7 @@ def cart_checkout(
     idempotency_key = (idempotency_key or "").strip()
     if not idempotency_key or len(idempotency_key) > 100:
         raise ApplicationError("An idempotency key of 1 to 100 characters is required.")
-    shipping_address = (shipping_address or "").strip()
-    if not shipping_address:
-        raise ApplicationError("A shipping address is required.")
+    shipping_address = address_parse(shipping_address)
     payment_method_id = _uuid(payment_method_id)
     with transaction.atomic(using=DB):
         # Locking the cart first makes a concurrent retry with the same key

@@ -56,6 +56,7 @@ def order_email(
     reason: str | None = None,
     refund_due: bool = False,
     lines: Iterable[contracts.CheckoutLine] = (),
+    shipping_address: contracts.ShippingAddress | None = None,
 ) -> Email:
     number = order_number(order_id)
     context = {
@@ -70,6 +71,8 @@ def order_email(
              "total": line.unit_price * line.quantity, "thumbnail_url": absolute_url(line.thumbnail_url)}
             for line in lines
         ],
+        # None for a message from before orders said where they go: the email then does not say either.
+        "address_lines": shipping_address.lines() if shipping_address is not None else [],
     }
     body = render_to_string(f"notifications/email/{kind}.txt", context).strip() + "\n"
     html = render_to_string(f"notifications/email/{kind}.html", context) if kind in HTML_KINDS else ""

@@ -24,6 +24,7 @@ def order_confirmed(message: contracts.OrderConfirmed) -> None:
         total=message.total,
         currency=message.currency,
         lines=message.lines,
+        shipping_address=message.shipping_address,
     )
 
 
@@ -46,6 +47,7 @@ def order_shipped(message: contracts.OrderShipped) -> None:
         user_id=message.user_id,
         total=message.total,
         currency=message.currency,
+        shipping_address=message.shipping_address,
     )
 
 

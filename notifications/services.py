@@ -66,6 +66,7 @@ def notification_send_for_order(
     reason: str | None = None,
     refund_due: bool = False,
     lines: Iterable[contracts.CheckoutLine] | None = None,
+    shipping_address: contracts.ShippingAddress | None = None,
 ) -> Notification | None:
     """Email the customer about their order, once per (order, kind)."""
     with transaction.atomic(using=DB):
@@ -76,7 +77,7 @@ def notification_send_for_order(
             raise RecipientUnknown(f"no address yet for user {user_id}")
         email = order_email(
             kind=kind, order_id=order_id, name=recipient.name, total=total, currency=currency,
-            reason=reason, refund_due=refund_due, lines=lines or (),
+            reason=reason, refund_due=refund_due, lines=lines or (), shipping_address=shipping_address,
         )
         return _deliver(Notification(
             user_id=user_id, order_id=order_id, kind=kind, to_email=recipient.email,

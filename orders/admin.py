@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 from shopsite.errors import ApplicationError
@@ -65,11 +67,18 @@ class OrderAdmin(admin.ModelAdmin):
 
     list_display = ["id", "user_id", "status", "cancel_reason", "total", "currency", "created_at", "updated_at"]
     list_filter = ["status", "cancel_reason", "created_at"]
-    search_fields = ["id", "user_id", "checkout_id", "lines__sku", "lines__name"]
+    search_fields = ["id", "user_id", "checkout_id", "lines__sku", "lines__name", "shipping_name", "shipping_postal_code"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Order._meta.fields]
+    # The address is shown as written on the parcel rather than as its columns.
+    readonly_fields = fields = [
+        *(f.name for f in Order._meta.fields if not f.name.startswith("shipping_")), "shipping_address",
+    ]
     inlines = [OrderLineInline, OrderEventInline]
     actions = [mark_shipped, mark_delivered, cancel]
+
+    @admin.display(description="shipping address")
+    def shipping_address(self, order):
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in order.shipping_address.lines()))
 
     def has_add_permission(self, request):
         return False

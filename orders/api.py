@@ -8,6 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shopsite.addresses import AddressOutputSerializer
 from shopsite.openapi import error_responses, list_responses
 from shopsite.permissions import staff_permission
 
@@ -35,6 +36,21 @@ class OrderEventOutputSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
 
 
+class ShippingAddressOutputSerializer(AddressOutputSerializer):
+    """The fields are empty for an order placed before addresses had fields: its ``text`` is the address."""
+
+    name = serializers.CharField(default="")
+    line1 = serializers.CharField(default="")
+    line2 = serializers.CharField(default="")
+    city = serializers.CharField(default="")
+    region = serializers.CharField(default="")
+    postal_code = serializers.CharField(default="")
+    country = serializers.CharField(default="", help_text="ISO 3166-1 alpha-2.")
+    text = serializers.CharField(
+        default="", help_text="Only for an order placed before addresses had fields: its address as written."
+    )
+
+
 class OrderSummaryOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
@@ -47,7 +63,7 @@ class OrderSummaryOutputSerializer(serializers.Serializer):
 
 
 class OrderDetailOutputSerializer(OrderSummaryOutputSerializer):
-    shipping_address = serializers.CharField()
+    shipping_address = ShippingAddressOutputSerializer()
     lines = OrderLineOutputSerializer(many=True)
     timeline = OrderEventOutputSerializer(many=True, source="events", help_text="What happened, oldest first.")
 

@@ -1,8 +1,11 @@
-import uuid
 
 from django.db import models
 
+from shopsite import contracts
 from shopsite.bus import models as bus
+from shopsite.limits import (
+    ADDRESS_CITY_LENGTH, ADDRESS_LINE_LENGTH, ADDRESS_NAME_LENGTH, ADDRESS_POSTAL_CODE_LENGTH, ADDRESS_REGION_LENGTH,
+)
 
 
 class Order(models.Model):
@@ -28,7 +31,16 @@ class Order(models.Model):
     cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
-    shipping_address = models.TextField()
+    # Where it goes, as the customer gave it at checkout (a copy: their address book may change).
+    shipping_name = models.CharField(max_length=ADDRESS_NAME_LENGTH, blank=True)
+    shipping_line1 = models.CharField(max_length=ADDRESS_LINE_LENGTH, blank=True)
+    shipping_line2 = models.CharField(max_length=ADDRESS_LINE_LENGTH, blank=True)
+    shipping_city = models.CharField(max_length=ADDRESS_CITY_LENGTH, blank=True)
+    shipping_region = models.CharField(max_length=ADDRESS_REGION_LENGTH, blank=True)
+    shipping_postal_code = models.CharField(max_length=ADDRESS_POSTAL_CODE_LENGTH, blank=True)
+    shipping_country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    # An order placed before addresses had fields keeps its address here, as it was written, and no other field.
+    shipping_text = models.TextField(blank=True)
     payment_method_id = models.UUIDField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -45,6 +57,22 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"Order {str(self.id)[:8]} ({self.status})"
+
+    @property
+    def shipping_address(self) -> contracts.ShippingAddress:
+        # Checked by the contract when the order was placed: built again without a second check.
+        if self.shipping_text:
+            return contracts.LegacyAddress.model_construct(text=self.shipping_text)
+        return contracts.Address.model_construct(**{
+            field: getattr(self, f"shipping_{field}") for field in contracts.Address.model_fields
+        })
+
+    @staticmethod
+    def shipping_fields(address: contracts.ShippingAddress) -> dict[str, str]:
+        """The order's columns for ``address``."""
+        if isinstance(address, contracts.LegacyAddress):
+            return {"shipping_text": address.text}
+        return {f"shipping_{field}": value for field, value in address.model_dump().items()}
 
 
 VIEW_PERMISSION = "orders.view_order"

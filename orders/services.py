@@ -48,6 +48,8 @@ def _note(order: Order | uuid.UUID, kind: str, detail: str = "", *more: tuple[st
 
 
 def _status_message(order: Order, message_type, **extra):
+    if "shipping_address" in message_type.model_fields:  # confirmed and shipped: their emails say where it goes
+        extra["shipping_address"] = order.shipping_address
     return message_type(
         order_id=order.id, user_id=order.user_id, total=order.total, currency=order.currency,
         occurred_at=order.updated_at, **extra,
@@ -62,8 +64,8 @@ def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
         total = sum((line.unit_price * line.quantity for line in checkout.lines), Decimal("0.00"))
         order = Order.objects.create(
             id=checkout.order_id, checkout_id=checkout.checkout_id, user_id=checkout.user_id,
-            total=total, currency=checkout.currency, shipping_address=checkout.shipping_address,
-            payment_method_id=checkout.payment_method_id,
+            total=total, currency=checkout.currency, payment_method_id=checkout.payment_method_id,
+            **Order.shipping_fields(checkout.shipping_address),
         )
         OrderLine.objects.bulk_create(
             OrderLine(order=order, product_id=l.product_id, sku=l.sku, name=l.name,

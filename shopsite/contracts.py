@@ -3,7 +3,11 @@
 Any service may import this module: it is the shared language of the shop.
 Events are named in the past tense (``OrderPlaced``); the two commands are
 imperative (``RequestPayment``, ``RequestRefund``). The routing key of a message
-is its ``TYPE``. A change that breaks consumers bumps ``VERSION``.
+is its ``TYPE``. A change that breaks consumers bumps ``VERSION``, and the
+previous version stays readable through an upcaster in ``UPCASTERS``: a
+function from the old payload to the new one, applied by the envelope before
+the payload is validated (so a message queued, retried or parked by the
+previous release is still handled after an upgrade).
 """
 
 from __future__ import annotations
@@ -11,11 +15,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Callable, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from .limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_PRICE, MAX_QUANTITY
+from .countries import COUNTRIES, country_name
+from .limits import (
+    ADDRESS_CITY_LENGTH, ADDRESS_LINE_LENGTH, ADDRESS_NAME_LENGTH, ADDRESS_POSTAL_CODE_LENGTH, ADDRESS_REGION_LENGTH,
+    ADDRESS_TEXT_LENGTH, MAX_LINES, MAX_ORDER_TOTAL, MAX_PRICE, MAX_QUANTITY,
+)
+from .validators import has_control_characters
 
 Money = Decimal
 Quantity = int
@@ -37,10 +46,88 @@ class Message(BaseModel):
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
+    #: Each older version still read -> the function turning its payload into the next version's.
+    UPCASTERS: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- addresses ------------------------------------------------------------
+
+
+def _one_line(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("must not contain control characters such as line breaks or tabs")
+    return value
+
+
+def _known_country(code: str) -> str:
+    if code not in COUNTRIES:
+        raise ValueError(f"unknown country code {code!r}: use an ISO 3166-1 alpha-2 code such as DE or US")
+    return code
+
+
+def _one_line_of(max_length: int, *, required: bool = True):
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1 if required else 0, max_length=max_length),
+        AfterValidator(_one_line),
+    ]
+
+
+_Name = _one_line_of(ADDRESS_NAME_LENGTH)
+_Line = _one_line_of(ADDRESS_LINE_LENGTH)
+_OptionalLine = _one_line_of(ADDRESS_LINE_LENGTH, required=False)
+_City = _one_line_of(ADDRESS_CITY_LENGTH)
+_Region = _one_line_of(ADDRESS_REGION_LENGTH, required=False)
+_PostalCode = _one_line_of(ADDRESS_POSTAL_CODE_LENGTH)
+_Country = Annotated[str, AfterValidator(_known_country)]
+
+
+#: Where the postal code follows the region on the city's line ("Springfield, IL 62701").
+_CITY_REGION_POSTAL_CODE = frozenset({"US", "CA", "AU"})
+#: Where the postal code has a line of its own under the town.
+_POSTAL_CODE_LAST = frozenset({"GB", "IE", "IM", "JE", "GG"})
+
+
+class Address(_Record):
+    """A postal address, as a customer gave it: line2 and region may be empty, the rest may not."""
+
+    name: _Name
+    line1: _Line
+    line2: _OptionalLine = ""
+    city: _City
+    region: _Region = ""
+    postal_code: _PostalCode
+    country: _Country = Field(description="ISO 3166-1 alpha-2, upper case", examples=["DE", "US"])
+
+    def lines(self) -> list[str]:
+        """The address as it is written on a parcel, the country's name last."""
+        if self.country in _CITY_REGION_POSTAL_CODE:
+            locality = f"{self.city}, {self.region}" if self.region else self.city
+            town = [f"{locality} {self.postal_code}"]
+        elif self.country in _POSTAL_CODE_LAST:
+            town = [self.city, self.region, self.postal_code]
+        else:
+            town = [f"{self.postal_code} {self.city}", self.region]
+        return [line for line in (self.name, self.line1, self.line2, *town, country_name(self.country)) if line]
+
+
+class LegacyAddress(_Record):
+    """An address written as one free text, as the shop took it before addresses had fields.
+
+    Only orders from then, and ``cart.checked_out`` messages of version 1, have one: it is kept as it was
+    written, never guessed into fields.
+    """
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ADDRESS_TEXT_LENGTH)]
+
+    def lines(self) -> list[str]:
+        return [line.strip() for line in self.text.splitlines() if line.strip()]
+
+
+ShippingAddress = Address | LegacyAddress
 
 
 # --- accounts -------------------------------------------------------------
@@ -144,15 +231,28 @@ class CheckoutLine(_Record):
     thumbnail_url: ImageUrl | None = _optional_image()
 
 
+def _address_from_text(payload: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 carried the address as one free text: version 2 keeps that text as a LegacyAddress."""
+    address = payload.get("shipping_address")
+    if not isinstance(address, str):
+        raise ValueError("version 1 carries the shipping address as a string")
+    return {**payload, "shipping_address": {"text": address}}
+
+
 class CartCheckedOut(Message):
+    """The cart was checked out. Version 2: ``shipping_address`` is an Address (a LegacyAddress only when
+    upcast from version 1, whose address was a string)."""
+
     TYPE = "cart.checked_out"
+    VERSION = 2
+    UPCASTERS = {1: _address_from_text}
     checkout_id: uuid.UUID
     order_id: uuid.UUID
     user_id: int
     lines: list[CheckoutLine] = Field(min_length=1, max_length=MAX_LINES)
     total: Money = Field(ge=0, le=MAX_ORDER_TOTAL, decimal_places=2)
     currency: str = "USD"
-    shipping_address: str
+    shipping_address: ShippingAddress
     payment_method_id: uuid.UUID
 
 
@@ -191,9 +291,19 @@ class _OrderStatusChanged(Message):
     occurred_at: datetime
 
 
+def _no_address(payload: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 did not say where the order goes."""
+    return {"shipping_address": None, **payload}
+
+
 class OrderConfirmed(_OrderStatusChanged):
+    """Version 2 adds where the order goes (None when upcast from version 1), for the confirmation email."""
+
     TYPE = "order.confirmed"
+    VERSION = 2
+    UPCASTERS = {1: _no_address}
     lines: list[CheckoutLine]
+    shipping_address: ShippingAddress | None
 
 
 class OrderCancelled(_OrderStatusChanged):
@@ -203,7 +313,12 @@ class OrderCancelled(_OrderStatusChanged):
 
 
 class OrderShipped(_OrderStatusChanged):
+    """Version 2 adds where the order goes (None when upcast from version 1), for the shipping email."""
+
     TYPE = "order.shipped"
+    VERSION = 2
+    UPCASTERS = {1: _no_address}
+    shipping_address: ShippingAddress | None
 
 
 class OrderDelivered(_OrderStatusChanged):

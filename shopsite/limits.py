@@ -27,3 +27,14 @@ MAX_LINE_TOTAL = MAX_PRICE * MAX_QUANTITY
 MAX_ORDER_TOTAL = MAX_LINE_TOTAL * MAX_LINES
 
 assert MAX_ORDER_TOTAL < Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES), "an order total must fit the money columns"
+
+#: The longest field of a postal address (the name on it, a street line, a city, a region, a postal code).
+ADDRESS_NAME_LENGTH = 150
+ADDRESS_LINE_LENGTH = 200
+ADDRESS_CITY_LENGTH = 100
+ADDRESS_REGION_LENGTH = 100
+ADDRESS_POSTAL_CODE_LENGTH = 20
+#: An address written as free text, from before addresses had fields: the checkout took at most this much.
+ADDRESS_TEXT_LENGTH = 500
+#: The most addresses a customer keeps in their address book.
+MAX_SAVED_ADDRESSES = 20

@@ -8,6 +8,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import router, transaction
 
+from shopsite import contracts
 from shopsite.bus.connection import subscriptions
 from shopsite.bus.envelope import Envelope
 from shopsite.bus.models import OutboxMessage
@@ -48,3 +49,13 @@ def deliver_everything(*, rounds: int = 50) -> int:
             type(row).objects.filter(pk=row.pk).update(sent_at=row.created_at)
             delivered += 1
     raise AssertionError(f"the services were still sending messages after {rounds} rounds")
+
+
+#: A valid shipping address, as the API takes it.
+ADDRESS = {"name": "Casey Customer", "line1": "1 Main St", "city": "Springfield", "region": "IL",
+           "postal_code": "62701", "country": "US"}
+
+
+def an_address(**changes) -> contracts.Address:
+    """A valid shipping address, with ``changes``."""
+    return contracts.Address(**{**ADDRESS, **changes})

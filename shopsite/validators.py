@@ -13,6 +13,11 @@ from django.utils.deconstruct import deconstructible
 _INVISIBLE_FORMATTING = {"\u2028", "\u2029", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
 
 
+def has_control_characters(value: str) -> bool:
+    """Whether ``value`` holds a control character, a line separator or a bidirectional override."""
+    return any(unicodedata.category(c) == "Cc" or c in _INVISIBLE_FORMATTING for c in str(value))
+
+
 @deconstructible
 class NoControlCharactersValidator:
     """A one-line text (a name, a SKU, a category) holds no control characters.
@@ -25,7 +30,7 @@ class NoControlCharactersValidator:
     code = "control_characters"
 
     def __call__(self, value: str) -> None:
-        if any(unicodedata.category(c) == "Cc" or c in _INVISIBLE_FORMATTING for c in str(value)):
+        if has_control_characters(value):
             raise ValidationError(self.message, code=self.code)
 
     def __eq__(self, other) -> bool:

@@ -62,10 +62,18 @@ class Envelope:
         contract = MESSAGE_TYPES.get(self.type)
         if contract is None:
             raise InvalidMessage(f"unknown message type {self.type!r}")
-        if self.version != contract.VERSION:
-            raise InvalidMessage(f"{self.type} version {self.version} is not supported (expected {contract.VERSION})")
+        payload, version = self.payload, self.version
         try:
-            return contract.model_validate(self.payload)
+            # An older version is brought up to date one version at a time.
+            while version < contract.VERSION and version in contract.UPCASTERS:
+                payload, version = contract.UPCASTERS[version](payload), version + 1
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise InvalidMessage(f"{self.type} version {self.version} could not be upcast: {exc}") from exc
+        if version != contract.VERSION:
+            readable = " or ".join(map(str, sorted({*contract.UPCASTERS, contract.VERSION})))
+            raise InvalidMessage(f"{self.type} version {self.version} is not supported (expected {readable})")
+        try:
+            return contract.model_validate(payload)
         except ValidationError as exc:
             raise InvalidMessage(f"payload does not match {self.type} v{contract.VERSION}: {_short(exc)}") from exc
 

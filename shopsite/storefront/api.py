@@ -1,6 +1,7 @@
-"""Checkout: the one operation that spans two services.
+"""Checkout: the one operation that spans several services.
 
-The storefront checks the payment method with the payments service, then
+The storefront checks the payment method with the payments service, takes a
+saved address from the accounts service's address book if one is named, then
 hands the cart service the checkout. It calls only the services' public
 functions; the rest of the flow runs over the bus.
 """
@@ -10,8 +11,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import selectors as account_selectors
 from cart import services as cart_services
 from payments import selectors as payment_selectors
+from shopsite.addresses import AddressSerializer
 from shopsite.errors import ApplicationError
 from shopsite.openapi import error_responses
 
@@ -29,9 +32,35 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+ONE_ADDRESS = "Send either shipping_address or shipping_address_id."
+
+
 class CheckoutInputSerializer(serializers.Serializer):
     payment_method_id = serializers.UUIDField(help_text="One of your saved cards.")
-    shipping_address = serializers.CharField(max_length=500)
+    shipping_address = AddressSerializer(
+        required=False,
+        help_text=(
+            "Where to ship, unless you send shipping_address_id. Errors in it are named by field inside it: "
+            "`extra.fields.shipping_address.postal_code`, for example."
+        ),
+    )
+    shipping_address_id = serializers.UUIDField(
+        required=False,
+        help_text="An address of your address book (/api/accounts/addresses/), instead of shipping_address.",
+    )
+
+    def to_internal_value(self, data):
+        # Checked beside the fields rather than after them, so that one answer names every field at fault.
+        given = [name for name in ("shipping_address", "shipping_address_id")
+                 if hasattr(data, "get") and data.get(name) not in (None, "")]
+        errors = {} if len(given) == 1 else {name: [ONE_ADDRESS] for name in given or ["shipping_address"]}
+        try:
+            attrs = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({**errors, **error.detail}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class CheckoutOutputSerializer(serializers.Serializer):
@@ -69,10 +98,16 @@ class CheckoutApi(APIView):
         method = payment_selectors.payment_method_get(
             user_id=request.user.id, method_id=data.validated_data["payment_method_id"]
         )
+        address = data.validated_data.get("shipping_address")
+        if address is None:
+            saved = account_selectors.address_get(
+                user_id=request.user.id, address_id=data.validated_data["shipping_address_id"]
+            )
+            address = saved.as_address()
         checkout = cart_services.cart_checkout(
             user_id=request.user.id,
             idempotency_key=key,
             payment_method_id=method.id,
-            shipping_address=data.validated_data["shipping_address"],
+            shipping_address=address,
         )
         return Response(CheckoutOutputSerializer(checkout).data, status=status.HTTP_202_ACCEPTED)

@@ -1,4 +1,5 @@
-"""The checkout page: it composes the cart and the payments services through their public functions."""
+"""The checkout page: it composes the cart, the payments and the accounts services (the address book) through
+their public functions."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 
+from accounts import selectors as account_selectors
 from cart import selectors as cart_selectors
 from cart import services as cart_services
 from payments import services as payment_services
@@ -27,6 +29,10 @@ class CheckoutCreateView(LoginRequiredMixin, ThrottledPostMixin, FormView):
 
     def get_initial(self):
         return {"idempotency_key": CheckoutForm.new_key()}
+
+    def get_form_kwargs(self):
+        saved = account_selectors.address_list(user_id=self.request.user.id)
+        return {**super().get_form_kwargs(), "saved_addresses": saved}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(cart=cart_selectors.cart_get(user_id=self.request.user.id), **kwargs)

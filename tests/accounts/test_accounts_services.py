@@ -19,6 +19,8 @@ NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
 def order_message(kind, order_id, *, user_id=7, total="12.00", **extra):
+    if "shipping_address" in kind.model_fields:
+        extra.setdefault("shipping_address", None)
     return kind(order_id=order_id, user_id=user_id, total=Decimal(total), occurred_at=NOW, **extra)
 
 

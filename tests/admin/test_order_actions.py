@@ -11,7 +11,7 @@ from django.urls import reverse
 from orders import services
 from orders.models import Order, OutboxMessage
 from shopsite import contracts
-from shopsite.testing import recorded
+from shopsite.testing import an_address, recorded
 from tests.staff_permissions import STAFF_PERMISSIONS, permissions
 
 pytestmark = pytest.mark.django_db(databases=["default", "orders"])
@@ -24,7 +24,7 @@ def an_order(status: str = "confirmed") -> Order:
     checkout = contracts.CartCheckedOut(
         checkout_id=uuid.uuid4(), order_id=uuid.uuid4(), user_id=7, total=Decimal("19.00"),
         lines=[contracts.CheckoutLine(product_id=1, sku="MUG", name="Mug", unit_price=Decimal("9.50"), quantity=2)],
-        shipping_address="1 Main St", payment_method_id=uuid.uuid4(),
+        shipping_address=an_address(), payment_method_id=uuid.uuid4(),
     )
     order = services.order_place(checkout=checkout)
     if status != "pending":

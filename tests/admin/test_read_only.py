@@ -71,7 +71,7 @@ def test_an_orders_fields_stay_as_the_saga_left_them(staff_client):
 
     page = staff_client.get(change_url(order))
     staff_client.post(change_url(order), {
-        "status": "delivered", "total": "0.01", "user_id": "999", "shipping_address": "elsewhere",
+        "status": "delivered", "total": "0.01", "user_id": "999", "shipping_line1": "elsewhere", "shipping_text": "elsewhere",
         "lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
     })
 

@@ -13,6 +13,7 @@ from orders.models import Order
 from shopsite import contracts
 from shopsite.bus.consumer import Consumer
 from shopsite.bus.trace import correlation_ids_for_order, find_order_ids, trace_order
+from shopsite.testing import an_address
 
 from .conftest import make_row
 
@@ -62,7 +63,7 @@ def checkout_flow(order_id: uuid.UUID, checkout_id: uuid.UUID, user_id: int = 7)
     amount = Decimal("19.00")
     line = contracts.ReservedLine(product_id=1, quantity=2)
     checked_out = record("cart", contracts.CartCheckedOut(
-        checkout_id=checkout_id, order_id=order_id, user_id=user_id, total=amount, shipping_address="1 Main St",
+        checkout_id=checkout_id, order_id=order_id, user_id=user_id, total=amount, shipping_address=an_address(),
         payment_method_id=uuid.uuid4(),
         lines=[contracts.CheckoutLine(product_id=1, sku="MUG", name="Mug", unit_price=Decimal("9.50"), quantity=2)],
     ), correlation_id=checkout_id)
@@ -75,7 +76,8 @@ def checkout_flow(order_id: uuid.UUID, checkout_id: uuid.UUID, user_id: int = 7)
     paid = flow.deliver(requested, "payments", then=contracts.PaymentSucceeded(
         order_id=order_id, charge_id=uuid.uuid4(), amount=amount))
     confirmed = flow.deliver(paid, "orders", then=contracts.OrderConfirmed(
-        order_id=order_id, user_id=user_id, total=amount, currency="USD", occurred_at=T0, lines=[]))
+        order_id=order_id, user_id=user_id, total=amount, currency="USD", occurred_at=T0, lines=[],
+        shipping_address=an_address()))
     flow.deliver(confirmed, "catalog")
     flow.deliver(confirmed, "accounts")
     sent = flow.deliver(confirmed, "notifications", then=contracts.NotificationSent(
@@ -148,7 +150,8 @@ def test_every_hop_of_the_flow_in_time_order_with_its_delay(order_id):
 
 def test_a_later_step_by_staff_joins_the_trace_from_its_own_flow(order_id):
     shipped = record("orders", contracts.OrderShipped(
-        order_id=order_id, user_id=7, total=Decimal("19.00"), currency="USD", occurred_at=T0))
+        order_id=order_id, user_id=7, total=Decimal("19.00"), currency="USD", occurred_at=T0,
+        shipping_address=an_address()))
     Flow().deliver(shipped, "notifications")
 
     trace = trace_order(order_id)

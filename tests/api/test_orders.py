@@ -6,7 +6,7 @@ import pytest
 from orders import services
 from orders.models import Order, OutboxMessage
 from shopsite import contracts
-from shopsite.testing import recorded
+from shopsite.testing import an_address, recorded
 
 from .conftest import CUSTOMER, OTHER_CUSTOMER, STAFF, assert_error, assert_unauthenticated, client_for
 
@@ -20,7 +20,7 @@ def place(user=CUSTOMER) -> Order:
         checkout=contracts.CartCheckedOut(
             checkout_id=uuid.uuid4(), order_id=uuid.uuid4(), user_id=user.id,
             lines=[contracts.CheckoutLine(product_id=1, sku="MUG", name="Mug", unit_price=Decimal("9.50"), quantity=2)],
-            total=Decimal("19.00"), shipping_address="1 Main St", payment_method_id=uuid.uuid4(),
+            total=Decimal("19.00"), shipping_address=an_address(), payment_method_id=uuid.uuid4(),
         )
     )
 
@@ -82,7 +82,12 @@ def test_detail_shows_lines_and_timeline(customer):
 
     body = customer.get(f"{ORDERS}{order.id}/").json()
 
-    assert (body["status"], body["total"], body["shipping_address"]) == ("confirmed", "19.00", "1 Main St")
+    assert (body["status"], body["total"]) == ("confirmed", "19.00")
+    assert body["shipping_address"] == {
+        "name": "Casey Customer", "line1": "1 Main St", "line2": "", "city": "Springfield", "region": "IL",
+        "postal_code": "62701", "country": "US", "text": "",
+        "lines": ["Casey Customer", "1 Main St", "Springfield, IL 62701", "United States"],
+    }
     assert body["lines"] == [
         {"product_id": 1, "sku": "MUG", "name": "Mug", "unit_price": "9.50", "quantity": 2, "line_total": "19.00",
          "image_url": "", "thumbnail_url": ""}

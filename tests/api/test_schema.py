@@ -76,7 +76,7 @@ def test_every_list_is_paginated(schema):
     lists = [(path, op) for path, method, op in operations(schema) if op["operationId"].endswith("_list")]
 
     assert {path for path, _ in lists} == {
-        "/api/catalog/products/", "/api/notifications/", "/api/orders/", "/api/orders/all/",
+        "/api/accounts/addresses/", "/api/catalog/products/", "/api/notifications/", "/api/orders/", "/api/orders/all/",
         "/api/payments/charges/", "/api/payments/methods/",
     }
     for path, operation in lists:
@@ -100,7 +100,22 @@ def test_path_parameters_are_typed(schema):
         "notification_id": ("string", "uuid"),
         "order_id": ("string", "uuid"),
         "method_id": ("string", "uuid"),
+        "address_id": ("string", "uuid"),
     }
+
+
+def test_checkout_documents_the_structured_address_and_where_its_errors_go(schema):
+    components = schema["components"]["schemas"]
+    checkout = components["CheckoutInput"]["properties"]
+
+    assert checkout["shipping_address_id"]["format"] == "uuid"
+    assert "extra.fields.shipping_address.postal_code" in checkout["shipping_address"]["description"]
+    [ref] = [part["$ref"] for part in checkout["shipping_address"]["allOf"]]
+    address = components[ref.rsplit("/", 1)[1]]
+    assert set(address["required"]) == {"name", "line1", "city", "postal_code", "country"}
+    assert address["properties"]["postal_code"]["maxLength"] == 20
+    assert address["properties"]["country"]["allOf"] == [{"$ref": "#/components/schemas/Country"}]
+    assert len(components["Country"]["enum"]) == 249 and {"DE", "US", "GB"} <= set(components["Country"]["enum"])
 
 
 def test_checkout_documents_the_idempotency_key_header(schema):

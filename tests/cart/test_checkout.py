@@ -7,7 +7,7 @@ import pytest
 from cart import selectors, services
 from cart.models import Checkout, CartLine, OutboxMessage
 from shopsite.errors import ApplicationError
-from shopsite.testing import recorded
+from shopsite.testing import ADDRESS, an_address, recorded
 
 pytestmark = pytest.mark.django_db(databases=["cart"])
 
@@ -15,7 +15,7 @@ PAYMENT_METHOD = uuid.uuid4()
 
 
 def checkout(user_id=7, key="key-1", **overrides) -> Checkout:
-    fields = dict(payment_method_id=PAYMENT_METHOD, shipping_address="1 Main St")
+    fields = dict(payment_method_id=PAYMENT_METHOD, shipping_address=an_address())
     return services.cart_checkout(user_id=user_id, idempotency_key=key, **{**fields, **overrides})
 
 
@@ -43,7 +43,7 @@ def test_checkout_records_the_cart_with_server_side_prices(filled_cart):
         ],
         "total": "39.00",
         "currency": "USD",
-        "shipping_address": "1 Main St",
+        "shipping_address": {**ADDRESS, "line2": ""},
         "payment_method_id": str(PAYMENT_METHOD),
     }
 
@@ -162,7 +162,8 @@ def test_a_line_that_cannot_be_sold_stops_the_checkout(filled_cart, change, mess
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"key": ""}, {"key": "x" * 101}, {"shipping_address": "  "}, {"payment_method_id": "not-a-uuid"}],
+    [{"key": ""}, {"key": "x" * 101}, {"shipping_address": "1 Main St"}, {"shipping_address": {**ADDRESS, "country": "XX"}},
+     {"payment_method_id": "not-a-uuid"}],
 )
 def test_bad_checkout_requests_are_refused(filled_cart, overrides):
     with pytest.raises(ApplicationError):

@@ -18,7 +18,7 @@ from accounts import services as account_services
 from catalog import services as catalog_services
 from orders.models import Order
 from payments import services as payment_services
-from shopsite.testing import deliver_everything
+from shopsite.testing import ADDRESS, deliver_everything
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -44,7 +44,7 @@ class Customer:
         assert answer.status_code == 201, answer.content
 
     def check_out(self, card: str, key: str | None = None):
-        return self.browser.post("/api/cart/checkout/", {"payment_method_id": card, "shipping_address": "1 Main St"},
+        return self.browser.post("/api/cart/checkout/", {"payment_method_id": card, "shipping_address": ADDRESS},
                                  content_type="application/json", HTTP_IDEMPOTENCY_KEY=key or next(KEYS))
 
     def cart(self) -> dict:

@@ -9,7 +9,7 @@ from cart import selectors, services
 from cart.handlers import HANDLERS
 from cart.models import OutboxMessage, ProductReplica
 from shopsite import contracts
-from shopsite.testing import recorded
+from shopsite.testing import an_address, recorded
 
 pytestmark = pytest.mark.django_db(databases=["cart"])
 
@@ -54,7 +54,7 @@ def test_the_cart_and_the_checkout_carry_the_image_of_each_line(make_product):
     services.cart_item_add(user_id=7, product_id=2)
 
     cart = selectors.cart_get(user_id=7)
-    services.cart_checkout(user_id=7, idempotency_key="k", payment_method_id=uuid.uuid4(), shipping_address="1 St")
+    services.cart_checkout(user_id=7, idempotency_key="k", payment_method_id=uuid.uuid4(), shipping_address=an_address())
 
     assert [(line.image_url, line.thumbnail_url) for line in cart.lines] == [(IMAGE, THUMBNAIL), ("", "")]
     [checked_out] = recorded(OutboxMessage, "cart.checked_out")

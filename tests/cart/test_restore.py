@@ -11,7 +11,7 @@ from cart.models import Cart, CartLine, Checkout, OutboxMessage
 from shopsite import contracts
 from shopsite.bus.connection import subscriptions
 from shopsite.limits import MAX_LINES, MAX_QUANTITY
-from shopsite.testing import recorded
+from shopsite.testing import an_address, recorded
 
 pytestmark = pytest.mark.django_db(databases=["cart"])
 
@@ -26,7 +26,7 @@ def ordered(make_product) -> Checkout:
     services.cart_item_add(user_id=USER, product_id=1, quantity=2)
     services.cart_item_add(user_id=USER, product_id=2, quantity=1)
     return services.cart_checkout(user_id=USER, idempotency_key="k", payment_method_id=uuid.uuid4(),
-                                  shipping_address="1 Main St")
+                                  shipping_address=an_address())
 
 
 def cancelled(checkout: Checkout, reason: str, user_id: int = USER) -> contracts.OrderCancelled:

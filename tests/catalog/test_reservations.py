@@ -35,7 +35,8 @@ def cancelled(order_id) -> contracts.OrderCancelled:
 
 def confirmed(order_id) -> contracts.OrderConfirmed:
     return contracts.OrderConfirmed(
-        order_id=order_id, user_id=7, total=Decimal("1.00"), occurred_at="2025-01-01T00:00:00Z", lines=[]
+        order_id=order_id, user_id=7, total=Decimal("1.00"), occurred_at="2025-01-01T00:00:00Z", lines=[],
+        shipping_address=None,
     )
 
 

@@ -14,6 +14,8 @@ import requests
 from tests.loopback import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+E2E_ADDRESS = {"name": "Test Customer", "line1": "1 Test Street", "city": "Testville", "postal_code": "12345",
+               "country": "DE"}
 CONSUMERS = ["accounts", "catalog", "cart", "orders", "payments", "notifications"]
 
 
@@ -192,7 +194,7 @@ class Customer:
     def checkout(self, payment_method_id: str, key: str | None = None) -> requests.Response:
         return self.call(
             "POST", "/api/cart/checkout/",
-            json={"payment_method_id": payment_method_id, "shipping_address": "1 Test Street, Testville"},
+            json={"payment_method_id": payment_method_id, "shipping_address": E2E_ADDRESS},
             headers={"Idempotency-Key": key or uuid.uuid4().hex},
         )
 

@@ -71,7 +71,7 @@ def register(page: Page) -> str:
     return email
 
 
-def buy(page: Page, product_name: str, card: str) -> None:
+def add_to_cart(page: Page, product_name: str) -> None:
     page.goto("/")
     page.locator("#search").fill(product_name)
     page.locator("#search").press("Enter")
@@ -82,17 +82,37 @@ def buy(page: Page, product_name: str, card: str) -> None:
     snap(page, "product")
     page.get_by_role("button", name="Add to cart").click()
     expect(page.locator("#cart-count")).to_have_text("1")
-    page.goto("/cart/")
-    snap(page, "cart")
-    page.goto("/checkout/")
-    page.get_by_label(re.compile("address", re.I)).fill("1 Browser Lane\nTestville")
+
+
+def fill_address(page: Page, *, name: str, line1: str, city: str, postal_code: str, country: str,
+                 region: str = "") -> None:
+    page.get_by_label("Full name", exact=True).fill(name)
+    page.get_by_label("Address line 1", exact=True).fill(line1)
+    page.get_by_label("City", exact=True).fill(city)
+    if region:
+        page.get_by_label("Region").fill(region)
+    page.get_by_label("Postal code", exact=True).fill(postal_code)
+    page.get_by_label("Country", exact=True).select_option(country)
+
+
+def pay(page: Page, card: str, screenshot: str = "checkout") -> None:
     page.get_by_label(re.compile("card number", re.I)).fill(card)
     page.get_by_label(re.compile("month", re.I)).fill("12")
     page.get_by_label(re.compile("year", re.I)).fill("2031")
     page.get_by_label(re.compile("cvc", re.I)).fill("123")
-    snap(page, "checkout")
+    snap(page, screenshot)
     page.get_by_role("button", name="Place order").click()
     expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
+
+
+def buy(page: Page, product_name: str, card: str) -> None:
+    add_to_cart(page, product_name)
+    page.goto("/cart/")
+    snap(page, "cart")
+    page.goto("/checkout/")
+    fill_address(page, name="Robin Browser", line1="1 Browser Lane", city="Testville", postal_code="12345",
+                 country="DE")
+    pay(page, card)
 
 
 def test_a_customer_buys_watches_the_order_confirm_and_reads_the_email(page, shop, new_product):
@@ -119,6 +139,59 @@ def test_a_customer_buys_watches_the_order_confirm_and_reads_the_email(page, sho
     snap(page, "phone-cart")
     page.goto(order_url)
     snap(page, "phone-orders")
+
+
+def add_to_address_book(page: Page, **address) -> None:
+    page.goto("/accounts/addresses/")
+    page.locator("main").get_by_role("link", name="Add an address").first.click()
+    fill_address(page, **address)
+    snap(page, "address-form")
+    page.get_by_role("button", name="Save address").click()
+    expect(page.locator("#address-book")).to_contain_text(address["line1"])
+
+
+def test_a_customer_keeps_addresses_and_checks_out_with_the_default_one(page, shop, new_product):
+    product = new_product(stock=5, price="15.00")
+    shop.customer().add_to_cart(product["id"], 1)
+    register(page)
+    page.goto("/accounts/addresses/")
+    expect(page.locator("main")).to_contain_text("No addresses yet")
+
+    add_to_address_book(page, name="Robin Browser", line1="1 Home Road", city="Springfield", region="IL",
+                        postal_code="62701", country="US")
+    add_to_address_book(page, name="Robin at Work", line1="22 Office Park", city="Berlin", postal_code="10115",
+                        country="DE")
+    snap(page, "address-book")
+    cards = page.locator("#address-book > li")
+    expect(cards.first).to_contain_text("1 Home Road")
+    expect(page.locator(".address-card--default")).to_contain_text("1 Home Road")  # the first one
+
+    page.get_by_role("button", name="Make the address of Robin at Work, 22 Office Park your default").click()
+    expect(page.locator(".address-card--default")).to_contain_text("22 Office Park")
+    expect(cards.first).to_contain_text("22 Office Park")  # the default comes first
+    expect(page.locator(".address-card--default")).to_contain_text("10115 Berlin")
+    snap(page, "address-book-new-default")
+
+    add_to_cart(page, product["name"])
+    page.goto("/checkout/")
+    chosen = page.locator("#ship-to input[type=radio]:checked")
+    expect(chosen).to_have_count(1)
+    expect(page.locator("#ship-to label").filter(has=page.locator("input:checked"))).to_contain_text("22 Office Park")
+    expect(page.locator("#new-address")).to_be_hidden()  # a saved address is chosen: no fields to fill
+    snap(page, "checkout-with-saved-address")
+    page.locator("#ship-to").get_by_text("A new address").click()
+    expect(page.locator("#new-address")).to_be_visible()
+    page.locator("#ship-to label").filter(has_text="22 Office Park").click()
+    expect(page.locator("#new-address")).to_be_hidden()
+    pay(page, "4242424242424242", screenshot="checkout-with-saved-address-filled")
+
+    address = page.locator("#order-address")
+    expect(address).to_contain_text("Robin at Work")
+    expect(address).to_contain_text("22 Office Park")
+    expect(address).to_contain_text("10115 Berlin")
+    expect(address).to_contain_text("Germany")
+    expect(page.locator("#order-status")).to_have_text(re.compile("confirmed", re.I), timeout=20_000)
+    snap(page, "order-with-saved-address")
 
 
 def test_a_declined_card_shows_its_message(page, shop, new_product):
@@ -152,13 +225,9 @@ def order_again(page: Page, product_id: int) -> str:
     page.get_by_role("button", name="Add to cart").click()
     expect(page.locator("#cart-count")).to_have_text("1")
     page.goto("/checkout/")
-    page.get_by_label(re.compile("address", re.I)).fill("1 Browser Lane\nTestville")
-    page.get_by_label(re.compile("card number", re.I)).fill("4242424242424242")
-    page.get_by_label(re.compile("month", re.I)).fill("12")
-    page.get_by_label(re.compile("year", re.I)).fill("2031")
-    page.get_by_label(re.compile("cvc", re.I)).fill("123")
-    page.get_by_role("button", name="Place order").click()
-    expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}/$"))
+    fill_address(page, name="Robin Browser", line1="1 Browser Lane", city="Testville", postal_code="12345",
+                 country="DE")
+    pay(page, "4242424242424242", screenshot="checkout-again")
     return page.url.rstrip("/").rsplit("/", 1)[-1]
 
 

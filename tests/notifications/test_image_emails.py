@@ -8,13 +8,14 @@ import pytest
 
 from notifications import handlers
 from shopsite import contracts
+from shopsite.testing import an_address
 
 pytestmark = pytest.mark.django_db(databases=["notifications"])
 
 
 def confirmed(*lines: contracts.CheckoutLine) -> contracts.OrderConfirmed:
     return contracts.OrderConfirmed(order_id=uuid.uuid4(), user_id=7, total=Decimal("23.00"), lines=list(lines),
-                                    occurred_at=datetime(2025, 1, 1, tzinfo=timezone.utc))
+                                    occurred_at=datetime(2025, 1, 1, tzinfo=timezone.utc), shipping_address=an_address())
 
 
 def line(product_id: int, name: str, **images) -> contracts.CheckoutLine:
@@ -62,6 +63,6 @@ def test_an_order_from_before_images_still_gets_its_confirmation_with_every_init
 def test_only_the_emails_that_list_products_have_an_html_part(mailoutbox):
     order = confirmed(line(1, "Desk Lamp"))
     handlers.order_shipped(contracts.OrderShipped(order_id=order.order_id, user_id=7, total=order.total,
-                                                  occurred_at=order.occurred_at))
+                                                  occurred_at=order.occurred_at, shipping_address=None))
 
     assert mailoutbox[0].alternatives == []

@@ -84,6 +84,7 @@ def order_confirmed(user_id: int) -> contracts.OrderConfirmed:
     return contracts.OrderConfirmed(
         order_id=uuid.uuid4(), user_id=user_id, total=Decimal("9.50"), occurred_at="2026-01-01T00:00:00Z",
         lines=[contracts.CheckoutLine(product_id=1, sku="MUG", name="Mug", unit_price=Decimal("9.50"), quantity=1)],
+        shipping_address=None,
     )
 
 

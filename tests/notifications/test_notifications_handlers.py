@@ -10,7 +10,8 @@ from notifications import handlers
 from notifications.models import Notification, OutboxMessage, Recipient
 from notifications.services import MailServerUnavailable, RecipientUnknown
 from shopsite import contracts
-from shopsite.testing import recorded
+from shopsite.bus.envelope import Envelope
+from shopsite.testing import an_address, recorded
 
 pytestmark = pytest.mark.django_db(databases=["notifications"])
 
@@ -32,6 +33,7 @@ def confirmed(order_id=ORDER_ID, user_id=7):
             contracts.CheckoutLine(product_id=1, sku="MUG", name="Blue mug", unit_price=Decimal("7.50"), quantity=2),
             contracts.CheckoutLine(product_id=2, sku="TEA", name="Green tea", unit_price=Decimal("8.00"), quantity=1),
         ],
+        shipping_address=an_address(name="Ann Example", line2="Flat 2"),
     )
 
 
@@ -45,6 +47,7 @@ def test_an_order_confirmation_is_mailed_once_however_often_it_arrives(ann, mail
     assert mail.subject == "Your order 1a2b3c4d is confirmed"
     assert "2 x Blue mug at 7.50 = 15.00 USD" in mail.body
     assert "Total: 23.00 USD" in mail.body
+    assert "We will ship it to:\n  Ann Example\n  1 Main St\n  Flat 2\n  Springfield, IL 62701\n  United States\n" in mail.body
     notification = Notification.objects.get()
     assert (notification.status, notification.kind, notification.to_email) == ("sent", "order_confirmed",
                                                                                "ann@example.com")
@@ -57,13 +60,14 @@ def test_an_order_confirmation_is_mailed_once_however_often_it_arrives(ann, mail
 def test_each_kind_of_news_about_an_order_is_sent(ann, mailoutbox):
     handlers.order_confirmed(confirmed())
     handlers.order_shipped(contracts.OrderShipped(order_id=ORDER_ID, user_id=7, total=Decimal("23.00"),
-                                                  occurred_at=NOW))
+                                                  occurred_at=NOW, shipping_address=an_address(country="DE", region="")))
     handlers.order_delivered(contracts.OrderDelivered(order_id=ORDER_ID, user_id=7, total=Decimal("23.00"),
                                                       occurred_at=NOW))
 
     assert [m.subject for m in mailoutbox] == [
         "Your order 1a2b3c4d is confirmed", "Your order 1a2b3c4d has shipped", "Your order 1a2b3c4d was delivered",
     ]
+    assert "It goes to:\n  Casey Customer\n  1 Main St\n  62701 Springfield\n  Germany\n" in mailoutbox[1].body
     assert len(recorded(OutboxMessage, "notification.sent")) == 3
 
 
@@ -162,3 +166,22 @@ def test_a_repeated_registration_emails_the_owner_of_the_address(ann, mailoutbox
     assert "Hello Ann" in mail.body and "nothing was changed" in mail.body
     [sent] = recorded(OutboxMessage, "notification.sent")
     assert (sent["kind"], sent["order_id"]) == ("account_exists", None)
+
+
+def test_a_confirmation_of_version_1_is_mailed_without_an_address(ann, mailoutbox):
+    payload = confirmed().model_dump(mode="json", exclude={"shipping_address"})
+    envelope = Envelope(type="order.confirmed", version=1, producer="orders", payload=payload,
+                        correlation_id=uuid.uuid4())
+
+    handlers.order_confirmed(Envelope.from_json(envelope.to_json()).message())
+
+    [mail] = mailoutbox
+    assert "Total: 23.00 USD" in mail.body and "ship it to" not in mail.body
+
+
+def test_an_address_from_before_addresses_had_fields_is_mailed_as_written(ann, mailoutbox):
+    handlers.order_shipped(contracts.OrderShipped(order_id=ORDER_ID, user_id=7, total=Decimal("23.00"),
+                                                  occurred_at=NOW,
+                                                  shipping_address=contracts.LegacyAddress(text="Ann\n1 Old Rd\n")))
+
+    assert "It goes to:\n  Ann\n  1 Old Rd\n\nThe Shop team" in mailoutbox[0].body

@@ -8,7 +8,7 @@ import pytest
 from orders import handlers
 from orders.models import Order, OutboxMessage
 from shopsite import contracts
-from shopsite.testing import recorded
+from shopsite.testing import ADDRESS, an_address, recorded
 
 pytestmark = pytest.mark.django_db(databases=["orders"])
 
@@ -19,7 +19,7 @@ THUMBNAIL = "https://media.example.com/catalog/products/5f1e-thumb.jpg"
 def checked_out(lines) -> contracts.CartCheckedOut:
     return contracts.CartCheckedOut(
         checkout_id=uuid.uuid4(), order_id=uuid.uuid4(), user_id=7, lines=lines,
-        total=sum(line.unit_price * line.quantity for line in lines), shipping_address="1 Main St",
+        total=sum(line.unit_price * line.quantity for line in lines), shipping_address=an_address(),
         payment_method_id=uuid.uuid4(),
     )
 
@@ -48,7 +48,7 @@ def test_a_checkout_from_before_images_places_an_order_without_them():
     payload = {
         "checkout_id": str(uuid.uuid4()), "order_id": str(uuid.uuid4()), "user_id": 7, "total": "9.50",
         "lines": [{"product_id": 1, "sku": "MUG", "name": "Mug", "unit_price": "9.50", "quantity": 1}],
-        "currency": "USD", "shipping_address": "1 Main St", "payment_method_id": str(uuid.uuid4()),
+        "currency": "USD", "shipping_address": ADDRESS, "payment_method_id": str(uuid.uuid4()),
     }
 
     handlers.place_order(contracts.CartCheckedOut.model_validate(payload))

@@ -7,7 +7,7 @@ from orders import handlers, services
 from orders.models import Order, OrderEvent, OutboxMessage
 from shopsite import contracts
 from shopsite.errors import Conflict, NotFound
-from shopsite.testing import recorded
+from shopsite.testing import an_address, recorded
 
 pytestmark = pytest.mark.django_db(databases=["orders"])
 
@@ -22,7 +22,7 @@ def checked_out(**overrides) -> contracts.CartCheckedOut:
             contracts.CheckoutLine(product_id=2, sku="TEE", name="Tee", unit_price=Decimal("20.00"), quantity=1),
         ],
         total=Decimal("39.00"),
-        shipping_address="1 Main St",
+        shipping_address=an_address(),
         payment_method_id=uuid.uuid4(),
     )
     fields.update(overrides)

@@ -9,7 +9,7 @@ from cart import services as cart_services
 from cart.models import Checkout
 from cart.models import OutboxMessage as CartOutbox
 from payments.models import PaymentMethod
-from shopsite.testing import recorded
+from shopsite.testing import ADDRESS, recorded
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -26,7 +26,7 @@ def filled_cart(customer, make_product):
 def form_data(key: str, **overrides) -> dict:
     return {
         "idempotency_key": key,
-        "shipping_address": "Casey Customer\n1 Main St\nSpringfield",
+        **{f"shipping-{field}": value for field, value in ADDRESS.items()},
         "card_number": GOOD_CARD,
         "exp_month": "12",
         "exp_year": str(date.today().year + 2),
@@ -62,7 +62,7 @@ def test_a_valid_card_checks_out_the_cart_and_shows_the_order(shopper, customer,
     assert message["user_id"] == customer.id
     assert message["total"] == "19.00"
     assert message["payment_method_id"] == str(method.id)
-    assert message["shipping_address"] == "Casey Customer\n1 Main St\nSpringfield"
+    assert message["shipping_address"] == {**ADDRESS, "line2": ""}
     assert method.last4 == "4242"
 
 
@@ -129,11 +129,12 @@ def test_an_expired_card_is_refused(shopper, filled_cart):
 
 
 def test_missing_fields_are_shown_next_to_them(shopper, filled_cart):
-    response = shopper.post(reverse("storefront-checkout"), form_data("k-1", shipping_address="", exp_month=""))
+    response = shopper.post(reverse("storefront-checkout"), form_data("k-1", **{"shipping-city": ""}, exp_month=""))
 
     errors = response.context["form"].errors
-    assert errors["shipping_address"] == ["This field is required."]
+    assert response.context["form"].address_form.errors["city"] == ["This field is required."]
     assert errors["exp_month"] == ["This field is required."]
+    assert 'id="id_shipping-city_error"' in response.text
     assert not PaymentMethod.objects.exists()
 
 

@@ -19,7 +19,7 @@ from catalog.images import image_prepare
 from catalog.models import OutboxMessage as CatalogOutbox
 from orders import handlers as orders_handlers
 from shopsite import contracts
-from shopsite.testing import recorded
+from shopsite.testing import an_address, recorded
 from tests.images import media_root, picture, upload  # noqa: F401 (media_root is a fixture)
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -66,7 +66,7 @@ def test_the_cart_checkout_and_order_pages_show_each_lines_image_or_its_initials
     cart_page = shopper.get(reverse("cart-detail")).text
     checkout_page = shopper.get(reverse("storefront-checkout")).text
     checkout = cart_services.cart_checkout(user_id=customer.id, idempotency_key="k", payment_method_id=uuid.uuid4(),
-                                           shipping_address="1 Main St")
+                                           shipping_address=an_address())
     [checked_out] = recorded(CartOutbox, "cart.checked_out")
     orders_handlers.place_order(contracts.CartCheckedOut.model_validate(checked_out))
     order_page = shopper.get(reverse("orders-detail", args=[checkout.order_id])).text

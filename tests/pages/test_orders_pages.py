@@ -8,7 +8,7 @@ from django.urls import reverse
 from orders import services
 from orders.models import Order, OrderEvent
 from orders.models import OutboxMessage as OrdersOutbox
-from shopsite.testing import recorded
+from shopsite.testing import an_address, recorded
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -49,7 +49,7 @@ def test_the_history_is_paginated(shopper, customer, place_order):
 
 
 def test_the_order_page_shows_status_lines_address_and_timeline(shopper, customer, place_order):
-    order_id = place_order(customer, address="Casey\n1 Main St")
+    order_id = place_order(customer, address=an_address(name="Casey", line2="Flat 2"))
     paid(order_id)
 
     response = detail(shopper, order_id)
@@ -57,7 +57,7 @@ def test_the_order_page_shows_status_lines_address_and_timeline(shopper, custome
     assert response.status_code == 200
     text = response.text
     assert 'id="order-status" data-status="confirmed">Confirmed</span>' in text
-    assert "Casey<br>1 Main St" in text
+    assert "Casey<br>1 Main St<br>Flat 2<br>Springfield, IL 62701<br>United States" in text
     assert '<dd id="order-total">$19.00</dd>' in text
     for words in ("Order placed", "Items set aside for you", "Payment requested", "Payment received", "Order confirmed"):
         assert words in text
@@ -132,7 +132,7 @@ def test_out_of_stock_reads_as_words(shopper, customer, place_order):
 
 
 def test_someone_elses_order_is_404(shopper, stranger, place_order):
-    theirs = place_order(stranger, address="Secret Street 9")
+    theirs = place_order(stranger, address=an_address(line1="Secret Street 9"))
 
     response = detail(shopper, theirs)
 

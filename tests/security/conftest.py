@@ -23,6 +23,7 @@ from catalog import services as catalog_services
 from orders import services as order_services
 from payments import services as payment_services
 from shopsite import contracts
+from shopsite.testing import an_address
 from tests.staff_permissions import STAFF_PERMISSIONS, permissions
 
 PASSWORD = "a-long-test-password"
@@ -75,10 +76,11 @@ def _product(n: int) -> int:
 
 
 def _give_everything(member: Member, product_id: int) -> None:
-    """One of each thing a customer owns: a cart line, a card, an order and a notification.
+    """One of each thing a customer owns: a cart line, a card, an order, a notification and an address.
 
     Each customer's cart holds a product the other's does not, so that a cart
-    line is named by a product id only its owner has in the cart.
+    line is named by a product id only its owner has in the cart. The address
+    is their second, not the default, so that making it the default changes something.
     """
     user_id = member.user.id
     cart_services.cart_item_add(user_id=user_id, product_id=product_id, quantity=2)
@@ -91,7 +93,7 @@ def _give_everything(member: Member, product_id: int) -> None:
             lines=[contracts.CheckoutLine(
                 product_id=product_id, sku="SEC-1", name="Product 1", unit_price=Decimal("10.00"), quantity=1,
             )],
-            total=Decimal("10.00"), shipping_address="1 Main St", payment_method_id=method.id,
+            total=Decimal("10.00"), shipping_address=an_address(), payment_method_id=method.id,
         )
     )
     # Confirmed, so that both "cancel" and "ship" would change it if they were let through.
@@ -101,11 +103,14 @@ def _give_everything(member: Member, product_id: int) -> None:
         notification_id=uuid.uuid4(), user_id=user_id, order_id=order.id, kind="order_confirmed",
         subject="Your order is confirmed", body="Thank you.", sent_at=timezone.now() - timedelta(minutes=1),
     )
+    addresses = [account_services.address_create(user_id=user_id, address=an_address(line1=f"{n} Main St"))
+                 for n in (1, 2)]
     member.owns = {
         "product_id": product_id,  # the product in their cart
         "method_id": method.id,
         "order_id": order.id,
         "notification_id": item.notification_id,
+        "address_id": addresses[1].id,
     }
 
 

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from catalog.models import Product
+from shopsite.testing import ADDRESS
 
 from .conftest import PASSWORD
 
@@ -196,7 +197,7 @@ def test_registration_is_rate_limited(low_rates):
 def test_checkout_is_rate_limited_per_user(world, low_rates):
     client = APIClient()
     client.credentials(**world.customer.auth)
-    data = {"payment_method_id": str(world.customer.owns["method_id"]), "shipping_address": "1 Main St"}
+    data = {"payment_method_id": str(world.customer.owns["method_id"]), "shipping_address": ADDRESS}
     for n in range(2):
         client.post("/api/cart/checkout/", data, format="json", HTTP_IDEMPOTENCY_KEY=f"k{n}")
 

@@ -155,7 +155,7 @@ BOUNDED_FIELDS = [
 @pytest.mark.parametrize("size", ["one too many", "50 KB"])
 def test_a_field_over_its_length_is_a_400_naming_it(world, method, path, field, max_length, staff, size):
     value = "x" * (max_length + 1 if size == "one too many" else 50_000)
-    url = path.format(product_id=world.product_ids[0])
+    url = path.format(product_id=world.product_ids[0], address_id=world.customer.owns["address_id"])
     before = list(Product.objects.values()), list(User.objects.values()), PaymentMethod.objects.count()
 
     response = getattr(client_for(world.staff if staff else world.customer), method)(

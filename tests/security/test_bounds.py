@@ -26,7 +26,7 @@ from orders.models import Order
 from payments import services as payment_services
 from payments.models import Charge
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_PRICE, MAX_QUANTITY
-from shopsite.testing import deliver_everything
+from shopsite.testing import ADDRESS, deliver_everything
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -87,7 +87,7 @@ class Shop:
 
     def check_out(self) -> str:
         answer = self.shopper.post(
-            "/api/cart/checkout/", {"payment_method_id": str(self.card.id), "shipping_address": "1 Main St"},
+            "/api/cart/checkout/", {"payment_method_id": str(self.card.id), "shipping_address": ADDRESS},
             content_type="application/json", HTTP_IDEMPOTENCY_KEY=next(SKUS),
         )
         assert answer.status_code == 202, answer.content

@@ -15,6 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from tests.images import picture, upload
+from shopsite.testing import ADDRESS
 
 SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 
@@ -26,6 +27,11 @@ CUSTOMER_OWNED = {
     ("get", "/api/orders/{order_id}/"),
     ("post", "/api/orders/{order_id}/cancel/"),
     ("get", "/api/payments/methods/{method_id}/"),
+    ("get", "/api/accounts/addresses/{address_id}/"),
+    ("put", "/api/accounts/addresses/{address_id}/"),
+    ("patch", "/api/accounts/addresses/{address_id}/"),
+    ("delete", "/api/accounts/addresses/{address_id}/"),
+    ("post", "/api/accounts/addresses/{address_id}/default/"),
 }
 
 #: A body that is valid, so that only who asks decides the answer.
@@ -36,6 +42,8 @@ VALID_BODIES = {
     ("post", "/api/catalog/products/{product_id}/stock/"): {"quantity_delta": 5},
     # A file is read once: a new one for every request.
     ("put", "/api/catalog/products/{product_id}/image/"): lambda: {"image": upload(picture((60, 40)))},
+    ("put", "/api/accounts/addresses/{address_id}/"): {**ADDRESS, "line1": "9 Other St"},
+    ("patch", "/api/accounts/addresses/{address_id}/"): {"city": "Shelbyville"},
 }
 #: Operations that read a multipart form (an upload) rather than JSON.
 MULTIPART = {("put", "/api/catalog/products/{product_id}/image/")}

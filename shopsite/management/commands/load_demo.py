@@ -8,6 +8,7 @@ from django.db import IntegrityError
 
 from accounts import services as accounts
 from catalog import services as catalog
+from shopsite import contracts
 from shopsite.errors import ApplicationError
 
 CATEGORIES = {
@@ -18,6 +19,10 @@ CATEGORIES = {
     "apparel": ["T-Shirt", "Hoodie", "Beanie", "Socks", "Tote Bag", "Rain Jacket"],
 }
 FINISHES = ["Classic", "Oak"]
+DEMO_ADDRESS = contracts.Address(
+    name="Casey Customer", line1="742 Evergreen Terrace", city="Springfield", region="OR", postal_code="97477",
+    country="US",
+)
 
 
 def demo_products():
@@ -52,8 +57,10 @@ class Command(BaseCommand):
         ]
         for user in users:
             try:
-                accounts.user_register(password=password, **user)
+                registered = accounts.user_register(password=password, **user)
                 self.stdout.write(f"user {user['email']} / {password}")
+                if not registered.is_staff:
+                    accounts.address_create(user_id=registered.id, address=DEMO_ADDRESS)
             except ApplicationError:
                 self.stdout.write(f"user {user['email']} exists already (password unchanged)")
         created = 0

@@ -34,6 +34,20 @@
     });
   });
 
+  // --- the checkout: a saved address, or the fields of a new one ------------
+
+  // Without this file every field shows, and the chosen radio button decides.
+  function shipTo(group) {
+    var fields = document.getElementById(group.dataset.shipTo);
+    if (!fields) return;
+    function show() {
+      var chosen = group.querySelector("input[type=radio]:checked");
+      fields.hidden = Boolean(chosen) && chosen.value !== "new";
+    }
+    group.addEventListener("change", show);
+    show();
+  }
+
   // --- the account menu closes like a menu --------------------------------
 
   function closeMenus(except) {
@@ -198,6 +212,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-submit-once]").forEach(submitOnce);
+    document.querySelectorAll("[data-ship-to]").forEach(shipTo);
     var live = document.getElementById("order-live");
     if (live) watchOrder(live);
     var waiting = document.querySelector("#order-waiting[data-wait]");
