@@ -77,6 +77,8 @@ TEMPLATES = [
 # The accounts service lives in `default`, together with the Django parts it
 # owns (users, permissions, sessions, tokens, the admin log).
 DATA_DIR = Path(env.str("SHOP_DATA_DIR", default=str(BASE_DIR / "var")))
+# The port `manage.py runshop` (bin/run-shop) serves the shop on.
+SHOP_PORT = env.int("SHOP_PORT", default=8000)
 DB_DIR = DATA_DIR / "db"
 DB_DIR.mkdir(parents=True, exist_ok=True)
 
