@@ -148,7 +148,7 @@ def test_bin_run_shop_serves_a_fresh_clone_on_its_port_and_ctrl_c_stops_every_pr
     assert imported.stdout.strip() == str(clone / "shopsite" / "__init__.py")
     # Without SHOP_PORT (and with the clone's fresh .env) the command resolves the README's port.
     resolved = subprocess.run(
-        [str(venv / "bin" / "python"), "manage.py", "shell", "-c",
+        [str(venv / "bin" / "python"), "manage.py", "shell", "--no-imports", "-c",
          "from shopsite.management.commands.runshop import Command; "
          "print(Command().create_parser('manage.py', 'runshop').parse_args([]).port)"],
         cwd=clone, env=clean_environment(), capture_output=True, text=True, timeout=120)
