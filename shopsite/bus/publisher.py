@@ -324,7 +324,10 @@ class _PublishAfterCommit:
         # takes the row; if it cannot, the row waits for the relay.
         from .background import hand_over  # it needs this module: import late
 
-        hand_over(self.outbox, self.row)
+        try:
+            hand_over(self.outbox, self.row)
+        except Exception:  # the commit already happened: the relay publishes the row
+            log.exception("handing a row to the background publisher failed; the relay will publish it")
 
 
 @contextlib.contextmanager
