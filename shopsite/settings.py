@@ -78,6 +78,8 @@ TEMPLATES = [
 # The accounts service lives in `default`, together with the Django parts it
 # owns (users, permissions, sessions, tokens, the admin log).
 DATA_DIR = Path(env.str("SHOP_DATA_DIR", default=str(BASE_DIR / "var")))
+# The port `manage.py runshop` (bin/run-shop) serves the shop on.
+SHOP_PORT = env.int("SHOP_PORT", default=8000)
 DB_DIR = DATA_DIR / "db"
 DB_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -262,8 +264,11 @@ BUS = {
     "RETRY_DELAYS": [float(d) for d in env.list("BUS_RETRY_DELAYS", default=["1", "5", "30"])],
     # How often the relay sweeps the outboxes for rows nobody published yet.
     "RELAY_INTERVAL": env.float("BUS_RELAY_INTERVAL", default=1.0),
-    # Publish outbox rows right after commit from the process that wrote them.
+    # Publish outbox rows right after commit from the process that wrote them
+    # (the web from a background thread: no request waits on the broker).
     "PUBLISH_ON_COMMIT": env.bool("BUS_PUBLISH_ON_COMMIT", default=True),
+    # Rows a web process holds for its background publisher; past that they wait for the relay.
+    "PUBLISH_QUEUE": env.int("BUS_PUBLISH_QUEUE", default=1000),
     # Fault-injection switches for the reliability suite (see shopsite/bus/faults.py):
     # publish every message twice; make named handlers raise, crash or stall.
     "PUBLISH_TWICE": env.bool("BUS_PUBLISH_TWICE", default=False),

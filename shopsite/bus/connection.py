@@ -12,13 +12,15 @@ from typing import Callable, Iterable
 import pika
 from django.conf import settings
 from pika.adapters.blocking_connection import BlockingChannel
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from shopsite.contracts import Message
 
 from .names import Names
 
-#: What a lost or refused broker connection looks like to our loops.
-BROKER_ERRORS = (pika.exceptions.AMQPError, OSError)
+#: What a lost or refused broker connection looks like to our loops. pika reports a node that
+#: accepts the connection and then never answers (the handshake timed out) with neither of the first two.
+BROKER_ERRORS = (pika.exceptions.AMQPError, OSError, AMQPConnectorException)
 
 Handler = Callable[..., None]
 

@@ -1,10 +1,13 @@
 """Publishing outbox rows with publisher confirms.
 
 Rows are published right after the transaction that recorded them commits,
-from the process that wrote them; the relay's periodic sweep publishes
-whatever that missed (the broker was away, the process died). A row is marked
-sent only after the broker confirmed it, so a row is never lost; it may be
-published twice, which the consumers' inboxes absorb.
+by the process that wrote them: a consumer on its own thread, together with
+what its other deliveries recorded (consumer.py); any other process (the web)
+in a background thread, so no request waits on the broker (background.py).
+The relay's periodic sweep publishes whatever that missed (the broker was
+away or slow, the process died). A row is marked sent only after the broker
+confirmed it, so a row is never lost; it may be published twice, which the
+consumers' inboxes absorb.
 
 Confirms are asynchronous: a batch of rows is published without waiting, and
 the broker's acks (often one ack for many deliveries) are collected once for
@@ -42,6 +45,10 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=30)
 #: How long a batch may wait for its confirms before the channel is given up as broken.
 CONFIRM_TIMEOUT = 30.0
+#: Rows younger than this are the writing process's to publish (right after
+#: their commit); the sweep takes only older ones, so the two do not publish
+#: one row at once.
+WRITER_OWNS = timedelta(seconds=2)
 #: A channel unused for longer is checked before use: the broker may have closed it.
 IDLE_CHECK_AFTER = 5.0
 
@@ -65,9 +72,9 @@ class _InFlight:
 class Publisher:
     """A confirmed channel, opened lazily and reopened after a failure.
 
-    After a failure it stays quiet for a growing pause, so a web request never
-    waits on a broker that is down: its rows simply wait in the outbox. The
-    next connection goes to whichever of the broker's nodes answers.
+    After a failure it stays quiet for a growing pause, so it does not wait on
+    a broker that is down at every publish: its rows simply wait in the
+    outbox. The next connection goes to whichever of the broker's nodes answers.
 
     ``send`` publishes without waiting; ``settle`` waits for the confirms of
     everything sent and marks the confirmed rows sent; ``publish_rows`` does both.
@@ -75,8 +82,9 @@ class Publisher:
 
     MAX_PAUSE = 5.0
 
-    def __init__(self, names: Names | None = None) -> None:
+    def __init__(self, names: Names | None = None, *, confirm_timeout: float = CONFIRM_TIMEOUT) -> None:
         self.names = names or Names.configured()
+        self.confirm_timeout = confirm_timeout
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
         self._backoff = Backoff(first=0.25, cap=self.MAX_PAUSE)
@@ -118,6 +126,10 @@ class Publisher:
         self._last_used = time.monotonic()
         return channel
 
+    def connected(self) -> bool:
+        """Whether a confirmed channel is open, or could be opened now (not while pausing after a failure)."""
+        return self._ready_channel() is not None
+
     def _alive(self) -> bool:
         try:
             self._connection.process_data_events(time_limit=0)  # reads EOF if the broker hung up
@@ -125,14 +137,15 @@ class Publisher:
             return False
         return self._channel is not None and self._channel.is_open
 
-    def _process_until(self, done, timeout: float = CONFIRM_TIMEOUT) -> None:
-        """Read from the broker until ``done()``; at most ``timeout`` seconds.
+    def _process_until(self, done, timeout: float | None = None) -> None:
+        """Read from the broker until ``done()``; at most ``timeout`` seconds (by default ``confirm_timeout``).
 
         ``process_data_events`` would sit out its whole time limit: it does not
         know that our callbacks on the asynchronous channel were served. The
         connection's own wait, the one BlockingChannel uses for its confirms,
         stops as soon as ``done`` holds (and raises if the connection drops).
         """
+        timeout = self.confirm_timeout if timeout is None else timeout
         ioloop = self._connection._impl.ioloop
         expired: list[bool] = []
         timer = ioloop.call_later(timeout, lambda: expired.append(True))
@@ -306,10 +319,15 @@ class _PublishAfterCommit:
         if collecting is not None:
             collecting.append((self.outbox, self.row))
             return
+        # Anywhere but in a consumer (a web request, a command): this thread
+        # must not wait on the broker, so the process's background publisher
+        # takes the row; if it cannot, the row waits for the relay.
+        from .background import hand_over  # it needs this module: import late
+
         try:
-            process_publisher().publish_rows(self.outbox, [self.row])
-        except Exception:  # the sweep will publish it; the commit already happened
-            log.exception("publishing after commit failed; the relay will retry")
+            hand_over(self.outbox, self.row)
+        except Exception:  # the commit already happened: the relay publishes the row
+            log.exception("handing a row to the background publisher failed; the relay will publish it")
 
 
 @contextlib.contextmanager
@@ -344,7 +362,7 @@ def sweep(publisher: Publisher, *, batch: int = 500, grace: timedelta | None = N
     if grace is None:
         # Fresh rows belong to the process that wrote them, which publishes
         # them right after its commit; only older ones are the sweep's.
-        grace = timedelta(seconds=2) if settings.BUS["PUBLISH_ON_COMMIT"] else timedelta(0)
+        grace = WRITER_OWNS if settings.BUS["PUBLISH_ON_COMMIT"] else timedelta(0)
     published = 0
     for outbox in only or outboxes():
         db = router.db_for_write(outbox)

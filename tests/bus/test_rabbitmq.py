@@ -9,7 +9,7 @@ from django.db import transaction
 
 from orders.models import InboxMessage, OutboxMessage
 from shopsite import contracts
-from shopsite.bus import deployment
+from shopsite.bus import background, deployment
 from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.consumer import Consumer
 from shopsite.bus.deadletters import list_dead_letters, replay_dead_letters
@@ -26,8 +26,13 @@ def released(order_id=None) -> contracts.StockReleased:
 
 
 def record(*messages) -> list[Envelope]:
+    """Record ``messages`` in one transaction; returns once the process's background publisher has dealt
+    with them (published them, or left them to the relay), so the test's next query never meets the thread's
+    (the in-memory SQLite test database refuses a second writer outright)."""
     with transaction.atomic(using="orders"):
-        return [OutboxMessage.record(m) for m in messages]
+        envelopes = [OutboxMessage.record(m) for m in messages]
+    assert background.drain(10)
+    return envelopes
 
 
 def consume(consumer: Consumer, until, timeout: float = 10.0) -> None:

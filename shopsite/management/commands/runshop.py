@@ -16,8 +16,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-demo", action="store_true", help="do not load the demo catalog and users")
+        parser.add_argument("--port", type=int, default=settings.SHOP_PORT,
+                            help="the web server's port (default: SHOP_PORT, else 8000)")
 
-    def handle(self, *args, no_demo, **options):
+    def handle(self, *args, no_demo, port, **options):
         try:
             connect().close()
         except BROKER_ERRORS as exc:
@@ -30,9 +32,11 @@ class Command(BaseCommand):
         if honcho is None:
             raise CommandError("honcho is not installed: pip install -e .")
         procfile = settings.BASE_DIR / "Procfile"
-        self.stdout.write("Starting the web process, the relay and the six consumers (Ctrl-C stops them all)")
+        self.stdout.write(f"Starting the web process on http://127.0.0.1:{port}, the relay and the six consumers "
+                          "(Ctrl-C stops them all)")
         sys.stdout.flush()
         # Settings read .env themselves, under the real environment; honcho would
-        # load it over the environment, so it is given none.
+        # load it over the environment, so it is given none. honcho hands out
+        # PORT, from --port for the Procfile's first process (web) on (else 5000).
         os.execv(honcho, [honcho, "--procfile", str(procfile), "--app-root", str(settings.BASE_DIR),
-                          "--env", os.devnull, "start"])
+                          "--env", os.devnull, "start", "--port", str(port)])
