@@ -50,7 +50,9 @@ def _background_publisher_drained():
 
 #: Tests that share a session-wide resource run on one pytest-xdist worker (bin/test runs two, ``--dist
 #: loadgroup``), so it is started once: by the fixture they use, or by their folder.
-XDIST_GROUPS = {"rabbit_cluster": "cluster", "lone_broker": "lone-broker"}
+#: The shops on PostgreSQL go with the cluster: a whole shop holds about 80 connections (persistent ones, per
+#: thread and database), and two at once would pass the server's default limit of 100.
+XDIST_GROUPS = {"rabbit_cluster": "cluster", "postgres_databases": "cluster", "lone_broker": "lone-broker"}
 FOLDER_GROUPS = {"e2e": "e2e-shop"}
 
 
