@@ -19,8 +19,6 @@ import json
 import os
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -31,32 +29,6 @@ from tests.e2e.shop import Shop
 from tests.faults.harness import FaultRun
 
 from .common import delete_shop_topology
-
-
-class ShopAt(Shop):
-    """A whole shop run from the checkout in ``root`` (Shop runs the one it was imported from)."""
-
-    def __init__(self, root: Path, workdir: Path) -> None:
-        super().__init__(workdir)
-        self.root = root
-
-    def manage(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=self.root, env=self.env,
-                                capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stderr}"
-        return result.stdout
-
-    def start(self, name: str, env: dict[str, str] | None = None) -> None:
-        kind = name.split("#")[0]
-        if kind == "web":
-            command = ["-m", "gunicorn", "shopsite.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                       "--workers", "2", "--threads", "4", "--no-control-socket"]
-        else:
-            command = ["manage.py", "relay" if kind == "relay" else f"consume_{kind}"]
-        with open(self.workdir / f"{name}.log", "ab") as log:
-            self.processes[name] = subprocess.Popen([sys.executable, *command], cwd=self.root,
-                                                    env={**self.env, **(env or {})}, stdout=log,
-                                                    stderr=subprocess.STDOUT)
 
 
 def rows(database: Path, sql: str) -> list[tuple]:
@@ -105,7 +77,7 @@ def main() -> None:
     try:
         customers = {}
         for label, root in versions.items():
-            shop = shops[label] = ShopAt(root, Path(tempfile.mkdtemp(prefix=f"side-by-side-{label}-"))).up()
+            shop = shops[label] = Shop(Path(tempfile.mkdtemp(prefix=f"side-by-side-{label}-")), root=root).up()
             password = "staff-" + uuid.uuid4().hex
             shop.manage("load_demo", "--password", password, "--products", "0")
             token = shop.call("POST", "/api/accounts/token/",

@@ -46,8 +46,10 @@ class PostgresDatabases:
 
 
 class Shop:
-    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None, root: Path = ROOT) -> None:
+        """A shop with its data in ``workdir``, run from the checkout in ``root`` (by default this one)."""
         self.workdir = workdir
+        self.root = root
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.mail_dir = workdir / "mail"
@@ -78,7 +80,7 @@ class Shop:
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+            [sys.executable, "manage.py", *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=120
         )
         assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout
@@ -95,7 +97,7 @@ class Shop:
             command = ["manage.py", f"consume_{kind}"]
         with open(self.workdir / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                [sys.executable, *command], cwd=ROOT, env={**self.env, **(env or {})},
+                [sys.executable, *command], cwd=self.root, env={**self.env, **(env or {})},
                 stdout=log, stderr=subprocess.STDOUT,
             )
 
