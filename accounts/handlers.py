@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shopsite import contracts
+from shopsite.bus.handlers import Handler
 
 from .models import CustomerOrder
 from .services import customer_order_apply, inbox_item_record
@@ -43,10 +44,12 @@ def notification_sent(message: contracts.NotificationSent) -> None:
     )
 
 
+#: Each message type with its handler, named by the key its inbox rows carry: the key stays
+#: when the function is renamed or moved, and is never reused (docs/handler-keys.md).
 HANDLERS = {
-    contracts.OrderConfirmed: order_confirmed,
-    contracts.OrderCancelled: order_cancelled,
-    contracts.OrderShipped: order_shipped,
-    contracts.OrderDelivered: order_delivered,
-    contracts.NotificationSent: notification_sent,
+    contracts.OrderConfirmed: Handler("accounts.order-confirmed", order_confirmed),
+    contracts.OrderCancelled: Handler("accounts.order-cancelled", order_cancelled),
+    contracts.OrderShipped: Handler("accounts.order-shipped", order_shipped),
+    contracts.OrderDelivered: Handler("accounts.order-delivered", order_delivered),
+    contracts.NotificationSent: Handler("accounts.notification-sent", notification_sent),
 }

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from orders.models import Order, OutboxMessage
 from shopsite import contracts
+from shopsite.bus.handlers import Handler
 
 #: The row every measured transaction changes.
 ORDER_ID = uuid.UUID("00000000-0000-4000-8000-00000000b0b0")
@@ -37,3 +38,9 @@ def noop(message: contracts.StockReleased) -> None:
 
 #: What the minimal consumer subscribes to; the message it records goes to a sink queue.
 IN_TYPE, OUT_TYPE = contracts.StockReleased, contracts.StockReserved
+
+#: The handlers as the consumer runs them, by the names the workloads take; keyed in the orders inbox they write.
+BY_NAME = {
+    "minimal": Handler("orders.bench-minimal", minimal),
+    "noop": Handler("orders.bench-noop", noop),
+}

@@ -39,13 +39,13 @@ def db_ceiling(count: int, inbox: str = "orm") -> dict:
     from . import handlers
 
     handlers.create_order()
-    name = "bench.handlers.minimal"
-    consumer = Consumer("orders", handlers={handlers.IN_TYPE: (handlers.minimal,)})
+    minimal = handlers.BY_NAME["minimal"]
+    consumer = Consumer("orders", handlers={handlers.IN_TYPE: minimal})
     batch = 32 if inbox == "bus-batch" else 1
 
     def orm(message) -> None:
         InboxMessage.objects.using("orders").create(
-            message_id=uuid.uuid4(), handler=name, type=handlers.IN_TYPE.TYPE, correlation_id=uuid.uuid4())
+            message_id=uuid.uuid4(), handler=minimal.key, type=handlers.IN_TYPE.TYPE, correlation_id=uuid.uuid4())
         Order.objects.using("orders").filter(pk=handlers.ORDER_ID).update(updated_at=timezone.now())
         out = Envelope.wrap(handlers.OUT_TYPE(order_id=message.order_id, lines=[]), producer="orders",
                             correlation_id=uuid.uuid4())
@@ -54,8 +54,8 @@ def db_ceiling(count: int, inbox: str = "orm") -> dict:
 
     def bus(message) -> None:
         envelope = Envelope.wrap(message, producer="catalog", correlation_id=uuid.uuid4())
-        consumer._seen(envelope, handlers.minimal)
-        handlers.minimal(message)
+        consumer._seen(envelope, minimal)
+        minimal(message)
 
     work = orm if inbox == "orm" else bus
     started, cpu = time.perf_counter(), time.process_time()
@@ -150,7 +150,7 @@ def consumer(count: int, handler: str = "minimal") -> dict:
     from .common import rss_kib
 
     handlers.create_order()
-    worker = Consumer("orders", handlers={handlers.IN_TYPE: (getattr(handlers, handler),)})
+    worker = Consumer("orders", handlers={handlers.IN_TYPE: handlers.BY_NAME[handler]})
     clock = {}
     rss: list[int] = []
     sampling = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shopsite import contracts
+from shopsite.bus.handlers import Handler
 
 from . import services
 
@@ -34,10 +35,12 @@ def restore_cancelled_order(message: contracts.OrderCancelled) -> None:
     services.checkout_restore(order_id=message.order_id, user_id=message.user_id, reason=message.reason)
 
 
+#: Each message type with its handler, named by the key its inbox rows carry: the key stays
+#: when the function is renamed or moved, and is never reused (docs/handler-keys.md).
 HANDLERS = {
-    contracts.ProductPublished: product_replicate,
-    contracts.ProductUpdated: product_replicate,
-    contracts.StockChanged: stock_replicate,
-    contracts.OrderPlaced: note_order_placed,
-    contracts.OrderCancelled: restore_cancelled_order,
+    contracts.ProductPublished: Handler("cart.product-replicate", product_replicate),
+    contracts.ProductUpdated: Handler("cart.product-replicate", product_replicate),
+    contracts.StockChanged: Handler("cart.stock-replicate", stock_replicate),
+    contracts.OrderPlaced: Handler("cart.note-order-placed", note_order_placed),
+    contracts.OrderCancelled: Handler("cart.restore-cancelled-order", restore_cancelled_order),
 }

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from shopsite import contracts
 from shopsite.bus import context
+from shopsite.bus.handlers import Handler
 
 from . import services
 
@@ -42,10 +43,12 @@ def stock_commit(message: contracts.OrderConfirmed) -> None:
     services.stock_commit_for_order(order_id=message.order_id)
 
 
+#: Each message type with its handler, named by the key its inbox rows carry: the key stays
+#: when the function is renamed or moved, and is never reused (docs/handler-keys.md).
 HANDLERS = {
-    contracts.UserRegistered: user_role_replicate,
-    contracts.UserUpdated: user_role_replicate,
-    contracts.OrderPlaced: stock_reserve,
-    contracts.OrderCancelled: stock_release,
-    contracts.OrderConfirmed: stock_commit,
+    contracts.UserRegistered: Handler("catalog.user-role-replicate", user_role_replicate),
+    contracts.UserUpdated: Handler("catalog.user-role-replicate", user_role_replicate),
+    contracts.OrderPlaced: Handler("catalog.stock-reserve", stock_reserve),
+    contracts.OrderCancelled: Handler("catalog.stock-release", stock_release),
+    contracts.OrderConfirmed: Handler("catalog.stock-commit", stock_commit),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shopsite import contracts
+from shopsite.bus.handlers import Handler
 
 from .services import charge_for_order, refund_for_order
 
@@ -21,7 +22,9 @@ def refund_requested(message: contracts.RequestRefund) -> None:
     refund_for_order(order_id=message.order_id, reason=message.reason)
 
 
+#: Each message type with its handler, named by the key its inbox rows carry: the key stays
+#: when the function is renamed or moved, and is never reused (docs/handler-keys.md).
 HANDLERS = {
-    contracts.RequestPayment: payment_requested,
-    contracts.RequestRefund: refund_requested,
+    contracts.RequestPayment: Handler("payments.payment-requested", payment_requested),
+    contracts.RequestRefund: Handler("payments.refund-requested", refund_requested),
 }

@@ -7,7 +7,7 @@ import importlib
 import random
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Iterable
 
 import pika
 from django.conf import settings
@@ -16,13 +16,12 @@ from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from shopsite.contracts import Message
 
+from .handlers import Handler, handler_table
 from .names import Names
 
 #: What a lost or refused broker connection looks like to our loops. pika reports a node that
 #: accepts the connection and then never answers (the handshake timed out) with neither of the first two.
 BROKER_ERRORS = (pika.exceptions.AMQPError, OSError, AMQPConnectorException)
-
-Handler = Callable[..., None]
 
 
 def split_urls(value: str) -> list[str]:
@@ -138,13 +137,12 @@ class Backoff:
 
 @functools.cache
 def subscriptions(service: str) -> dict[type[Message], tuple[Handler, ...]]:
-    """The service's handler mapping (``<service>.handlers.HANDLERS``).
+    """The service's handler mapping (``<service>.handlers.HANDLERS``), its keys checked (``handlers.handler_table``).
 
     Found by name, as Django finds admin modules, so the bus never imports a
     service and each service stays free to import the bus.
     """
-    mapping = importlib.import_module(f"{service}.handlers").HANDLERS
-    return {kind: (h if isinstance(h, tuple) else (h,)) for kind, h in mapping.items()}
+    return handler_table(service, importlib.import_module(f"{service}.handlers").HANDLERS)
 
 
 def batch_size(service: str) -> int:

@@ -1,8 +1,8 @@
 """The idempotent consumer every service runs (``manage.py consume_<service>``).
 
 For each delivery, in a transaction on the service's database: skip the
-handlers that already applied this message (the inbox), run the others and
-record them. The delivery is acknowledged only after that commit. A handler
+handlers that already applied this message (the inbox, which knows each
+handler by its key: see ``handlers.py``), run the others and record them. The delivery is acknowledged only after that commit. A handler
 error sends the message to a retry queue that hands it back after a growing
 delay; after the last retry, or at once for a message that can never be
 handled, it is parked in the service's dead-letter queue with the reason.
@@ -57,6 +57,7 @@ from typing import Callable
 import pika
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone as django_timezone
 
@@ -64,6 +65,7 @@ from . import context, deployment, faults, statements
 from .connection import (BROKER_ERRORS, Backoff, batch_size, connect, connected_node, declare_service, parameters,
                          subscriptions)
 from .envelope import Envelope, InvalidMessage
+from .handlers import Handler, handler_table
 from .keepalive import Keepalive
 from .names import Names
 from .publisher import Row, collect_committed, process_publisher
@@ -81,10 +83,6 @@ SETTLE_AFTER = 0.25
 CONNECTION_CHECK_INTERVAL = 1.0
 
 
-def handler_name(handler: Callable) -> str:
-    return f"{handler.__module__}.{handler.__qualname__}"
-
-
 @dataclass
 class Delivery:
     """A decoded delivery and the handlers it goes to."""
@@ -94,7 +92,7 @@ class Delivery:
     body: bytes
     envelope: Envelope
     message: object
-    handlers: tuple[Callable, ...]
+    handlers: tuple[Handler, ...]
 
 
 @dataclass
@@ -110,10 +108,14 @@ class BatchAborted(Exception):
 
 class Consumer:
     def __init__(self, service: str, *, names: Names | None = None,
-                 handlers: dict[type, tuple[Callable, ...]] | None = None, batch: int | None = None) -> None:
+                 handlers: dict[type, tuple[Handler, ...]] | None = None, batch: int | None = None) -> None:
         self.service = service
         self.names = names or Names.configured()
-        self.handlers = handlers if handlers is not None else subscriptions(service)
+        self.handlers = handler_table(service, handlers) if handlers is not None else subscriptions(service)
+        try:
+            faults.parse(settings.BUS["FAULTS"])
+        except ValueError as exc:  # a fault that names no handler would silently never happen
+            raise ImproperlyConfigured(f"BUS_FAULTS: {exc}") from exc
         self.inbox = apps.get_model(service, "InboxMessage")
         self.db = settings.SERVICE_DATABASES[service]
         self.delays: list[float] = settings.BUS["RETRY_DELAYS"]
@@ -400,9 +402,9 @@ class Consumer:
                 log.info("%s: %s %s redelivered", self.service, envelope.type, envelope.id)
             for handler in handlers:
                 if self._seen(envelope, handler):
-                    log.info("%s: %s already handled %s", self.service, handler.__name__, envelope.id)
+                    log.info("%s: %s already handled %s", self.service, handler.key, envelope.id)
                     continue
-                faults.inject(handler_name(handler))
+                faults.inject(handler.key)
                 handler(message)
 
     def _check_committable(self) -> None:
@@ -436,8 +438,8 @@ class Consumer:
             close_old_connections()
             self._connections_checked = time.monotonic()
 
-    def _seen(self, envelope: Envelope, handler: Callable) -> bool:
-        """Record (message, handler) in the inbox; True if it was there already.
+    def _seen(self, envelope: Envelope, handler: Handler) -> bool:
+        """Record (message, handler key) in the inbox; True if it was there already.
 
         One ``INSERT … ON CONFLICT DO NOTHING`` instead of an INSERT in a
         savepoint: no savepoint round trips, and on PostgreSQL a concurrent
@@ -446,7 +448,7 @@ class Consumer:
         """
         values = {
             "message_id": envelope.id,
-            "handler": handler_name(handler),
+            "handler": handler.key,
             "type": envelope.type,
             "correlation_id": envelope.correlation_id,
             "processed_at": django_timezone.now(),

@@ -16,6 +16,7 @@ from shopsite.contracts import Message
 
 from . import context, statements
 from .envelope import Envelope
+from .handlers import MAX_KEY_LENGTH
 
 
 class OutboxMessage(models.Model):
@@ -71,10 +72,14 @@ class OutboxMessage(models.Model):
 
 
 class InboxMessage(models.Model):
-    """A message a handler has already applied: redeliveries are skipped."""
+    """A message a handler has already applied: redeliveries are skipped.
+
+    ``handler`` is the handler's key (``handlers.Handler``), never its
+    function's name, so a renamed handler still skips what it applied.
+    """
 
     message_id = models.UUIDField()
-    handler = models.CharField(max_length=200)
+    handler = models.CharField(max_length=MAX_KEY_LENGTH)
     type = models.CharField(max_length=100)
     correlation_id = models.UUIDField(db_index=True)
     processed_at = models.DateTimeField(auto_now_add=True)

@@ -46,6 +46,7 @@ class Hop:
 
     @property
     def handler_name(self) -> str:
+        """The handler's key without its service, which is shown beside it."""
         return self.handler.rsplit(".", 1)[-1]
 
 

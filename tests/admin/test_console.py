@@ -18,6 +18,7 @@ from shopsite import contracts
 from shopsite.bus import deployment
 from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.consumer import Consumer
+from shopsite.bus.handlers import Handler
 from shopsite.bus.deadletters import list_dead_letters, replay_dead_letters
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases="__all__")]
@@ -27,7 +28,8 @@ SERVICE = "orders"
 
 def park_bad_messages(names, *bodies: bytes) -> list[str]:
     """Publish ``bodies`` to the orders service and let its real consumer dead-letter them; their ids."""
-    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: (lambda message: None,)})
+    nothing = Handler("orders.test-nothing", lambda message: None)
+    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: nothing})
     connection = connect()
     channel = connection.channel()
     declare_service(channel, SERVICE, names, consumer.handlers)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from orders.models import Order
 from shopsite import contracts
 from shopsite.bus.consumer import Consumer
+from shopsite.bus.handlers import Handler
 from shopsite.bus.trace import correlation_ids_for_order, find_order_ids, trace_order
 from shopsite.testing import an_address
 
@@ -52,8 +53,8 @@ class Flow:
             if then is not None:
                 follow_up.append(apps.get_model(service, "OutboxMessage").record(then))
 
-        handle.__qualname__ = f"{service}_handles_{envelope.type.replace('.', '_')}"
-        Consumer(service, handlers={type(message): (handle,)}).apply(envelope, message, (handle,))
+        handler = Handler(f"{service}.handles-{envelope.type.replace('.', '-').replace('_', '-')}", handle)
+        Consumer(service, handlers={type(message): handler}).apply(envelope, message, (handler,))
         return follow_up[0] if follow_up else None
 
 
@@ -143,7 +144,7 @@ def test_every_hop_of_the_flow_in_time_order_with_its_delay(order_id):
     assert hops["order.confirmed"] == [("accounts", 7), ("catalog", 14), ("notifications", 21)]
     assert hops["notification.sent"] == [("accounts", 7), ("orders", 14)]
     confirmed = trace.messages[5]
-    assert confirmed.hops[2].handler.endswith("notifications_handles_order_confirmed")
+    assert confirmed.hops[2].handler == "notifications.handles-order-confirmed"
     assert confirmed.causation_id == trace.messages[4].id  # recorded while handling payment.succeeded
     assert (confirmed.publish_delay_ms, trace.offset_ms(confirmed.started_at)) == (2, 500)
 

@@ -121,7 +121,7 @@ def test_a_message_that_kills_its_consumer_is_dead_lettered_alone_and_its_window
     orders = Orders(tmp_path, {
         "BUS_PREFIX": bus_names.prefix, "BUS_DEPLOYMENT": django_settings.BUS["DEPLOYMENT"],
         "BUS_QUEUE_TYPE": "quorum", "BUS_DELIVERY_LIMIT": "1", "BUS_PREFETCH": "64",
-        "BUS_FAULTS": "crash:orders.handlers.note_refund",
+        "BUS_FAULTS": "crash:orders.note-refund",
     })
     dead = bus_names.dead_letter_queue("orders")
     deadline = time.monotonic() + 30

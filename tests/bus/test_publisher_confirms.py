@@ -10,6 +10,7 @@ from shopsite import contracts
 from shopsite.bus import background
 from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.consumer import Consumer
+from shopsite.bus.handlers import Handler
 from shopsite.bus.publisher import Publisher
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
@@ -33,7 +34,7 @@ def declare(handlers) -> Consumer:
 
 def test_in_one_batch_only_the_rows_the_broker_routed_are_marked_sent(bus_names, settings):
     settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
-    declare({contracts.StockReleased: (lambda m: None,)})  # nothing is bound to stock.rejected
+    declare({contracts.StockReleased: Handler("orders.test-nothing", lambda m: None)})  # nothing is bound to stock.rejected
     with transaction.atomic(using="orders"):
         routed = [OutboxMessage.record(released()) for _ in range(3)]
         unroutable = OutboxMessage.record(rejected())
@@ -50,7 +51,7 @@ def test_in_one_batch_only_the_rows_the_broker_routed_are_marked_sent(bus_names,
 
 def test_a_rolled_back_savepoint_publishes_nothing_of_its_own(bus_names):
     calls = []
-    consumer = declare({contracts.StockReleased: (lambda m: calls.append(m.order_id),)})
+    consumer = declare({contracts.StockReleased: Handler("orders.test-note", lambda m: calls.append(m.order_id))})
     with transaction.atomic(using="orders"):
         kept = OutboxMessage.record(released())
         with pytest.raises(RuntimeError), transaction.atomic(using="orders"):
@@ -71,7 +72,8 @@ def test_what_handlers_record_is_published_and_marked_sent_once_the_queue_is_idl
     def forward(message: contracts.StockReleased) -> None:
         OutboxMessage.record(contracts.StockRejected(order_id=message.order_id, shortages=[]))
 
-    consumer = declare({contracts.StockReleased: (forward,), contracts.StockRejected: (forwarded.append,)})
+    consumer = declare({contracts.StockReleased: Handler("orders.test-forward", forward),
+                        contracts.StockRejected: Handler("orders.test-note", forwarded.append)})
     with transaction.atomic(using="orders"):
         for _ in range(40):
             OutboxMessage.record(released())

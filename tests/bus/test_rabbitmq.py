@@ -14,6 +14,7 @@ from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.consumer import Consumer
 from shopsite.bus.deadletters import list_dead_letters, replay_dead_letters
 from shopsite.bus.envelope import Envelope
+from shopsite.bus.handlers import Handler
 from shopsite.bus.publisher import Publisher, sweep
 
 pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
@@ -57,7 +58,7 @@ def calls():
 
 def declared(handler) -> Consumer:
     """A consumer of stock.released with ``handler``, its queue declared before anything is published."""
-    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: (handler,)})
+    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: Handler("orders.test-handler", handler)})
     connection = connect()
     declare_service(connection.channel(), SERVICE, consumer.names, consumer.handlers)
     connection.close()

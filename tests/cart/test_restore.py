@@ -10,6 +10,7 @@ from cart import handlers, selectors, services
 from cart.models import Cart, CartLine, Checkout, OutboxMessage
 from shopsite import contracts
 from shopsite.bus.connection import subscriptions
+from shopsite.bus.handlers import Handler
 from shopsite.limits import MAX_LINES, MAX_QUANTITY
 from shopsite.testing import an_address, recorded
 
@@ -41,7 +42,8 @@ def cart() -> dict[int, tuple[int, str]]:
 
 
 def test_the_cart_subscribes_to_cancelled_orders():
-    assert subscriptions("cart")[contracts.OrderCancelled] == (handlers.restore_cancelled_order,)
+    assert subscriptions("cart")[contracts.OrderCancelled] == (
+        Handler("cart.restore-cancelled-order", handlers.restore_cancelled_order),)
 
 
 @pytest.mark.parametrize("reason, because", [

@@ -118,7 +118,7 @@ LISTINGS = scaled(25, minimum=6)
 
 def test_poison_messages_are_parked_listed_and_replay_finishes_the_flow(fault_run, topology):
     # A delivery limit of 2 on quorum queues: a listing that counted as a delivery would drop them by the third.
-    run = fault_run({**topology, "BUS_DELIVERY_LIMIT": "2", "BUS_FAULTS": "raise:orders.handlers.confirm_order"})
+    run = fault_run({**topology, "BUS_DELIVERY_LIMIT": "2", "BUS_FAULTS": "raise:orders.confirm-order"})
     prefix = run.shop.env["BUS_PREFIX"]
     products = [run.product(stock=100)]
     customers = run.customers(scaled(20, minimum=5))
@@ -133,7 +133,7 @@ def test_poison_messages_are_parked_listed_and_replay_finishes_the_flow(fault_ru
     wait_for(parked, timeout=60, interval=0.5, what="the failing payments to be parked")
     letters = run.shop.manage("dead_letters", "list", "--service", "orders")
     for reason in ["malformed JSON", "unknown message type", "version 7 is not supported",
-                   "injected failure in orders.handlers.confirm_order"]:
+                   "injected failure in orders.confirm-order"]:
         assert reason in letters
     ids = sorted(json.loads(line)["id"] for line in letters.splitlines())
     assert len(ids) == len(customers) + 3 and None not in ids
@@ -196,7 +196,7 @@ def test_the_last_units_are_sold_exactly_once_with_two_copies_of_each_consumer_o
 def test_a_handler_slower_than_the_heartbeat_runs_once(fault_run):
     run = fault_run({
         "BUS_URL": "amqp://guest:guest@127.0.0.1:5672/%2F?heartbeat=2&connection_attempts=1&socket_timeout=5",
-        "BUS_FAULTS": "slow:payments.handlers.payment_requested=5",
+        "BUS_FAULTS": "slow:payments.payment-requested=5",
     })
     customers = run.customers(2)
     run.fill_carts(customers, [run.product(stock=10)])
@@ -227,7 +227,7 @@ def test_quorum_queues_run_the_flow_and_the_delivery_limit_stops_a_poison_messag
         "BUS_QUEUE_TYPE": "quorum",
         "BUS_DELIVERY_LIMIT": "2",
         # Crashes the orders consumer on payment.refunded, which this flow never sends but the poison is.
-        "BUS_FAULTS": "crash:orders.handlers.note_refund",
+        "BUS_FAULTS": "crash:orders.note-refund",
     })
     run.supervise()
     customers = run.customers(scaled(20, minimum=5))
@@ -251,7 +251,7 @@ def test_a_poison_that_kills_the_orders_consumer_is_parked_alone_while_checkouts
         **topology,
         "BUS_QUEUE_TYPE": "quorum",
         "BUS_DELIVERY_LIMIT": str(limit),
-        "BUS_FAULTS": "crash:orders.handlers.note_refund",  # the process dies, as on a segfault or an OOM kill
+        "BUS_FAULTS": "crash:orders.note-refund",  # the process dies, as on a segfault or an OOM kill
     })
     names = Names(run.shop.env["BUS_PREFIX"])
     customers = run.customers(scaled(500, minimum=30))
