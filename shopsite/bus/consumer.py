@@ -2,10 +2,11 @@
 
 For each delivery, in a transaction on the service's database: skip the
 handlers that already applied this message (the inbox, which knows each
-handler by its key: see ``handlers.py``), run the others and record them. The delivery is acknowledged only after that commit. A handler
-error sends the message to a retry queue that hands it back after a growing
-delay; after the last retry, or at once for a message that can never be
-handled, it is parked in the service's dead-letter queue with the reason.
+handler by its key: see ``handlers.py``), run the others and record them.
+The delivery is acknowledged only after that commit. A handler error sends
+the message to a retry queue that hands it back after a growing delay; after
+the last retry, or at once for a message that can never be handled, it is
+parked in the service's dead-letter queue with the reason.
 
 Deliveries that are already waiting when one arrives are handled together:
 one transaction for the batch, each message in a savepoint of its own, so a

@@ -101,8 +101,8 @@ def test_one_function_may_keep_one_key_for_several_message_types():
 
 @pytest.mark.parametrize("mapping, complaint", [
     ({contracts.OrderPlaced: Handler("catalog.stock-reserve", nothing)}, "must start with 'orders.'"),
-    ({contracts.OrderPlaced: Handler("orders.note", nothing), contracts.OrderCancelled: Handler("orders.note", something)},
-     "to two functions"),
+    ({contracts.OrderPlaced: Handler("orders.note", nothing),
+      contracts.OrderCancelled: Handler("orders.note", something)}, "to two functions"),
     ({contracts.OrderPlaced: (Handler("orders.note", nothing), Handler("orders.note", nothing))}, "twice"),
     ({contracts.OrderPlaced: nothing}, "not a Handler"),
 ])

@@ -34,7 +34,8 @@ def declare(handlers) -> Consumer:
 
 def test_in_one_batch_only_the_rows_the_broker_routed_are_marked_sent(bus_names, settings):
     settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
-    declare({contracts.StockReleased: Handler("orders.test-nothing", lambda m: None)})  # nothing is bound to stock.rejected
+    # Nothing is bound to stock.rejected.
+    declare({contracts.StockReleased: Handler("orders.test-nothing", lambda m: None)})
     with transaction.atomic(using="orders"):
         routed = [OutboxMessage.record(released()) for _ in range(3)]
         unroutable = OutboxMessage.record(rejected())
