@@ -60,15 +60,7 @@ class _Comparison:
         self.entered: set[tuple[str | None, str | None]] = set()
 
     def schemas(self, old: Schema, new: Schema, path: str) -> Iterator[str]:
-        refs = (old.get("$ref"), new.get("$ref"))
-        if refs in self.entered:
-            return
-        if refs != (None, None):
-            self.entered.add(refs)
-        try:
-            yield from self._union(_resolve(old, self.old_defs), _resolve(new, self.new_defs), path)
-        finally:
-            self.entered.discard(refs)
+        yield from self._union(_resolve(old, self.old_defs), _resolve(new, self.new_defs), path)
 
     def _union(self, old: Schema, new: Schema, path: str) -> Iterator[str]:
         old_members, new_members = _members(old, self.old_defs), _members(new, self.new_defs)
@@ -84,6 +76,17 @@ class _Comparison:
             yield from self._member(old_member, new_member, inner)
 
     def _member(self, old: Schema, new: Schema, path: str) -> Iterator[str]:
+        records = (old.get("$record"), new.get("$record"))
+        if records in self.entered:
+            return
+        if records != (None, None):
+            self.entered.add(records)
+        try:
+            yield from self._value(old, new, path)
+        finally:
+            self.entered.discard(records)
+
+    def _value(self, old: Schema, new: Schema, path: str) -> Iterator[str]:
         yield from _keywords(old, new, path)
         if "properties" in old or "properties" in new:
             yield from self._record(old, new, path)
