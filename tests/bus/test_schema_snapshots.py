@@ -54,8 +54,9 @@ def test_the_version_1_snapshots_differ_from_version_2_where_the_bump_was_needed
 
 
 def check(variant, *, like=None, version=None):
-    """How ``variant`` of a contract would stand against the committed snapshots, were it that contract."""
-    contract = like or variant.__mro__[1]
+    """How ``variant`` would stand against the committed snapshots, were it the contract it changes: its direct
+    base class, or ``like`` when it is not a subclass (a field cannot be removed by subclassing)."""
+    contract = like or variant.__bases__[0]
     return snapshot_verdict(contract.TYPE, version or contract.VERSION, message_schema(variant))
 
 
