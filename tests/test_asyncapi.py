@@ -74,7 +74,7 @@ def _official_schema() -> Path:
 
 def _unavailable(why: str) -> None:
     message = f"The official AsyncAPI 3.0 schema could not be fetched: {why}"
-    if os.environ.get("CI"):
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
         pytest.fail(message)
     pytest.skip(message)
 

@@ -214,7 +214,7 @@ def _queue_channels(receivers) -> dict[str, Any]:
         messages = {_message_key(kind): {"$ref": f"#/components/messages/{_message_key(kind)}"} for kind in kinds}
         channels[f"queue.{service}"] = {
             "address": queue,
-            "title": f"{service}'s queue",
+            "title": f"The queue of {service}",
             "description": (
                 f"The {service} service's durable queue: every copy of `manage.py consume_{service}` competes "
                 f"for its deliveries. Bound to `{NAMES.exchange}` with the routing keys in `x-shop-bindings`. "
@@ -228,7 +228,7 @@ def _queue_channels(receivers) -> dict[str, Any]:
         }
         channels[f"queue.{service}.retry"] = {
             "address": retry_queue_pattern(service),
-            "title": f"{service}'s retry queues",
+            "title": f"The retry queues of {service}",
             "description": (
                 f"One queue per delay of `BUS_RETRY_DELAYS` (in milliseconds in its name). A delivery whose "
                 f"handler failed waits here with headers `{ATTEMPT_HEADER}` and `{ERROR_HEADER}`; when its delay "
@@ -241,7 +241,7 @@ def _queue_channels(receivers) -> dict[str, Any]:
         }
         channels[f"queue.{service}.dead"] = {
             "address": dead,
-            "title": f"{service}'s dead letters",
+            "title": f"The dead letters of {service}",
             "description": (
                 f"Deliveries {service} could never handle: invalid ones at once, failing ones after the last "
                 "retry, with the reason in their headers. `manage.py dead_letters list|replay` and the admin's "
@@ -301,8 +301,8 @@ def _message(kind: type[Message], schemas: dict[str, Any]) -> dict[str, Any]:
     older = sorted(kind.UPCASTERS)
     described = [_own_doc(kind) or f"The `{kind.TYPE}` message."]
     for version in older:
-        how = inspect.getdoc(kind.UPCASTERS[version]) or "upcast to the next version"
-        described.append(f"Version {version} is still read: {how}")
+        how = inspect.getdoc(kind.UPCASTERS[version]) or ""
+        described.append(f"Version {version} is still read, upcast to version {version + 1} on arrival. {how}".strip())
     described.append(AMQP_PROPERTIES)
     return {
         "name": _message_key(kind),
@@ -332,7 +332,8 @@ def _envelope_schema(kind: type[Message]) -> dict[str, Any]:
     properties = {name: dict(schema) for name, schema in ENVELOPE_FIELDS.items()}
     properties["type"]["const"] = kind.TYPE
     properties["version"]["const"] = kind.VERSION
-    properties["payload"]["$ref"] = f"{SCHEMAS}{_schema_name(kind)}"
+    # Beside a $ref a draft-07 schema ignores every other keyword: the description would be lost.
+    properties["payload"]["allOf"] = [{"$ref": f"{SCHEMAS}{_schema_name(kind)}"}]
     return {"type": "object", "required": list(ENVELOPE_FIELDS), "additionalProperties": False,
             "properties": properties}
 
