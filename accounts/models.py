@@ -18,7 +18,11 @@ from shopsite.limits import (
 
 
 class OutboxMessage(bus.OutboxMessage):
-    pass
+    PUBLISHES = (
+        contracts.UserRegistered,
+        contracts.UserUpdated,
+        contracts.UserRegistrationRepeated,
+    )
 
 
 class InboxMessage(bus.InboxMessage):

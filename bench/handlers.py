@@ -29,15 +29,22 @@ def create_order() -> None:
 
 def minimal(message: contracts.StockReleased) -> None:
     Order.objects.filter(pk=ORDER_ID).update(updated_at=timezone.now())
-    OutboxMessage.record(contracts.StockReserved(order_id=message.order_id, lines=[]))
+    OutboxMessage.record(outgoing(message.order_id))
 
 
 def noop(message: contracts.StockReleased) -> None:
     """Nothing at all: with the inbox row the consumer writes anyway, the same work as Celery's no-op task."""
 
 
-#: What the minimal consumer subscribes to; the message it records goes to a sink queue.
-IN_TYPE, OUT_TYPE = contracts.StockReleased, contracts.StockReserved
+#: What the minimal consumer subscribes to; the message it records goes to a sink queue. The outgoing type is
+#: one the orders service publishes: its outbox refuses any other (``OutboxMessage.PUBLISHES``).
+IN_TYPE, OUT_TYPE = contracts.StockReleased, contracts.RequestRefund
+
+
+def outgoing(order_id: uuid.UUID) -> contracts.RequestRefund:
+    """The message the minimal handler records: as small as the stock.reserved with no lines it used to be."""
+    return OUT_TYPE(order_id=order_id, user_id=1, reason="bench")
+
 
 #: The handlers as the consumer runs them, by the names the workloads take; keyed in the orders inbox they write.
 BY_NAME = {

@@ -47,7 +47,7 @@ def db_ceiling(count: int, inbox: str = "orm") -> dict:
         InboxMessage.objects.using("orders").create(
             message_id=uuid.uuid4(), handler=minimal.key, type=handlers.IN_TYPE.TYPE, correlation_id=uuid.uuid4())
         Order.objects.using("orders").filter(pk=handlers.ORDER_ID).update(updated_at=timezone.now())
-        out = Envelope.wrap(handlers.OUT_TYPE(order_id=message.order_id, lines=[]), producer="orders",
+        out = Envelope.wrap(handlers.outgoing(message.order_id), producer="orders",
                             correlation_id=uuid.uuid4())
         OutboxMessage.objects.using("orders").create(id=out.id, type=out.type, body=out.to_json(),
                                                       correlation_id=out.correlation_id)
@@ -96,7 +96,7 @@ def relay(count: int) -> dict:
     for first in range(0, count, 100):
         with transaction.atomic(using="orders"):
             for _ in range(min(100, count - first)):
-                OutboxMessage.record(handlers.OUT_TYPE(order_id=uuid.uuid4(), lines=[]))
+                OutboxMessage.record(handlers.outgoing(uuid.uuid4()))
     recorded = time.perf_counter() - started
 
     publisher = Publisher()

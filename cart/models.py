@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
+from shopsite import contracts
 from shopsite.bus import models as bus
 
 
@@ -114,7 +115,9 @@ class CheckoutLine(models.Model):
 
 
 class OutboxMessage(bus.OutboxMessage):
-    pass
+    PUBLISHES = (
+        contracts.CartCheckedOut,
+    )
 
 
 class InboxMessage(bus.InboxMessage):

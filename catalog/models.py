@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from shopsite import contracts
 from shopsite.bus import models as bus
 from shopsite.limits import MAX_PRICE, MAX_STOCK
 from shopsite.validators import no_control_characters
@@ -148,7 +149,14 @@ class UserRole(models.Model):
 
 
 class OutboxMessage(bus.OutboxMessage):
-    pass
+    PUBLISHES = (
+        contracts.ProductPublished,
+        contracts.ProductUpdated,
+        contracts.StockChanged,
+        contracts.StockReserved,
+        contracts.StockRejected,
+        contracts.StockReleased,
+    )
 
 
 class InboxMessage(bus.InboxMessage):

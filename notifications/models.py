@@ -2,11 +2,15 @@ import uuid
 
 from django.db import models
 
+from shopsite import contracts
 from shopsite.bus import models as bus
 
 
 class OutboxMessage(bus.OutboxMessage):
-    pass
+    PUBLISHES = (
+        contracts.NotificationSent,
+        contracts.NotificationFailed,
+    )
 
 
 class InboxMessage(bus.InboxMessage):

@@ -136,7 +136,15 @@ class OrderEvent(models.Model):
 
 
 class OutboxMessage(bus.OutboxMessage):
-    pass
+    PUBLISHES = (
+        contracts.OrderPlaced,
+        contracts.RequestPayment,
+        contracts.RequestRefund,
+        contracts.OrderConfirmed,
+        contracts.OrderCancelled,
+        contracts.OrderShipped,
+        contracts.OrderDelivered,
+    )
 
 
 class InboxMessage(bus.InboxMessage):

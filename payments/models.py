@@ -2,11 +2,16 @@ import uuid
 
 from django.db import models
 
+from shopsite import contracts
 from shopsite.bus import models as bus
 
 
 class OutboxMessage(bus.OutboxMessage):
-    pass
+    PUBLISHES = (
+        contracts.PaymentSucceeded,
+        contracts.PaymentFailed,
+        contracts.PaymentRefunded,
+    )
 
 
 class InboxMessage(bus.InboxMessage):

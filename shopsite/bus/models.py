@@ -19,6 +19,10 @@ from .envelope import Envelope
 from .handlers import MAX_KEY_LENGTH
 
 
+class UndeclaredMessage(TypeError):
+    """A service tried to record a message type its outbox does not declare in ``PUBLISHES``."""
+
+
 class OutboxMessage(models.Model):
     """A message recorded with a state change, waiting to be published."""
 
@@ -35,6 +39,9 @@ class OutboxMessage(models.Model):
 
     #: The columns ``record`` writes; the others keep their defaults.
     RECORDED = ("id", "type", "body", "correlation_id", "created_at", "attempts", "last_error")
+    #: The message classes this service sends. Each service's outbox declares them, and ``record`` refuses any
+    #: other, so the list the AsyncAPI catalogue takes its senders from cannot fall behind the code.
+    PUBLISHES: tuple[type[Message], ...] = ()
 
     class Meta:
         abstract = True
@@ -53,6 +60,11 @@ class OutboxMessage(models.Model):
     @classmethod
     def record(cls, message: Message, *, correlation_id: uuid.UUID | None = None) -> Envelope:
         """Store ``message`` for publishing; call inside the business transaction."""
+        if type(message) not in cls.PUBLISHES:
+            raise UndeclaredMessage(
+                f"{cls._meta.app_label} does not publish {message.TYPE} ({type(message).__name__}): "
+                f"add it to {cls.__module__}.{cls.__name__}.PUBLISHES if it should"
+            )
         db = router.db_for_write(cls)
         if not connections[db].in_atomic_block:
             raise RuntimeError("Outbox messages are recorded inside the transaction that changes the state.")

@@ -135,8 +135,8 @@ def test_replay_needs_the_csrf_token_and_a_post(csrf_client, bus_names):
 def test_the_console_counts_each_services_outbox_and_inbox(staff_client, bus_names, settings):
     settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
     with transaction.atomic(using="orders"):
-        OutboxMessage.record(contracts.StockReleased(order_id=uuid.uuid4(), lines=[]))
-        OutboxMessage.record(contracts.StockReleased(order_id=uuid.uuid4(), lines=[]))
+        OutboxMessage.record(contracts.RequestRefund(order_id=uuid.uuid4(), user_id=1, reason="customer_request"))
+        OutboxMessage.record(contracts.RequestRefund(order_id=uuid.uuid4(), user_id=1, reason="customer_request"))
     OutboxMessage.objects.filter(pk=OutboxMessage.objects.first().pk).update(last_error="NackError()")
 
     response = staff_client.get(reverse("admin:bus-console"))
@@ -145,7 +145,7 @@ def test_the_console_counts_each_services_outbox_and_inbox(staff_client, bus_nam
     [orders] = [bus for bus, _ in response.context["rows"] if bus.service == SERVICE]
     assert (orders.unsent, orders.sent, orders.failing) == (2, 0, 1)
     assert "/admin/orders/outboxmessage/?sent=no" in response.content.decode()
-    assert [row.type for row in detail.context["bus"].outbox] == ["stock.released", "stock.released"]
+    assert [row.type for row in detail.context["bus"].outbox] == ["payment.refund_requested"] * 2
     assert "NackError()" in detail.content.decode()
 
 

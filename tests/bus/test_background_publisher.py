@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import OutboxMessage
+from catalog.models import OutboxMessage
 from shopsite.bus import background
 from shopsite.bus.background import BackgroundPublisher
 from shopsite.bus.connection import connect
@@ -17,7 +17,7 @@ from tests.loopback import StalledListener, wait_for
 
 from .test_rabbitmq import declared, record, released
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["catalog"], transaction=True)]
 
 #: The stalled node's URL gives up on the handshake sooner than the default, so the test does not wait for it.
 QUICK = "connection_attempts=1&socket_timeout=1&stack_timeout=2"
@@ -29,7 +29,7 @@ def stalled():
         yield listener
 
 
-def queued(names, service: str = "orders") -> list[str]:
+def queued(names, service: str = "catalog") -> list[str]:
     """The message ids waiting in the service's queue (taken off it)."""
     with connect() as connection:
         channel = connection.channel()
@@ -51,7 +51,7 @@ def test_a_commit_does_not_wait_for_a_broker_that_never_answers(bus_names, setti
     settings.BUS = {**settings.BUS, "URL": f"amqp://guest:guest@127.0.0.1:{stalled.port}/%2F?{QUICK}"}
 
     started = time.monotonic()
-    with transaction.atomic(using="orders"):
+    with transaction.atomic(using="catalog"):
         envelope = OutboxMessage.record(released())
     committed = time.monotonic() - started
 

@@ -6,22 +6,22 @@ import uuid
 import pytest
 from django.db import connections, transaction
 
-from orders.models import InboxMessage, OutboxMessage
+from catalog.models import InboxMessage, OutboxMessage
 from shopsite import contracts
 from shopsite.bus.deadletters import list_dead_letters
 
 from .test_rabbitmq import SERVICE, consume, declared, record, released
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["catalog"], transaction=True)]
 
 WAITING = 24
 
 
 @pytest.fixture
 def commits(monkeypatch):
-    """How many transactions the orders database committed."""
+    """How many transactions the catalog database committed."""
     counted = []
-    connection = connections["orders"]
+    connection = connections["catalog"]
     connection.ensure_connection()
     real_commit = type(connection).commit
 
@@ -107,7 +107,7 @@ def swallow_an_error() -> None:
     # A handler bug: an error inside atomic(savepoint=False), caught. Django
     # then rolls the whole transaction back when it ends, silently.
     try:
-        with transaction.atomic(using="orders", savepoint=False):
+        with transaction.atomic(using="catalog", savepoint=False):
             raise ValueError("swallowed")
     except ValueError:
         pass
@@ -137,7 +137,7 @@ def test_a_quiet_queue_gives_batches_of_one(bus_names, commits):
     seen_in_savepoint = []
 
     def note(message):
-        seen_in_savepoint.append(bool(connections["orders"].savepoint_ids))
+        seen_in_savepoint.append(bool(connections["catalog"].savepoint_ids))
 
     consumer = declared(note)
     for round_ in range(1, 4):

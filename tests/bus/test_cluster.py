@@ -5,13 +5,13 @@ import uuid
 
 import pytest
 
-from orders.models import OutboxMessage
+from catalog.models import OutboxMessage
 from shopsite.bus.connection import connected_node
 from shopsite.bus.names import Names
 from shopsite.bus.publisher import Publisher, sweep
 from tests.bus.test_rabbitmq import declared, record, released
 
-pytestmark = [pytest.mark.cluster, pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
+pytestmark = [pytest.mark.cluster, pytest.mark.broker, pytest.mark.django_db(databases=["catalog"], transaction=True)]
 
 
 def test_a_consumer_and_the_relay_move_to_another_node_when_theirs_stops(cluster_bus, settings):
@@ -56,7 +56,7 @@ def test_a_consumer_and_the_relay_move_to_another_node_when_theirs_stops(cluster
 def test_the_queue_keeps_its_messages_when_its_leader_is_killed(cluster_bus):
     calls = []
     consumer = declared(lambda message: calls.append(message.order_id))
-    queue = Names.configured().queue("orders")
+    queue = Names.configured().queue("catalog")
     relay = Publisher()
     before = record(released())[0]  # published at once, confirmed by a majority of the queue's nodes
     leader = cluster_bus.leader(queue)

@@ -7,7 +7,7 @@ import socket
 import pytest
 from django.core.management import call_command
 
-from orders.models import OutboxMessage
+from catalog.models import OutboxMessage
 from shopsite.bus import connection
 from shopsite.bus.connection import (Backoff, NodeOrder, addresses, connect, connected_node, declare_service,
                                      split_urls, urls)
@@ -75,7 +75,7 @@ def test_readyz_is_ready_when_the_first_listed_node_is_dead(client, broker, dead
 
 
 @pytest.mark.broker
-@pytest.mark.django_db(databases=["orders"], transaction=True)
+@pytest.mark.django_db(databases=["catalog"], transaction=True)
 def test_the_relay_publishes_past_a_dead_first_node_and_then_keeps_to_the_live_one(bus_names, settings,
                                                                                  dead_node_first):
     dead, live = dead_node_first
@@ -92,7 +92,7 @@ def test_the_relay_publishes_past_a_dead_first_node_and_then_keeps_to_the_live_o
 
 
 @pytest.mark.broker
-@pytest.mark.django_db(databases=["orders"], transaction=True)
+@pytest.mark.django_db(databases=["catalog"], transaction=True)
 def test_rows_a_sweep_could_not_publish_are_swept_again_as_soon_as_a_node_answers(bus_names, settings,
                                                                                 dead_node_first):
     dead, live = dead_node_first

@@ -12,13 +12,13 @@ import time
 import pika
 import pytest
 
-from orders.models import InboxMessage
+from catalog.models import InboxMessage
 from shopsite.bus.connection import connect, declare_service
 from shopsite.bus.consumer import Consumer
 from shopsite.bus.handlers import Handler
 from tests.bus.test_rabbitmq import SERVICE, consume, dead_letters, declared, record, released
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["catalog"], transaction=True)]
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:

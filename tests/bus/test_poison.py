@@ -140,12 +140,12 @@ def test_a_message_that_kills_its_consumer_is_dead_lettered_alone_and_its_window
     assert orders.crashes == 2
 
 
-@pytest.mark.django_db(databases=["orders"], transaction=True)
+@pytest.mark.django_db(databases=["catalog"], transaction=True)
 def test_messages_another_copy_left_unacknowledged_are_taken_one_at_a_time(bus_names, caplog):
     alone = {}
 
     def note(message):
-        alone[message.order_id] = not connections["orders"].savepoint_ids  # a batch gives each a savepoint
+        alone[message.order_id] = not connections["catalog"].savepoint_ids  # a batch gives each a savepoint
 
     consumer = declared(note)
     # Another copy of the consumer takes ten messages and dies without acknowledging them.

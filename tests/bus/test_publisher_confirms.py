@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.db import transaction
 
-from orders.models import InboxMessage, OutboxMessage
+from catalog.models import InboxMessage, OutboxMessage
 from shopsite import contracts
 from shopsite.bus import background
 from shopsite.bus.connection import connect, declare_service
@@ -13,7 +13,7 @@ from shopsite.bus.consumer import Consumer
 from shopsite.bus.handlers import Handler
 from shopsite.bus.publisher import Publisher
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["catalog"], transaction=True)]
 
 
 def released() -> contracts.StockReleased:
@@ -25,9 +25,9 @@ def rejected() -> contracts.StockRejected:
 
 
 def declare(handlers) -> Consumer:
-    consumer = Consumer("orders", handlers=handlers)
+    consumer = Consumer("catalog", handlers=handlers)
     connection = connect()
-    declare_service(connection.channel(), "orders", consumer.names, consumer.handlers)
+    declare_service(connection.channel(), "catalog", consumer.names, consumer.handlers)
     connection.close()
     return consumer
 
@@ -35,8 +35,8 @@ def declare(handlers) -> Consumer:
 def test_in_one_batch_only_the_rows_the_broker_routed_are_marked_sent(bus_names, settings):
     settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
     # Nothing is bound to stock.rejected.
-    declare({contracts.StockReleased: Handler("orders.test-nothing", lambda m: None)})
-    with transaction.atomic(using="orders"):
+    declare({contracts.StockReleased: Handler("catalog.test-nothing", lambda m: None)})
+    with transaction.atomic(using="catalog"):
         routed = [OutboxMessage.record(released()) for _ in range(3)]
         unroutable = OutboxMessage.record(rejected())
         routed.append(OutboxMessage.record(released()))
@@ -52,10 +52,10 @@ def test_in_one_batch_only_the_rows_the_broker_routed_are_marked_sent(bus_names,
 
 def test_a_rolled_back_savepoint_publishes_nothing_of_its_own(bus_names):
     calls = []
-    consumer = declare({contracts.StockReleased: Handler("orders.test-note", lambda m: calls.append(m.order_id))})
-    with transaction.atomic(using="orders"):
+    consumer = declare({contracts.StockReleased: Handler("catalog.test-note", lambda m: calls.append(m.order_id))})
+    with transaction.atomic(using="catalog"):
         kept = OutboxMessage.record(released())
-        with pytest.raises(RuntimeError), transaction.atomic(using="orders"):
+        with pytest.raises(RuntimeError), transaction.atomic(using="catalog"):
             OutboxMessage.record(released())
             raise RuntimeError("this part is undone")
     assert background.drain(10)  # published by the process's background thread (see test_rabbitmq.record)
@@ -73,9 +73,9 @@ def test_what_handlers_record_is_published_and_marked_sent_once_the_queue_is_idl
     def forward(message: contracts.StockReleased) -> None:
         OutboxMessage.record(contracts.StockRejected(order_id=message.order_id, shortages=[]))
 
-    consumer = declare({contracts.StockReleased: Handler("orders.test-forward", forward),
-                        contracts.StockRejected: Handler("orders.test-note", forwarded.append)})
-    with transaction.atomic(using="orders"):
+    consumer = declare({contracts.StockReleased: Handler("catalog.test-forward", forward),
+                        contracts.StockRejected: Handler("catalog.test-note", forwarded.append)})
+    with transaction.atomic(using="catalog"):
         for _ in range(40):
             OutboxMessage.record(released())
     assert background.drain(10)

@@ -7,7 +7,7 @@ import pika
 import pytest
 from django.db import transaction
 
-from orders.models import InboxMessage, OutboxMessage
+from catalog.models import InboxMessage, OutboxMessage
 from shopsite import contracts
 from shopsite.bus import background, deployment
 from shopsite.bus.connection import connect, declare_service
@@ -17,9 +17,9 @@ from shopsite.bus.envelope import Envelope
 from shopsite.bus.handlers import Handler
 from shopsite.bus.publisher import Publisher, sweep
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["orders"], transaction=True)]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases=["catalog"], transaction=True)]
 
-SERVICE = "orders"
+SERVICE = "catalog"
 
 
 def released(order_id=None) -> contracts.StockReleased:
@@ -30,7 +30,7 @@ def record(*messages) -> list[Envelope]:
     """Record ``messages`` in one transaction; returns once the process's background publisher has dealt
     with them (published them, or left them to the relay), so the test's next query never meets the thread's
     (the in-memory SQLite test database refuses a second writer outright)."""
-    with transaction.atomic(using="orders"):
+    with transaction.atomic(using="catalog"):
         envelopes = [OutboxMessage.record(m) for m in messages]
     assert background.drain(10)
     return envelopes
@@ -84,7 +84,7 @@ def test_recorded_messages_are_published_with_confirms_right_after_commit(consum
 
 
 def test_nothing_is_published_when_the_transaction_rolls_back(consumer, calls):
-    with pytest.raises(RuntimeError), transaction.atomic(using="orders"):
+    with pytest.raises(RuntimeError), transaction.atomic(using="catalog"):
         OutboxMessage.record(released())
         raise RuntimeError("business rule broken")
     kept = record(released())[0]
