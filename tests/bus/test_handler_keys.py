@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.migrations.loader import MigrationLoader
 
-from orders.models import InboxMessage, OutboxMessage
+from catalog.models import InboxMessage, OutboxMessage
 from shopsite import contracts
 from shopsite.bus.connection import connect, declare_service, subscriptions
 from shopsite.bus.consumer import Consumer
@@ -119,7 +119,7 @@ def test_every_service_loads_its_handlers_with_valid_keys():
 def test_a_fault_aimed_at_an_import_path_stops_the_consumer(settings):
     settings.BUS = {**settings.BUS, "FAULTS": "raise:orders.handlers.confirm_order"}
     with pytest.raises(ImproperlyConfigured, match="BUS_FAULTS"):
-        Consumer(SERVICE, handlers={contracts.StockReleased: Handler("orders.test-nothing", nothing)})
+        Consumer(SERVICE, handlers={contracts.StockReleased: Handler("catalog.test-nothing", nothing)})
 
 
 # --- a rename between two deliveries of one message -------------------------------
@@ -146,7 +146,7 @@ def record_released_stock(message) -> None:  # note_stock_released, renamed and 
     applications.append("record_released_stock")
 
 
-record_released_stock.__module__ = "orders.saga.handlers"
+record_released_stock.__module__ = "catalog.saga.handlers"
 
 
 def delivered_twice(first: Handler, then: Handler) -> list[str]:
@@ -164,22 +164,22 @@ def delivered_twice(first: Handler, then: Handler) -> list[str]:
 
 
 @pytest.mark.broker
-@pytest.mark.django_db(databases=["orders"], transaction=True)
+@pytest.mark.django_db(databases=["catalog"], transaction=True)
 def test_a_handler_renamed_and_moved_skips_a_message_it_applied_under_its_old_name(bus_names):
-    applied = delivered_twice(Handler("orders.note-stock-released", note_stock_released),
-                              then=Handler("orders.note-stock-released", record_released_stock))
+    applied = delivered_twice(Handler("catalog.note-stock-released", note_stock_released),
+                              then=Handler("catalog.note-stock-released", record_released_stock))
 
     assert applied == ["note_stock_released"]  # not record_released_stock
-    assert list(InboxMessage.objects.values_list("handler", flat=True)) == ["orders.note-stock-released"]
+    assert list(InboxMessage.objects.values_list("handler", flat=True)) == ["catalog.note-stock-released"]
 
 
 @pytest.mark.broker
-@pytest.mark.django_db(databases=["orders"], transaction=True)
+@pytest.mark.django_db(databases=["catalog"], transaction=True)
 def test_a_handler_given_another_key_applies_the_same_message_again(bus_names):
     """Why a key must never change: the inbox knows the handler by nothing else."""
-    applied = delivered_twice(Handler("orders.note-stock-released", note_stock_released),
-                              then=Handler("orders.record-released-stock", record_released_stock))
+    applied = delivered_twice(Handler("catalog.note-stock-released", note_stock_released),
+                              then=Handler("catalog.record-released-stock", record_released_stock))
 
     assert applied == ["note_stock_released", "record_released_stock"]
     assert sorted(InboxMessage.objects.values_list("handler", flat=True)) == [
-        "orders.note-stock-released", "orders.record-released-stock"]
+        "catalog.note-stock-released", "catalog.record-released-stock"]

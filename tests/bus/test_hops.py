@@ -95,7 +95,7 @@ def test_a_failed_message_whose_next_queue_is_gone_is_not_acked_but_stays_then_g
 
 def test_in_quorum_mode_every_queue_is_quorum_and_every_dead_lettering_hop_at_least_once(bus_names, settings):
     settings.BUS = {**settings.BUS, "QUEUE_TYPE": "quorum", "DELIVERY_LIMIT": 2}
-    consumer = Consumer(SERVICE, handlers={type(released()): Handler("orders.test-nothing", lambda message: None)})
+    consumer = Consumer(SERVICE, handlers={type(released()): Handler("catalog.test-nothing", lambda message: None)})
     connection = connect()
     declare_service(connection.channel(), SERVICE, bus_names, consumer.handlers)
     connection.close()
@@ -119,7 +119,7 @@ def test_a_retry_hop_whose_destination_is_gone_keeps_the_message(bus_names, sett
     # At-most-once dead-lettering would drop it as its delay runs out; the
     # broker keeps it and tries again until the queue is back.
     settings.BUS = {**settings.BUS, "QUEUE_TYPE": "quorum"}
-    consumer = Consumer(SERVICE, handlers={type(released()): Handler("orders.test-nothing", lambda message: None)})
+    consumer = Consumer(SERVICE, handlers={type(released()): Handler("catalog.test-nothing", lambda message: None)})
     connection = connect()
     channel = connection.channel()
     declare_service(channel, SERVICE, bus_names, consumer.handlers)

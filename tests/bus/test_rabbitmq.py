@@ -58,7 +58,7 @@ def calls():
 
 def declared(handler) -> Consumer:
     """A consumer of stock.released with ``handler``, its queue declared before anything is published."""
-    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: Handler("orders.test-handler", handler)})
+    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: Handler("catalog.test-handler", handler)})
     connection = connect()
     declare_service(connection.channel(), SERVICE, consumer.names, consumer.handlers)
     connection.close()
