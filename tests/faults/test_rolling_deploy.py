@@ -9,12 +9,14 @@ every queue and dead-letter queue empty) and the inboxes (each message once per 
 
 import json
 import sqlite3
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
 
 from shopsite.bus.names import Names
-from tests.e2e.shop import CONSUMERS, Customer
+from tests.e2e.shop import CONSUMERS, ROOT, Customer
 from tests.loopback import wait_for
 
 from .harness import FaultRun
@@ -121,3 +123,36 @@ def test_a_breaking_change_rolls_out_with_messages_of_the_old_version_still_queu
     assert [bool(text) for text, _ in addresses] == [True] * (2 * ORDERS_A_PHASE) + [False] * ORDERS_A_PHASE
     assert [country for _, country in addresses[-ORDERS_A_PHASE:]] == ["DE"] * ORDERS_A_PHASE
     assert_each_message_handled_once(run)
+
+
+#: Run by a process that imported the start-up module: what it makes of three checkouts.
+OLD_READER = """
+import json, sys, uuid
+import tests.rolling.before_v2
+from shopsite.bus.envelope import Envelope, InvalidMessage
+
+line = {"product_id": 1, "sku": "MUG", "name": "Mug", "unit_price": "9.50", "quantity": 1}
+def checkout(version, address, **more):
+    payload = {"checkout_id": str(uuid.uuid4()), "order_id": str(uuid.uuid4()), "user_id": 7, "lines": [line],
+               "total": "9.50", "shipping_address": address, "payment_method_id": str(uuid.uuid4()), **more}
+    return Envelope(type="cart.checked_out", version=version, producer="cart", payload=payload,
+                    correlation_id=uuid.uuid4())
+address = {"name": "C", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE"}
+for envelope in [checkout(1, "C\\n1 Main St"), checkout(2, address), checkout(1, "C", gift_note="hi")]:
+    try:
+        print(json.dumps(type(envelope.message().shipping_address).__name__))
+    except InvalidMessage as exc:
+        print(json.dumps(str(exc)))
+"""
+
+
+def test_the_release_before_v2_reads_version_1_only_and_strictly():
+    """The stand-in for the old orders consumer refuses what that release refused, or (b) would prove nothing."""
+    result = subprocess.run([sys.executable, "-c", OLD_READER], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+
+    v1, v2, v1_with_more = map(json.loads, result.stdout.splitlines())
+    assert v1 == "LegacyAddress"  # accepted, and handled as today's handler does
+    assert v2 == "cart.checked_out version 2 is not supported (expected 1)"
+    assert "payload does not match cart.checked_out v1" in v1_with_more and "gift_note" in v1_with_more
