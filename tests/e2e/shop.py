@@ -119,8 +119,11 @@ class Shop:
         for copy in range(2, copies + 1):
             for name in CONSUMERS:
                 self.start(f"{name}#{copy}")
-        wait_for(self._web_answers, timeout=60, what="the web process")
+        self.wait_for_web()
         return self
+
+    def wait_for_web(self) -> None:
+        wait_for(self._web_answers, timeout=60, what="the web process")
 
     def _web_answers(self) -> bool:
         try:

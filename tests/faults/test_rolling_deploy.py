@@ -58,11 +58,11 @@ def restart(run: FaultRun, name: str, **how) -> None:
     run.shop.stop(name)
     run.shop.start(name, **how)
     if name == "web":
-        wait_for(run.shop._web_answers, timeout=60, what="the web process")
+        run.shop.wait_for_web()
 
 
 def settled(run: FaultRun) -> dict:
-    audit = run.settle(timeout=45)
+    audit = run.settle(timeout=60)
     run.check(audit)  # nothing parked: every queue, retry and dead-letter queue is empty
     assert audit["statuses"] == {"confirmed": len(run.accepted)}
     return audit
