@@ -3,11 +3,14 @@
 Any service may import this module: it is the shared language of the shop.
 Events are named in the past tense (``OrderPlaced``); the two commands are
 imperative (``RequestPayment``, ``RequestRefund``). The routing key of a message
-is its ``TYPE``. A change that breaks consumers bumps ``VERSION``, and the
-previous version stays readable through an upcaster in ``UPCASTERS``: a
-function from the old payload to the new one, applied by the envelope before
-the payload is validated (so a message queued, retried or parked by the
-previous release is still handled after an upgrade).
+is its ``TYPE``. How a type may change is docs/messages.md: adding an optional
+field changes nothing else; a change that breaks consumers bumps ``VERSION``,
+and the previous version stays readable through an upcaster in ``UPCASTERS``
+(a function from the old payload to the new one, applied by the envelope
+before the payload is validated, so a message queued, retried or parked by the
+previous release is still handled after an upgrade) and sendable through a
+downcaster in ``DOWNCASTERS`` (the other way, for producers pinned to the
+previous version while a rollout is under way: ``BUS_SEND_VERSIONS``).
 """
 
 from __future__ import annotations
@@ -41,17 +44,24 @@ def _optional_image() -> Any:
     return Field(default=None, exclude_if=lambda value: value is None)
 
 
+Payload = dict[str, Any]
+
+
 class Message(BaseModel):
+    # Strict for what our own code builds: a misspelt field fails where it is written. What arrives is read
+    # tolerantly: the envelope validates it with ``extra="ignore"``, which reaches the nested records too.
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
     #: Each older version still read -> the function turning its payload into the next version's.
-    UPCASTERS: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+    UPCASTERS: ClassVar[dict[int, Callable[[Payload], Payload]]] = {}
+    #: The previous version -> the function turning this version's payload into it, for a pinned producer.
+    DOWNCASTERS: ClassVar[dict[int, Callable[[Payload], Payload]]] = {}
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid")  # as Message: strict to build, tolerant to read
 
 
 # --- addresses ------------------------------------------------------------
@@ -114,6 +124,14 @@ class Address(_Record):
         return [line for line in (self.name, self.line1, self.line2, *town, country_name(self.country)) if line]
 
 
+#: The most an Address takes written out as text (its lines, the country's name last): more than the old
+#: checkout's free text could be, and what a ``cart.checked_out`` sent as version 1 may carry.
+_WRITTEN_ADDRESS_LENGTH = (
+    ADDRESS_NAME_LENGTH + 2 * ADDRESS_LINE_LENGTH + ADDRESS_CITY_LENGTH + ADDRESS_REGION_LENGTH
+    + ADDRESS_POSTAL_CODE_LENGTH + max(map(len, COUNTRIES.values())) + 16  # line breaks and separators
+)
+
+
 class LegacyAddress(_Record):
     """An address written as one free text, as the shop took it before addresses had fields.
 
@@ -121,7 +139,8 @@ class LegacyAddress(_Record):
     written, never guessed into fields.
     """
 
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ADDRESS_TEXT_LENGTH)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=max(ADDRESS_TEXT_LENGTH, _WRITTEN_ADDRESS_LENGTH))]
 
     def lines(self) -> list[str]:
         return [line.strip() for line in self.text.splitlines() if line.strip()]
@@ -231,12 +250,23 @@ class CheckoutLine(_Record):
     thumbnail_url: ImageUrl | None = _optional_image()
 
 
-def _address_from_text(payload: dict[str, Any]) -> dict[str, Any]:
+def _address_from_text(payload: Payload) -> Payload:
     """Version 1 carried the address as one free text: version 2 keeps that text as a LegacyAddress."""
     address = payload.get("shipping_address")
     if not isinstance(address, str):
         raise ValueError("version 1 carries the shipping address as a string")
     return {**payload, "shipping_address": {"text": address}}
+
+
+def _address_as_text(payload: Payload) -> Payload:
+    """Version 1 carries the address as one free text: the lines it is written in, one under the other.
+
+    Lossy by nature (the consumer keeps it as a LegacyAddress, as it was written), so a producer is pinned to
+    version 1 only while a rollout needs it.
+    """
+    address = payload["shipping_address"]
+    text = address["text"] if "text" in address else "\n".join(Address.model_validate(address).lines())
+    return {**payload, "shipping_address": text}
 
 
 class CartCheckedOut(Message):
@@ -246,6 +276,7 @@ class CartCheckedOut(Message):
     TYPE = "cart.checked_out"
     VERSION = 2
     UPCASTERS = {1: _address_from_text}
+    DOWNCASTERS = {1: _address_as_text}
     checkout_id: uuid.UUID
     order_id: uuid.UUID
     user_id: int
@@ -291,9 +322,14 @@ class _OrderStatusChanged(Message):
     occurred_at: datetime
 
 
-def _no_address(payload: dict[str, Any]) -> dict[str, Any]:
+def _no_address(payload: Payload) -> Payload:
     """Version 1 did not say where the order goes."""
     return {"shipping_address": None, **payload}
+
+
+def _without_address(payload: Payload) -> Payload:
+    """Version 1 has no field for where the order goes (its consumers refused any field they did not know)."""
+    return {key: value for key, value in payload.items() if key != "shipping_address"}
 
 
 class OrderConfirmed(_OrderStatusChanged):
@@ -302,6 +338,7 @@ class OrderConfirmed(_OrderStatusChanged):
     TYPE = "order.confirmed"
     VERSION = 2
     UPCASTERS = {1: _no_address}
+    DOWNCASTERS = {1: _without_address}
     lines: list[CheckoutLine]
     shipping_address: ShippingAddress | None
 
@@ -318,6 +355,7 @@ class OrderShipped(_OrderStatusChanged):
     TYPE = "order.shipped"
     VERSION = 2
     UPCASTERS = {1: _no_address}
+    DOWNCASTERS = {1: _without_address}
     shipping_address: ShippingAddress | None
 
 

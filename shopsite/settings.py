@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 import environ
 
+from shopsite.bus.versions import send_versions
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -280,6 +282,9 @@ BUS = {
     "DELIVERY_LIMIT": env.int("BUS_DELIVERY_LIMIT", default=10),
     # Each consumer keeps <service>-<pid>.ready here while it is consuming.
     "READY_DIR": env.str("BUS_READY_DIR", default=str(DATA_DIR / "run")),
+    # Types this process sends as their previous version while a rollout is under way, e.g.
+    # "cart.checked_out=1,order.confirmed=1"; every other type goes as its current version (docs/messages.md).
+    "SEND_VERSIONS": send_versions(env.str("BUS_SEND_VERSIONS", default="")),
 }
 
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.TestGateway")

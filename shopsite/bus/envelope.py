@@ -1,4 +1,5 @@
-"""The envelope every message travels in, and its strict decoding."""
+"""The envelope every message travels in, and its decoding: tolerant of what it does not know, strict about
+what it does (docs/messages.md)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,14 @@ class Envelope:
 
     @classmethod
     def wrap(cls, message: Message, *, producer: str, correlation_id: uuid.UUID,
-             causation_id: uuid.UUID | None = None) -> Envelope:
+             causation_id: uuid.UUID | None = None, version: int | None = None) -> Envelope:
+        """``message`` in an envelope, as its own version or, during a rollout, as ``version`` (the one before)."""
+        version = message.VERSION if version is None else version
         return cls(
             type=message.TYPE,
-            version=message.VERSION,
+            version=version,
             producer=producer,
-            payload=message.model_dump(mode="json"),
+            payload=_payload_as(message, version),
             correlation_id=correlation_id,
             causation_id=causation_id,
         )
@@ -71,9 +74,13 @@ class Envelope:
             raise InvalidMessage(f"{self.type} version {self.version} could not be upcast: {exc}") from exc
         if version != contract.VERSION:
             readable = " or ".join(map(str, sorted({*contract.UPCASTERS, contract.VERSION})))
-            raise InvalidMessage(f"{self.type} version {self.version} is not supported (expected {readable})")
+            # Parked with the reason: a newer version can be replayed once this consumer is upgraded.
+            newer = "; newer than this consumer reads" if self.version > contract.VERSION else ""
+            raise InvalidMessage(f"{self.type} version {self.version} is not supported (expected {readable}){newer}")
         try:
-            return contract.model_validate(payload)
+            # Fields this release does not know (a newer producer's additions) are ignored, at every depth; the
+            # ones it knows must still be right.
+            return contract.model_validate(payload, extra="ignore")
         except ValidationError as exc:
             raise InvalidMessage(f"payload does not match {self.type} v{contract.VERSION}: {_short(exc)}") from exc
 
@@ -83,7 +90,8 @@ class Envelope:
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InvalidMessage(f"malformed JSON: {exc}") from exc
-        if not isinstance(data, dict) or set(data) != ENVELOPE_KEYS:
+        # A key a newer release added to the envelope is ignored, like a field of the payload.
+        if not isinstance(data, dict) or not ENVELOPE_KEYS <= set(data):
             raise InvalidMessage(f"not an envelope: expected the keys {sorted(ENVELOPE_KEYS)}")
         try:
             return cls(
@@ -98,6 +106,21 @@ class Envelope:
             )
         except (TypeError, ValueError, AttributeError) as exc:
             raise InvalidMessage(f"invalid envelope: {exc}") from exc
+
+
+def _payload_as(message: Message, version: int) -> dict[str, Any]:
+    payload = message.model_dump(mode="json")
+    if version == message.VERSION:
+        return payload
+    if version == message.VERSION - 1 and version in message.DOWNCASTERS:
+        return message.DOWNCASTERS[version](payload)
+    raise ValueError(f"{message.TYPE} is sent as version {' or '.join(map(str, sendable_versions(type(message))))}, "
+                     f"not {version}")
+
+
+def sendable_versions(contract: type[Message]) -> list[int]:
+    """The versions a producer may send ``contract`` as: its own, and the one before when it has a downcaster."""
+    return sorted({contract.VERSION, *(v for v in contract.DOWNCASTERS if v == contract.VERSION - 1)})
 
 
 def _text(value: Any, name: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import connections, models, router
 from django.utils import timezone
 
@@ -70,7 +71,8 @@ class OutboxMessage(models.Model):
             raise RuntimeError("Outbox messages are recorded inside the transaction that changes the state.")
         correlation_id, causation_id = context.ids_for_new_message(correlation_id)
         envelope = Envelope.wrap(
-            message, producer=cls._meta.app_label, correlation_id=correlation_id, causation_id=causation_id
+            message, producer=cls._meta.app_label, correlation_id=correlation_id, causation_id=causation_id,
+            version=settings.BUS["SEND_VERSIONS"].get(message.TYPE),
         )
         row = cls(id=envelope.id, type=envelope.type, body=envelope.to_json(), correlation_id=correlation_id,
                   created_at=timezone.now())

@@ -85,8 +85,11 @@ class Shop:
         assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
-    def start(self, name: str, env: dict[str, str] | None = None) -> None:
-        """Start ``name``: web, relay, a service, or ``<service>#<n>`` for another copy of its consumer."""
+    def start(self, name: str, env: dict[str, str] | None = None, startup: str | None = None) -> None:
+        """Start ``name``: web, relay, a service, or ``<service>#<n>`` for another copy of its consumer.
+
+        ``startup``: a module of ``tests.rolling`` imported first, to run another release's contracts.
+        """
         kind = name.split("#")[0]
         if kind == "web":
             command = ["-m", "gunicorn", "shopsite.wsgi", "--bind", f"127.0.0.1:{self.port}",
@@ -95,6 +98,8 @@ class Shop:
             command = ["manage.py", "relay"]
         else:
             command = ["manage.py", f"consume_{kind}"]
+        if startup:
+            command = ["-m", "tests.rolling.launch", f"tests.rolling.{startup}", *command]
         with open(self.workdir / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, *command], cwd=self.root, env={**self.env, **(env or {})},
@@ -114,8 +119,11 @@ class Shop:
         for copy in range(2, copies + 1):
             for name in CONSUMERS:
                 self.start(f"{name}#{copy}")
-        wait_for(self._web_answers, timeout=60, what="the web process")
+        self.wait_for_web()
         return self
+
+    def wait_for_web(self) -> None:
+        wait_for(self._web_answers, timeout=60, what="the web process")
 
     def _web_answers(self) -> bool:
         try:
