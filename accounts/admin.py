@@ -112,7 +112,7 @@ class CustomerOrderAdmin(ReadOnlyAdmin):
     list_filter = ("status", "updated_at")
     search_fields = ("order_id", "user_id")
     date_hierarchy = "updated_at"
-    readonly_fields = ("order_id", "user_id", "status", "status_rank", "total", "updated_at")
+    readonly_fields = ("order_id", "user_id", "status", "version", "total", "updated_at")
 
 
 @admin.register(InboxItem)
