@@ -43,7 +43,8 @@ def replica_upsert(
     version_field: str = "version",
     created_with: dict | None = None,
 ) -> bool:
-    """Insert the row of ``key`` or, if its stored ``version_field`` is older than ``version``, update it.
+    """Insert the row of ``key`` or, if its stored ``version_field`` is older than ``version``, update it
+    (both 0, from before versions, counts as older: see above).
 
     ``values`` are written either way; ``created_with`` only on insert (what a
     partial message needs to create a row but must not overwrite). Fields left
@@ -63,7 +64,7 @@ def replica_update(
 ) -> bool:
     """The update half of :func:`replica_upsert`, for a message that can change a row but not create it.
 
-    True if the row was written; False if it is absent or not older (the caller tells which, if it matters).
+    True if the row was written; False if it is absent or already as new (the caller tells which, if it matters).
     """
     connection = connections[using]
     written = {**values, **_stamps(model, timezone.now(), created=False), version_field: version}
