@@ -6,7 +6,7 @@ from django.db import transaction
 from shopsite.bus.admin import ReadOnlyAdmin, register_bus_models
 from shopsite.validators import no_control_characters
 
-from .models import Address, ApiToken, CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User
+from .models import Address, ApiToken, CustomerOrder, InboxItem, InboxMessage, OutboxMessage, User, UserVersion
 from .services import auth_token_revoke_all, user_delete, user_save_from_admin
 
 
@@ -112,7 +112,18 @@ class CustomerOrderAdmin(ReadOnlyAdmin):
     list_filter = ("status", "updated_at")
     search_fields = ("order_id", "user_id")
     date_hierarchy = "updated_at"
-    readonly_fields = ("order_id", "user_id", "status", "status_rank", "total", "updated_at")
+    readonly_fields = ("order_id", "user_id", "status", "version", "total", "updated_at")
+
+
+@admin.register(UserVersion)
+class UserVersionAdmin(ReadOnlyAdmin):
+    """How many messages about each user accounts has published: only publishing one raises it."""
+
+    list_display = ("user", "version")
+    list_filter = ("user__is_active",)
+    list_select_related = ("user",)
+    search_fields = ("user__email",)
+    readonly_fields = ("user", "version")
 
 
 @admin.register(InboxItem)

@@ -13,7 +13,9 @@ OrderStatusMessage = contracts.OrderConfirmed | contracts.OrderCancelled | contr
 
 
 def _apply_status(message: OrderStatusMessage, status: str) -> None:
-    customer_order_apply(order_id=message.order_id, user_id=message.user_id, status=status, total=message.total)
+    customer_order_apply(
+        order_id=message.order_id, user_id=message.user_id, status=status, total=message.total, version=message.version
+    )
 
 
 def order_confirmed(message: contracts.OrderConfirmed) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -55,7 +55,7 @@ class UserManager(BaseUserManager):
         # override), so the other services learn about this user here too.
         with transaction.atomic(using=self._db or "default"):
             user = self._create_user(email, password, **extra_fields)
-            OutboxMessage.record(user.registered_message())
+            OutboxMessage.record(user.registered_message(version=UserVersion.next_for(user.pk)))
         return user
 
     def _create_user(self, email, password, **extra_fields):
@@ -110,20 +110,44 @@ class User(AbstractUser):
         value = f"{self.password}:{self.login_generation}"
         return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
-    def registered_message(self) -> contracts.UserRegistered:
-        return contracts.UserRegistered(
-            user_id=self.pk, email=self.email, name=self.name, is_staff=self.is_staff, role=self.role
-        )
+    def registered_message(self, *, version: int | None = None) -> contracts.UserRegistered:
+        return contracts.UserRegistered(**self._details(), version=version)
 
-    def updated_message(self) -> contracts.UserUpdated:
-        return contracts.UserUpdated(
-            user_id=self.pk,
-            email=self.email,
-            name=self.name,
-            is_staff=self.is_staff,
-            role=self.role,
-            is_active=self.is_active,
-        )
+    def updated_message(self, *, version: int | None = None) -> contracts.UserUpdated:
+        return contracts.UserUpdated(**self._details(), version=version)
+
+    def _details(self) -> dict:
+        return {"user_id": self.pk, "email": self.email, "name": self.name, "is_staff": self.is_staff,
+                "role": self.role, "is_active": self.is_active}
+
+
+class UserVersion(models.Model):
+    """How many messages accounts has published about a user: the ``version`` of the next one is one more.
+
+    Replicas keep the user's newest message by it (shopsite/replicas.py). It
+    is a table of its own rather than a field of User because every save of a
+    User writes all its fields: a stale copy saved later (a password change,
+    the admin) would put an old count back and the next message would repeat
+    a version.
+    """
+
+    user = models.OneToOneField(User, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} at version {self.version}"
+
+    @classmethod
+    def next_for(cls, user_id: int) -> int:
+        """Count one more message about the user, in the caller's transaction; its version.
+
+        Call it after writing the user's row in the same transaction: that
+        write holds the row until commit, so two changes of one user count in
+        the order they commit and the higher version carries the later state.
+        """
+        if not cls.objects.filter(user_id=user_id).update(version=F("version") + 1):
+            cls.objects.create(user_id=user_id, version=1)  # a user from before versions, or made without a message
+        return cls.objects.filter(user_id=user_id).values_list("version", flat=True).get()
 
 
 def api_token_digest(key: str) -> str:
@@ -176,7 +200,7 @@ class CustomerOrder(models.Model):
         DELIVERED = "delivered"
         CANCELLED = "cancelled"
 
-    # Messages may arrive late or twice: a status only ever moves up this scale.
+    #: Where each status stands in the saga, for messages from before orders sent it as their version.
     RANKS = {
         Status.PENDING: 0,
         Status.AWAITING_PAYMENT: 1,
@@ -190,7 +214,9 @@ class CustomerOrder(models.Model):
     order_id = models.UUIDField(primary_key=True)
     user_id = models.PositiveBigIntegerField(db_index=True)
     status = models.CharField(max_length=20, choices=Status.choices)
-    status_rank = models.PositiveSmallIntegerField(editable=False)
+    # The status's place in the saga, as orders numbers it: messages may arrive late or twice, and the
+    # summary only ever moves further along (shopsite/replicas.py).
+    version = models.PositiveSmallIntegerField(editable=False)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     updated_at = models.DateTimeField(auto_now=True)
 

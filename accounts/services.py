@@ -16,9 +16,10 @@ from shopsite import contracts
 from shopsite.addresses import address_parse
 from shopsite.errors import ApplicationError, NotFound, TooManyRequests
 from shopsite.limits import MAX_SAVED_ADDRESSES
+from shopsite.replicas import replica_upsert
 
 from .lockout import cooloff_seconds, lockout_message
-from .models import Address, ApiToken, CustomerOrder, InboxItem, OutboxMessage, User
+from .models import Address, ApiToken, CustomerOrder, InboxItem, OutboxMessage, User, UserVersion
 from .selectors import address_get
 
 DB = "default"
@@ -61,7 +62,7 @@ def user_register(
             user = User.objects.create_user(
                 email=email, password=password, name=name, role=role, is_staff=is_staff, is_superuser=is_superuser
             )
-            OutboxMessage.record(user.registered_message())
+            _record_user_message(user, registered=True)
     except IntegrityError as exc:  # registered by a concurrent request since the check
         raise ApplicationError(DUPLICATE_EMAIL) from exc
     return user
@@ -112,11 +113,20 @@ def user_update(
             user.name = name
         if is_staff is not None:
             user.is_staff = is_staff
-        message = user.updated_message()
-        if message != before:
+        if user.updated_message() != before:
             user.save()
-            OutboxMessage.record(message)
+            _record_user_message(user)
     return user
+
+
+def _record_user_message(user: User, *, registered: bool = False) -> None:
+    """Tell the other services about the user as it is now, with the user's next version.
+
+    The caller has written (or locked) the user's row in this transaction; see UserVersion.next_for.
+    """
+    version = UserVersion.next_for(user.pk)
+    message = user.registered_message if registered else user.updated_message
+    OutboxMessage.record(message(version=version))
 
 
 def user_save_from_admin(*, user: User, created: bool) -> User:
@@ -124,18 +134,18 @@ def user_save_from_admin(*, user: User, created: bool) -> User:
     with transaction.atomic(using=DB):
         user.email = User.objects.normalize_email(user.email)
         user.save()
-        OutboxMessage.record(user.registered_message() if created else user.updated_message())
+        _record_user_message(user, registered=created)
     return user
 
 
 def user_delete(*, user_id: int) -> None:
     # Replicas have no "deleted" message: an inactive user is the closest truth.
     with transaction.atomic(using=DB):
-        user = User.objects.filter(pk=user_id).first()
+        user = User.objects.select_for_update().filter(pk=user_id).first()
         if user is None:
             return
         user.is_active = False
-        OutboxMessage.record(user.updated_message())
+        _record_user_message(user)
         user.delete()
 
 
@@ -197,20 +207,20 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
     return user_password_set(user=user, password=new_password)
 
 
-def customer_order_apply(*, order_id: uuid.UUID, user_id: int, status: str, total: Decimal) -> CustomerOrder:
-    """Move the order to ``status`` unless it is already there or further along."""
-    rank = CustomerOrder.RANKS[status]
+def customer_order_apply(
+    *, order_id: uuid.UUID, user_id: int, status: str, total: Decimal, version: int | None = None
+) -> CustomerOrder:
+    """Move the order's summary to ``status`` unless it is already there or further along.
+
+    ``version`` is the status's place in the saga as orders sent it; a message
+    from before it did gets the same number from our own RANKS.
+    """
+    if version is None:
+        version = CustomerOrder.RANKS[status]
     with transaction.atomic(using=DB):
-        order, created = CustomerOrder.objects.get_or_create(
-            order_id=order_id, defaults={"user_id": user_id, "status": status, "status_rank": rank, "total": total}
-        )
-        if not created:
-            # A conditional update, so two consumers racing cannot move it down.
-            CustomerOrder.objects.filter(order_id=order_id, status_rank__lt=rank).update(
-                status=status, status_rank=rank, total=total, updated_at=timezone.now()
-            )
-            order.refresh_from_db()
-    return order
+        replica_upsert(CustomerOrder, using=DB, key={"order_id": order_id}, version=version,
+                       values={"user_id": user_id, "status": status, "total": total})
+        return CustomerOrder.objects.get(pk=order_id)
 
 
 def inbox_item_record(

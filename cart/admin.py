@@ -12,7 +12,9 @@ class ProductReplicaAdmin(ReadOnlyAdmin):
     list_display = ["product_id", "sku", "name", "price", "is_active", "available", "version", "updated_at"]
     search_fields = ["sku", "name", "product_id"]
     list_filter = ["is_active", "updated_at"]
-    readonly_fields = ["product_id", "sku", "name", "price", "is_active", "available", "version", "updated_at"]
+    readonly_fields = [
+        "product_id", "sku", "name", "price", "is_active", "available", "version", "stock_version", "updated_at",
+    ]
 
 
 class CartLineInline(admin.TabularInline):

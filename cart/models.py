@@ -14,8 +14,12 @@ class ProductReplica(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2)
     is_active = models.BooleanField(default=True)
     available = models.PositiveIntegerField(default=0)
-    # The catalog's version of the product: older messages are ignored.
+    # The catalog gives a product one version per change, to its details or to
+    # its stock, and stock.changed carries only the stock: so the details and
+    # the availability each keep the version they were last written with, and a
+    # late product.updated still brings its new price after a newer stock change.
     version = models.PositiveIntegerField(default=0)
+    stock_version = models.PositiveIntegerField(default=0)
     # Where the catalog keeps its image and thumbnail (a path on the shop or a
     # storage URL); empty: none, the pages show the lettered tile.
     image_url = models.CharField(max_length=1000, blank=True)

@@ -13,6 +13,7 @@ from shopsite import contracts
 from shopsite.addresses import address_parse
 from shopsite.errors import ApplicationError, NotFound
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
+from shopsite.replicas import replica_update, replica_upsert
 
 from .models import Cart, CartLine, Checkout, CheckoutLine, OutboxMessage, ProductReplica
 
@@ -49,27 +50,28 @@ def product_replica_apply(
     image_url: str = "",
     thumbnail_url: str = "",
 ) -> ProductReplica | None:
-    """Store what the catalog said, unless we already know a newer version."""
+    """Store what the catalog said, each part unless we already know a newer version of it.
+
+    The details are guarded by ``version``, the availability by ``stock_version``
+    (see ProductReplica): the replica, or None if the message was older than both.
+    """
+    key = {"product_id": product_id}
+    details = {"sku": sku, "name": name, "price": price, "is_active": is_active,
+               "image_url": image_url, "thumbnail_url": thumbnail_url}
     with transaction.atomic(using=DB):
+        # Locked, so the notices compare with the row our write replaces.
         before = ProductReplica.objects.select_for_update().filter(pk=product_id).first()
-        if before is not None and before.version >= version:
+        wrote_details = replica_upsert(ProductReplica, using=DB, key=key, version=version, values=details,
+                                       created_with={"available": available, "stock_version": version})
+        wrote_stock = replica_update(ProductReplica, using=DB, key=key, version=version,
+                                     values={"available": available}, version_field="stock_version")
+        if not (wrote_details or wrote_stock):
             return None
-        replica = ProductReplica(
-            product_id=product_id, sku=sku, name=name, price=price,
-            is_active=is_active, available=available, version=version,
-            image_url=image_url, thumbnail_url=thumbnail_url,
-        )
-        if before is None:
-            # If another consumer inserts it first this fails, and the retry compares versions.
-            replica.save(force_insert=True)
-            return replica
-        replica.save()
-        _notify_lines(before, replica)
-        return replica
+        return _replica_changed(before, ProductReplica.objects.get(pk=product_id))
 
 
 def stock_replica_apply(*, product_id: int, available: int, version: int) -> ProductReplica | None:
-    """Store a new availability, unless we already know a newer version.
+    """Store a new availability, unless we already know a newer version of it.
 
     Unknown products raise, so the consumer retries: ignoring the change would
     leave the older availability of a later ``product.published`` in place.
@@ -78,13 +80,16 @@ def stock_replica_apply(*, product_id: int, available: int, version: int) -> Pro
         before = ProductReplica.objects.select_for_update().filter(pk=product_id).first()
         if before is None:
             raise ReplicaNotReady(f"stock.changed for product {product_id} arrived before the product")
-        if before.version >= version:
+        if not replica_update(ProductReplica, using=DB, key={"product_id": product_id}, version=version,
+                              values={"available": available}, version_field="stock_version"):
             return None
-        replica = ProductReplica.objects.get(pk=product_id)
-        replica.available, replica.version = available, version
-        replica.save(update_fields=["available", "version", "updated_at"])
-        _notify_lines(before, replica)
-        return replica
+        return _replica_changed(before, ProductReplica.objects.get(pk=product_id))
+
+
+def _replica_changed(before: ProductReplica | None, after: ProductReplica) -> ProductReplica:
+    if before is not None:
+        _notify_lines(before, after)
+    return after
 
 
 # --- cart lines -------------------------------------------------------------

@@ -146,7 +146,7 @@ class UserRoleAdmin(ReadOnlyAdmin):
     list_display = ["user_id", "email", "role", "is_staff", "is_active", "updated_at"]
     search_fields = ["email", "user_id"]
     list_filter = ["role", "is_staff", "is_active"]
-    readonly_fields = ["user_id", "email", "is_staff", "role", "is_active", "as_of", "updated_at"]
+    readonly_fields = ["user_id", "email", "is_staff", "role", "is_active", "version", "updated_at"]
 
 
 register_bus_models(admin.site, OutboxMessage, InboxMessage)

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from shopsite import contracts
-from shopsite.bus import context
 from shopsite.bus.handlers import Handler
 
 from . import services
-
-
-def _sent_at() -> datetime | None:
-    # The consumer exposes the envelope being handled; its time orders the
-    # user messages, which carry no version of their own.
-    envelope = context.current()
-    return envelope.occurred_at if envelope else None
 
 
 def user_role_replicate(message: contracts.UserRegistered | contracts.UserUpdated) -> None:
@@ -24,8 +14,8 @@ def user_role_replicate(message: contracts.UserRegistered | contracts.UserUpdate
         email=message.email,
         is_staff=message.is_staff,
         role=message.role,
-        is_active=getattr(message, "is_active", True),
-        as_of=_sent_at(),
+        is_active=message.is_active,
+        version=message.version or 0,  # a message from before versions: see shopsite/replicas.py
     )
 
 

@@ -127,9 +127,11 @@ class UserRole(models.Model):
     """Replica of the accounts service's users: who they are and what role accounts gave them.
 
     It no longer authorizes anything: the staff API checks the signed-in
-    user's Django permissions, like the admin, so that the two agree. The
-    replica keeps the catalog's record of the users it has heard of (read-only
-    in the admin), fed by accounts' user messages.
+    user's Django permissions, like the admin, so that the two agree (and both
+    refuse a deactivated user). The replica keeps the catalog's record of the
+    users it has heard of (read-only in the admin), fed by accounts' user
+    messages; anything that reads rights from it must require ``is_active``,
+    which a late message can never turn back on (see ``version``).
     """
 
     user_id = models.IntegerField(primary_key=True)
@@ -137,8 +139,8 @@ class UserRole(models.Model):
     is_staff = models.BooleanField(default=False)
     role = models.CharField(max_length=20, default="customer")
     is_active = models.BooleanField(default=True)
-    # When accounts said this, so an older message never overwrites a newer one.
-    as_of = models.DateTimeField(null=True, blank=True)
+    # Accounts' version of the user: an older message never overwrites a newer one (shopsite/replicas.py).
+    version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

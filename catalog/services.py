@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 from shopsite import contracts
 from shopsite.errors import ApplicationError, Conflict, NotFound
 from shopsite.limits import MAX_PRICE, MAX_STOCK
+from shopsite.replicas import replica_upsert
 
 from .images import PreparedImage
 from .models import OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
@@ -216,26 +216,14 @@ def stock_commit_for_order(*, order_id: uuid.UUID) -> None:
 
 
 def user_role_apply(
-    *,
-    user_id: int,
-    email: str,
-    is_staff: bool,
-    role: str,
-    is_active: bool = True,
-    as_of: datetime | None = None,
+    *, user_id: int, email: str, is_staff: bool, role: str, is_active: bool = True, version: int = 0
 ) -> UserRole | None:
-    """Upsert the replica; a message older than what is stored changes nothing."""
-    values = {"email": email, "is_staff": is_staff, "role": role, "is_active": is_active, "as_of": as_of}
+    """Store what accounts said about the user, unless we already know a newer version; the replica, or None."""
+    values = {"email": email, "is_staff": is_staff, "role": role, "is_active": is_active}
     with transaction.atomic(using=DB):
-        current = UserRole.objects.select_for_update().filter(pk=user_id).first()
-        if current is None:
-            return UserRole.objects.create(user_id=user_id, **values)
-        if as_of is not None and current.as_of is not None and as_of < current.as_of:
+        if not replica_upsert(UserRole, using=DB, key={"user_id": user_id}, version=version, values=values):
             return None
-        for field, value in values.items():
-            setattr(current, field, value)
-        current.save()
-        return current
+        return UserRole.objects.get(pk=user_id)
 
 
 # --- helpers ----------------------------------------------------------------

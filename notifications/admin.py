@@ -9,10 +9,10 @@ from .models import InboxMessage, Notification, OutboxMessage, Recipient
 class RecipientAdmin(ReadOnlyAdmin):
     """A replica of accounts: change the user there and it follows."""
 
-    list_display = ("user_id", "email", "name", "updated_at")
+    list_display = ("user_id", "email", "name", "is_active", "updated_at")
     search_fields = ("email", "name", "user_id")
-    list_filter = ("updated_at",)
-    readonly_fields = ("user_id", "email", "name", "updated_at")
+    list_filter = ("is_active", "updated_at")
+    readonly_fields = ("user_id", "email", "name", "is_active", "version", "updated_at")
 
 
 @admin.register(Notification)

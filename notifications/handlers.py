@@ -10,7 +10,10 @@ from .services import notification_send_account_exists, notification_send_for_or
 
 
 def user_changed(message: contracts.UserRegistered | contracts.UserUpdated) -> None:
-    recipient_apply(user_id=message.user_id, email=message.email, name=message.name)
+    recipient_apply(
+        user_id=message.user_id, email=message.email, name=message.name, is_active=message.is_active,
+        version=message.version or 0,  # a message from before versions: see shopsite/replicas.py
+    )
 
 
 def registration_repeated(message: contracts.UserRegistrationRepeated) -> None:

@@ -18,11 +18,15 @@ class InboxMessage(bus.InboxMessage):
 
 
 class Recipient(models.Model):
-    """Where to write to a user: a replica fed by the accounts service."""
+    """Where to write to a user, and whether to: a replica fed by the accounts service."""
 
     user_id = models.PositiveBigIntegerField(primary_key=True)
     email = models.EmailField()
     name = models.CharField(max_length=150)
+    # A deactivated (or deleted) user is mailed nothing more.
+    is_active = models.BooleanField(default=True)
+    # Accounts' version of the user: an older message never overwrites a newer one (shopsite/replicas.py).
+    version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -43,6 +47,8 @@ class Notification(models.Model):
     class Status(models.TextChoices):
         SENT = "sent"
         FAILED = "failed"
+        # Not sent on purpose (the account is deactivated): recorded, with why in ``error``, so staff see it.
+        SKIPPED = "skipped"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user_id = models.PositiveBigIntegerField(db_index=True)

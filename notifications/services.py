@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopsite import contracts
+from shopsite.replicas import replica_upsert
 
 from .emails import account_exists_email, order_email
 from .models import Notification, OutboxMessage, Recipient
@@ -50,10 +51,17 @@ def _permanent(code: object) -> bool:
     return isinstance(code, int) and 500 <= code < 600
 
 
-def recipient_apply(*, user_id: int, email: str, name: str) -> Recipient:
+#: Why a deactivated user's email was not sent: the notification's error, and the ``notification.failed`` that
+#: puts it on the order's timeline.
+ACCOUNT_DEACTIVATED = "Not sent: the customer's account is deactivated."
+
+
+def recipient_apply(*, user_id: int, email: str, name: str, is_active: bool = True, version: int = 0) -> Recipient:
+    """Store what accounts said about the user, unless we already know a newer version."""
     with transaction.atomic(using=DB):
-        recipient, _ = Recipient.objects.update_or_create(user_id=user_id, defaults={"email": email, "name": name})
-    return recipient
+        replica_upsert(Recipient, using=DB, key={"user_id": user_id}, version=version,
+                       values={"email": email, "name": name, "is_active": is_active})
+        return Recipient.objects.get(pk=user_id)
 
 
 def notification_send_for_order(
@@ -72,14 +80,12 @@ def notification_send_for_order(
     with transaction.atomic(using=DB):
         if Notification.objects.filter(order_id=order_id, kind=kind).exists():
             return None
-        recipient = Recipient.objects.filter(user_id=user_id).first()
-        if recipient is None:
-            raise RecipientUnknown(f"no address yet for user {user_id}")
+        recipient = _recipient(user_id)
         email = order_email(
             kind=kind, order_id=order_id, name=recipient.name, total=total, currency=currency,
             reason=reason, refund_due=refund_due, lines=lines or (), shipping_address=shipping_address,
         )
-        return _deliver(Notification(
+        return _deliver(recipient, Notification(
             user_id=user_id, order_id=order_id, kind=kind, to_email=recipient.email,
             subject=email.subject, body=email.body,
         ), html=email.html)
@@ -92,17 +98,25 @@ def notification_send_account_exists(*, user_id: int) -> Notification:
     not, so that it tells no one who has an account; only the owner learns, here.
     """
     with transaction.atomic(using=DB):
-        recipient = Recipient.objects.filter(user_id=user_id).first()
-        if recipient is None:
-            raise RecipientUnknown(f"no address yet for user {user_id}")
+        recipient = _recipient(user_id)
         email = account_exists_email(name=recipient.name)
-        return _deliver(Notification(
+        return _deliver(recipient, Notification(
             user_id=user_id, order_id=None, kind=Notification.Kind.ACCOUNT_EXISTS, to_email=recipient.email,
             subject=email.subject, body=email.body,
         ))
 
 
-def _deliver(notification: Notification, *, html: str = "") -> Notification:
+def _recipient(user_id: int) -> Recipient:
+    recipient = Recipient.objects.filter(user_id=user_id).first()
+    if recipient is None:
+        raise RecipientUnknown(f"no address yet for user {user_id}")
+    return recipient
+
+
+def _deliver(recipient: Recipient, notification: Notification, *, html: str = "") -> Notification:
+    if not recipient.is_active:
+        # Recorded like a refused email, so the order's timeline says the customer was not told, and why.
+        return _notification_failed(notification, error=ACCOUNT_DEACTIVATED, status=Notification.Status.SKIPPED)
     try:
         send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.to_email],
                   html_message=html or None)
@@ -133,8 +147,10 @@ def _notification_sent(notification: Notification) -> Notification:
     return notification
 
 
-def _notification_failed(notification: Notification, *, error: str) -> Notification:
-    notification.status = Notification.Status.FAILED
+def _notification_failed(
+    notification: Notification, *, error: str, status: str = Notification.Status.FAILED
+) -> Notification:
+    notification.status = status
     notification.error = error
     notification.save(force_insert=True)
     OutboxMessage.record(

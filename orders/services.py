@@ -52,7 +52,7 @@ def _status_message(order: Order, message_type, **extra):
         extra["shipping_address"] = order.shipping_address
     return message_type(
         order_id=order.id, user_id=order.user_id, total=order.total, currency=order.currency,
-        occurred_at=order.updated_at, **extra,
+        occurred_at=order.updated_at, version=Order.SAGA[order.status], **extra,
     )
 
 

@@ -158,6 +158,10 @@ class _UserDetails(Message):
     name: str
     is_staff: bool
     role: Literal["customer", "merchant", "staff"]
+    is_active: bool = True
+    #: Raised by accounts with each message about this user, so replicas keep the newest; None (0) from before
+    #: versions, see shopsite/replicas.py.
+    version: int | None = Field(default=None, ge=1)
 
 
 class UserRegistered(_UserDetails):
@@ -166,7 +170,6 @@ class UserRegistered(_UserDetails):
 
 class UserUpdated(_UserDetails):
     TYPE = "user.updated"
-    is_active: bool = True
 
 
 class UserRegistrationRepeated(Message):
@@ -320,6 +323,9 @@ class _OrderStatusChanged(Message):
     total: Money = Field(ge=0, le=MAX_ORDER_TOTAL, decimal_places=2)
     currency: str = "USD"
     occurred_at: datetime
+    #: The status's place in the saga (orders' Order.SAGA): a later status has a higher one. None from before
+    #: versions: the consumer places the status itself.
+    version: int | None = Field(default=None, ge=0)
 
 
 def _no_address(payload: Payload) -> Payload:

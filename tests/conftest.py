@@ -52,7 +52,10 @@ def _background_publisher_drained():
 #: loadgroup``), so it is started once: by the fixture they use, or by their folder.
 #: The shops on PostgreSQL go with the cluster: a whole shop holds about 80 connections (persistent ones, per
 #: thread and database), and two at once would pass the server's default limit of 100.
-XDIST_GROUPS = {"rabbit_cluster": "cluster", "postgres_databases": "cluster", "lone_broker": "lone-broker"}
+XDIST_GROUPS = {
+    "rabbit_cluster": "cluster", "postgres_databases": "cluster", "postgres_database": "cluster",
+    "lone_broker": "lone-broker",
+}
 FOLDER_GROUPS = {"e2e": "e2e-shop"}
 
 

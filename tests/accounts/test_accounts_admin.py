@@ -45,7 +45,7 @@ def test_admin_staff_change_is_announced(staff_client):
     assert response.status_code == 302, response.content
     assert recorded(OutboxMessage, "user.updated") == [
         {"user_id": user.id, "email": "ann@example.com", "name": "Ann", "is_staff": True, "role": "staff",
-         "is_active": True}
+         "is_active": True, "version": 1}
     ]
 
 

@@ -43,7 +43,8 @@ def test_register_creates_a_customer_and_tells_the_other_services(client):
     user = get_user_model().objects.get(email="ann@example.com")
     assert user.check_password(PASSWORD)
     assert recorded(OutboxMessage, "user.registered") == [
-        {"user_id": user.id, "email": "ann@example.com", "name": "Ann", "is_staff": False, "role": "customer"}
+        {"user_id": user.id, "email": "ann@example.com", "name": "Ann", "is_staff": False, "role": "customer",
+         "is_active": True, "version": 1}
     ]
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from accounts import handlers
 from accounts.models import CustomerOrder, InboxItem, OutboxMessage
 from accounts.selectors import user_summary
-from accounts.services import user_register, user_update
+from accounts.services import user_delete, user_register, user_update
 from shopsite import contracts
 from shopsite.errors import ApplicationError
 from shopsite.testing import recorded
@@ -49,6 +49,24 @@ def test_cancellation_outranks_every_other_status():
     handlers.order_confirmed(confirmed(order_id))
 
     assert CustomerOrder.objects.get(pk=order_id).status == "cancelled"
+
+
+def test_versioned_and_older_unversioned_status_messages_end_at_the_furthest_status():
+    order_id = uuid.uuid4()
+    deliveries = [
+        order_message(contracts.OrderShipped, order_id, version=3),
+        confirmed(order_id, version=2),  # late
+        confirmed(order_id),  # from before versions, late as well
+        order_message(contracts.OrderShipped, order_id, version=3),  # repeated
+        order_message(contracts.OrderDelivered, order_id, version=4),
+        order_message(contracts.OrderShipped, order_id),  # from before versions, repeated
+    ]
+
+    for message in deliveries:
+        handlers.HANDLERS[type(message)](message)
+
+    order = CustomerOrder.objects.get(pk=order_id)
+    assert (order.status, order.version, order.user_id, order.total) == ("delivered", 4, 7, Decimal("12.00"))
 
 
 def test_summary_counts_and_sums_completed_orders_of_that_user():
@@ -94,7 +112,24 @@ def test_user_update_records_the_change_and_nothing_when_nothing_changed():
 
     assert recorded(OutboxMessage, "user.updated") == [
         {"user_id": user.id, "email": "ann@example.com", "name": "Ann", "is_staff": True, "role": "merchant",
-         "is_active": True}
+         "is_active": True, "version": 2}
+    ]
+
+
+def test_every_message_about_a_user_has_the_next_version_and_a_stale_copy_cannot_lower_it():
+    user = user_register(email="ann@example.com", password="correct-horse-battery", name="Ann")
+    stale = get_user_model().objects.get(pk=user.pk)
+    user_update(user_id=user.id, name="Ann B")
+    stale.set_password("another-horse-battery")
+    stale.save()  # a full save of a copy loaded before the update (as a password change does)
+
+    user_update(user_id=user.id, role="merchant")
+    user_delete(user_id=user.id)
+
+    messages = recorded(OutboxMessage, "user.registered") + recorded(OutboxMessage, "user.updated")
+    assert [(m["version"], m["name"], m["role"], m["is_active"]) for m in messages] == [
+        (1, "Ann", "customer", True), (2, "Ann B", "customer", True), (3, "Ann", "merchant", True),
+        (4, "Ann", "merchant", False),
     ]
 
 
@@ -115,5 +150,6 @@ def test_createsuperuser_path_announces_a_staff_user():
 
     assert (user.email, user.role, user.is_staff) == ("root@example.com", "staff", True)
     assert recorded(OutboxMessage, "user.registered") == [
-        {"user_id": user.id, "email": "root@example.com", "name": "Root", "is_staff": True, "role": "staff"}
+        {"user_id": user.id, "email": "root@example.com", "name": "Root", "is_staff": True, "role": "staff",
+         "is_active": True, "version": 1}
     ]

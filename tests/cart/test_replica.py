@@ -65,7 +65,9 @@ def test_a_stock_change_updates_availability():
 
     HANDLERS[contracts.StockChanged](contracts.StockChanged(product_id=1, available=2, version=3))
 
-    assert (replica().available, replica().version, replica().price) == (2, 3, Decimal("9.50"))
+    assert (replica().available, replica().stock_version, replica().price, replica().version) == (
+        2, 3, Decimal("9.50"), 1,
+    )
 
 
 def test_a_stock_change_for_an_unknown_product_is_retried_later():
@@ -73,6 +75,35 @@ def test_a_stock_change_for_an_unknown_product_is_retried_later():
         HANDLERS[contracts.StockChanged](contracts.StockChanged(product_id=1, available=2, version=2))
 
     assert not ProductReplica.objects.exists()
+
+
+def test_a_late_price_change_still_applies_after_a_newer_stock_change():
+    # The catalog changed the price (version 2), then sold one (version 3); the second message overtook the first.
+    HANDLERS[contracts.ProductPublished](published(available=5, version=1))
+    HANDLERS[contracts.StockChanged](contracts.StockChanged(product_id=1, available=4, version=3))
+
+    HANDLERS[contracts.ProductUpdated](updated(price=Decimal("11.00"), available=5, version=2))
+
+    assert (replica().price, replica().available) == (Decimal("11.00"), 4)
+
+
+def test_out_of_order_deliveries_end_at_the_newest_of_each_part():
+    messages = [
+        contracts.StockChanged(product_id=1, available=1, version=5),
+        updated(name="Big mug", price=Decimal("12.00"), available=3, version=4),
+        published(version=1),
+        updated(name="Mug 2", price=Decimal("10.00"), available=4, version=2),
+        contracts.StockChanged(product_id=1, available=1, version=5),
+        contracts.StockChanged(product_id=1, available=2, version=3),
+    ]
+    HANDLERS[contracts.ProductPublished](published(version=1))  # stock.changed waits for the product (retried)
+
+    for message in messages:
+        HANDLERS[type(message)](message)
+
+    product = replica()
+    assert (product.name, product.price, product.available) == ("Big mug", Decimal("12.00"), 1)
+    assert (product.version, product.stock_version) == (4, 5)
 
 
 def _line_in_cart(user_id: int, quantity: int) -> CartLine:

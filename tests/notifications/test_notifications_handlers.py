@@ -100,6 +100,59 @@ def test_mail_goes_to_the_latest_address(ann, mailoutbox):
     assert "Hello Ann B," in mailoutbox[0].body
 
 
+def user_updated(*, version: int | None = None, **changes) -> contracts.UserUpdated:
+    fields = dict(user_id=7, email="ann@example.com", name="Ann", is_staff=False, role="customer")
+    return contracts.UserUpdated(**{**fields, **changes}, version=version)
+
+
+def test_out_of_order_user_messages_leave_the_newest_address(mailoutbox):
+    deliveries = [
+        user_updated(email="ann@third.example", name="Ann C", version=3),
+        contracts.UserRegistered(user_id=7, email="ann@example.com", name="Ann", is_staff=False, role="customer",
+                                 version=1),  # late
+        user_updated(email="ann@second.example", version=2),  # late
+        user_updated(email="ann@third.example", name="Ann C", version=3),  # repeated
+        user_updated(email="ann@old.example"),  # from before versions: older than any versioned message
+    ]
+    for message in deliveries:
+        handlers.HANDLERS[type(message)](message)
+
+    handlers.order_confirmed(confirmed())
+
+    recipient = Recipient.objects.get()
+    assert (recipient.email, recipient.name, recipient.version) == ("ann@third.example", "Ann C", 3)
+    assert mailoutbox[0].to == ["ann@third.example"]
+
+
+def test_a_deactivated_user_is_mailed_nothing_and_the_order_hears_why(ann, mailoutbox):
+    handlers.user_changed(user_updated(is_active=False, version=2))
+    handlers.user_changed(user_updated(is_active=True, version=1))  # late: does not bring the user back
+
+    handlers.order_confirmed(confirmed())
+    handlers.order_confirmed(confirmed())  # repeated
+    handlers.registration_repeated(contracts.UserRegistrationRepeated(user_id=7))
+
+    assert mailoutbox == []
+    assert [(n.kind, n.status, n.error) for n in Notification.objects.order_by("kind")] == [
+        ("account_exists", "skipped", "Not sent: the customer's account is deactivated."),
+        ("order_confirmed", "skipped", "Not sent: the customer's account is deactivated."),
+    ]
+    assert [(m["order_id"], m["kind"], m["error"]) for m in recorded(OutboxMessage, "notification.failed")] == [
+        (str(ORDER_ID), "order_confirmed", "Not sent: the customer's account is deactivated."),
+        (None, "account_exists", "Not sent: the customer's account is deactivated."),
+    ]
+    assert recorded(OutboxMessage, "notification.sent") == []
+
+
+def test_a_reactivated_user_is_mailed_again(ann, mailoutbox):
+    handlers.user_changed(user_updated(is_active=False, version=2))
+    handlers.user_changed(user_updated(is_active=True, version=3))
+
+    handlers.order_confirmed(confirmed())
+
+    assert [m.to for m in mailoutbox] == [["ann@example.com"]]
+
+
 class RefusingMailServer(BaseEmailBackend):
     """Raises ``error`` on every send, as Django's SMTP backend passes smtplib's errors on."""
 

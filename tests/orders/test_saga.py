@@ -1,3 +1,4 @@
+import json
 import uuid
 from decimal import Decimal
 
@@ -171,3 +172,54 @@ def test_notifications_land_on_the_timeline():
         subject="Your order is confirmed", body="…", sent_at="2026-01-01T00:00:00Z",
     ))
     assert timeline(checkout.order_id)[-1] == "customer_notified"
+
+
+STATUS_TYPES = ["order.confirmed", "order.cancelled", "order.shipped", "order.delivered"]
+
+
+def status_versions(order_id) -> list[tuple[str, int]]:
+    """(type, version) of every status message about the order, in the order they were recorded."""
+    rows = OutboxMessage.objects.filter(type__in=STATUS_TYPES).order_by("created_at", "id")
+    return [(row.type, json.loads(row.body)["payload"]["version"]) for row in rows
+            if json.loads(row.body)["payload"]["order_id"] == str(order_id)]
+
+
+def pay(checkout) -> None:
+    handlers.confirm_order(
+        contracts.PaymentSucceeded(order_id=checkout.order_id, charge_id=uuid.uuid4(), amount=Decimal("39.00"))
+    )
+
+
+@pytest.mark.parametrize("path", ["delivered", "cancelled_by_customer", "cancelled_by_staff", "free_then_cancelled"])
+def test_every_path_through_the_saga_sends_growing_versions(path):
+    # Replicas (accounts' order summaries) keep the status with the highest version: on no path may a later
+    # message carry a lower one.
+    if path == "free_then_cancelled":
+        checkout = checked_out(lines=[contracts.CheckoutLine(product_id=1, sku="GIFT", name="Gift",
+                                                              unit_price=Decimal("0.00"), quantity=1)])
+        handlers.place_order(checkout)
+        handlers.request_payment(contracts.StockReserved(order_id=checkout.order_id, lines=[]))
+    else:
+        checkout = placed_and_reserved()
+        pay(checkout)
+    if path == "delivered":
+        services.order_ship(order_id=checkout.order_id)
+        services.order_deliver(order_id=checkout.order_id)
+    elif path == "cancelled_by_staff":
+        services.order_cancel(order_id=checkout.order_id, reason="staff_request")
+    else:
+        services.order_cancel(order_id=checkout.order_id, user_id=7, reason="customer_request")
+
+    sent = status_versions(checkout.order_id)
+    versions = [version for _, version in sent]
+    assert len(sent) >= 2 and versions == sorted(set(versions))
+    assert [Order.SAGA[type.removeprefix("order.")] for type, _ in sent] == versions
+
+
+def test_a_late_payment_on_a_cancelled_order_sends_no_status():
+    checkout = placed_and_reserved()
+    services.order_cancel(order_id=checkout.order_id, user_id=7, reason="customer_request")
+
+    pay(checkout)
+
+    assert status_versions(checkout.order_id) == [("order.cancelled", Order.SAGA["cancelled"])]

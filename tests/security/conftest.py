@@ -61,7 +61,7 @@ def _member(email: str, name: str, *, granted: tuple[str, ...] = (), **flags) ->
     user.user_permissions.set(permissions(*granted))
     # The catalog learns roles from user messages; here we tell it directly.
     catalog_services.user_role_apply(
-        user_id=user.id, email=user.email, is_staff=user.is_staff, role=user.role, as_of=timezone.now()
+        user_id=user.id, email=user.email, is_staff=user.is_staff, role=user.role, version=1
     )
     return Member(user=user, token=ApiToken.issue(user=user)[1])
 
