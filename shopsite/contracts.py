@@ -47,6 +47,10 @@ def _optional_image() -> Any:
 Payload = dict[str, Any]
 
 
+class NotSendableAsPrevious(ValueError):
+    """A downcaster's answer for a message the previous version cannot carry: it is sent as its own version."""
+
+
 class Message(BaseModel):
     # Strict for what our own code builds: a misspelt field fails where it is written. What arrives is read
     # tolerantly: the envelope validates it with ``extra="ignore"``, which reaches the nested records too.
@@ -124,14 +128,6 @@ class Address(_Record):
         return [line for line in (self.name, self.line1, self.line2, *town, country_name(self.country)) if line]
 
 
-#: The most an Address takes written out as text (its lines, the country's name last): more than the old
-#: checkout's free text could be, and what a ``cart.checked_out`` sent as version 1 may carry.
-_WRITTEN_ADDRESS_LENGTH = (
-    ADDRESS_NAME_LENGTH + 2 * ADDRESS_LINE_LENGTH + ADDRESS_CITY_LENGTH + ADDRESS_REGION_LENGTH
-    + ADDRESS_POSTAL_CODE_LENGTH + max(map(len, COUNTRIES.values())) + 16  # line breaks and separators
-)
-
-
 class LegacyAddress(_Record):
     """An address written as one free text, as the shop took it before addresses had fields.
 
@@ -139,8 +135,7 @@ class LegacyAddress(_Record):
     written, never guessed into fields.
     """
 
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                           max_length=max(ADDRESS_TEXT_LENGTH, _WRITTEN_ADDRESS_LENGTH))]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ADDRESS_TEXT_LENGTH)]
 
     def lines(self) -> list[str]:
         return [line.strip() for line in self.text.splitlines() if line.strip()]
@@ -269,6 +264,10 @@ def _address_as_text(payload: Payload) -> Payload:
     """
     address = payload["shipping_address"]
     text = address["text"] if "text" in address else "\n".join(Address.model_validate(address).lines())
+    if len(text) > ADDRESS_TEXT_LENGTH:
+        # Version 1 is read back as a LegacyAddress, which holds no more: rather than cut the address short,
+        # the message goes as version 2, which a consumer still on version 1 parks until it is upgraded.
+        raise NotSendableAsPrevious(f"the address written out is over {ADDRESS_TEXT_LENGTH} characters")
     return {**payload, "shipping_address": text}
 
 
@@ -334,8 +333,10 @@ def _no_address(payload: Payload) -> Payload:
 
 
 def _without_address(payload: Payload) -> Payload:
-    """Version 1 has no field for where the order goes (its consumers refused any field they did not know)."""
-    return {key: value for key, value in payload.items() if key != "shipping_address"}
+    """Version 1 as the release before tolerant reading read it: no field for where the order goes, nor the
+    status's ``version`` added since (its consumers refused any field they did not know; without it the
+    consumer places the status itself)."""
+    return {key: value for key, value in payload.items() if key not in {"shipping_address", "version"}}
 
 
 class OrderConfirmed(_OrderStatusChanged):

@@ -4,6 +4,7 @@ what it does (docs/messages.md)."""
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -11,7 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shopsite.contracts import MESSAGE_TYPES, Message
+from shopsite.contracts import MESSAGE_TYPES, Message, NotSendableAsPrevious
+
+log = logging.getLogger(__name__)
 
 ENVELOPE_KEYS = {"id", "type", "version", "occurred_at", "producer", "correlation_id", "causation_id", "payload"}
 
@@ -35,12 +38,12 @@ class Envelope:
     def wrap(cls, message: Message, *, producer: str, correlation_id: uuid.UUID,
              causation_id: uuid.UUID | None = None, version: int | None = None) -> Envelope:
         """``message`` in an envelope, as its own version or, during a rollout, as ``version`` (the one before)."""
-        version = message.VERSION if version is None else version
+        version, payload = _payload_as(message, message.VERSION if version is None else version)
         return cls(
             type=message.TYPE,
             version=version,
             producer=producer,
-            payload=_payload_as(message, version),
+            payload=payload,
             correlation_id=correlation_id,
             causation_id=causation_id,
         )
@@ -108,12 +111,18 @@ class Envelope:
             raise InvalidMessage(f"invalid envelope: {exc}") from exc
 
 
-def _payload_as(message: Message, version: int) -> dict[str, Any]:
+def _payload_as(message: Message, version: int) -> tuple[int, dict[str, Any]]:
+    """The version ``message`` goes as, and its payload: ``version``, unless the previous version cannot carry
+    this message, which then goes as its own (parked by a consumer still on the previous version, never cut)."""
     payload = message.model_dump(mode="json")
     if version == message.VERSION:
-        return payload
+        return version, payload
     if version == message.VERSION - 1 and version in message.DOWNCASTERS:
-        return message.DOWNCASTERS[version](payload)
+        try:
+            return version, message.DOWNCASTERS[version](payload)
+        except NotSendableAsPrevious as exc:
+            log.warning("%s sent as version %s, not the pinned %s: %s", message.TYPE, message.VERSION, version, exc)
+            return message.VERSION, payload
     raise ValueError(f"{message.TYPE} is sent as version {' or '.join(map(str, sendable_versions(type(message))))}, "
                      f"not {version}")
 

@@ -98,13 +98,13 @@ def test_a_new_required_field_in_a_real_contract_fails_the_check():
 
 
 def test_a_new_optional_field_in_a_real_contract_passes_the_check_and_asks_for_a_new_snapshot():
-    class RegisteredWithVersion(contracts.UserRegistered):
-        version: int | None = None
+    class RegisteredWithLocale(contracts.UserRegistered):
+        locale: str | None = None
 
     class ShippedWithCarrier(contracts.OrderShipped):
         carrier: str | None = Field(default=None, max_length=100)
 
-    for variant in (RegisteredWithVersion, ShippedWithCarrier):
+    for variant in (RegisteredWithLocale, ShippedWithCarrier):
         found = check(variant)
         assert (found.status, found.changes) == (Status.COMPATIBLE, [])
 
