@@ -9,6 +9,7 @@ receive either. So the formatter names its fields itself instead of dumping the 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 from datetime import datetime, timezone
@@ -25,6 +26,9 @@ _identity = {"service": None, "process": Path(sys.argv[0]).name if sys.argv and 
 #: What an access line of gunicorn says about its request, by gunicorn's name for it (its ``access_log_format``
 #: atoms). Only these: the atoms also hold every request header and the WSGI environment.
 ACCESS_FIELDS = {"m": "method", "U": "path", "s": "status", "M": "duration_ms", "B": "bytes", "h": "remote_addr"}
+#: A Django token in a URL (the password reset link's): its timestamp in base 36, a dash, 32 hex digits.
+#: It opens the account until it is used or expires, so an access line shows it as [token].
+URL_TOKEN = re.compile(r"\b[0-9a-z]{1,13}-[0-9a-f]{32}\b")
 
 
 def identify(*, service: str, process: str) -> None:
@@ -54,6 +58,7 @@ class JsonFormatter(_LibraryJsonFormatter):
         if span.is_valid:  # never without a tracer: the current span is then the invalid one, at no cost
             log_data.update(trace_id=format(span.trace_id, "032x"), span_id=format(span.span_id, "016x"))
         if record.name == "gunicorn.access" and isinstance(record.args, dict):
+            log_data["message"] = URL_TOKEN.sub("[token]", record.message)
             log_data["http"] = _access_fields(record.args)
         if message_dict.get("exc_info"):
             log_data["exception"] = message_dict["exc_info"]
@@ -65,6 +70,8 @@ def _access_fields(atoms: dict) -> dict:
     fields = {name: atoms[atom] for atom, name in ACCESS_FIELDS.items() if atom in atoms}
     if str(fields.get("status", "")).isdigit():  # gunicorn gives it as text
         fields["status"] = int(fields["status"])
+    if isinstance(fields.get("path"), str):
+        fields["path"] = URL_TOKEN.sub("[token]", fields["path"])
     return fields
 
 

@@ -152,3 +152,24 @@ def test_a_process_that_dies_of_an_exception_says_why_in_a_json_line(tmp_path):
     [line] = [json.loads(line) for line in result.stderr.splitlines()]
     assert line["level"] == "CRITICAL"
     assert line["exception"].endswith("RuntimeError: the disk is full")
+
+
+def test_an_access_line_hides_the_token_of_a_password_reset_link(json_log):
+    from django.contrib.auth.tokens import default_token_generator
+
+    class User:  # what the token generator reads of a user
+        pk, password, last_login, email = 7, "pbkdf2$x", None, "c@example.com"
+
+        def get_email_field_name(self):
+            return "email"
+
+    token = default_token_generator.make_token(User())
+    path = f"/accounts/password/reset/Nw/{token}/"
+    atoms = {"m": "GET", "U": path, "s": "302", "r": f"GET {path} HTTP/1.1"}
+    access = logging.getLogger("gunicorn.access")
+    json_log.handle(access.makeRecord("gunicorn.access", logging.INFO, __file__, 1, '"%(r)s" %(s)s', (atoms,), None))
+
+    assert token not in json_log.text()
+    [line] = json_log.lines()
+    assert line["http"]["path"] == "/accounts/password/reset/Nw/[token]/"
+    assert line["message"] == '"GET /accounts/password/reset/Nw/[token]/ HTTP/1.1" 302'
