@@ -5,6 +5,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from shopsite.bus.versions import send_versions
 
@@ -289,25 +290,39 @@ BUS = {
 
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateway.TestGateway")
 
+# How each line is written: keyvalue (ts=... level=... lines) or json (one JSON
+# object a line, for a log collector: shopsite/jsonlogs.py, docs/operating.md).
+# Every line logged while a message is handled carries the correlation id of its flow.
+_LOG_FORMATTERS = {
+    "keyvalue": {
+        "format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s "
+        "correlation_id=%(correlation_id)s msg=%(message)r"
+    },
+    "json": {"()": "shopsite.jsonlogs.JsonFormatter"},
+}
+LOG_FORMAT = env.str("LOG_FORMAT", default="keyvalue")
+if LOG_FORMAT not in _LOG_FORMATTERS:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not a log format: write keyvalue (the default) or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # key=value lines; every line logged while a message is handled carries
-    # the correlation id of its flow.
     "filters": {"correlation": {"()": "shopsite.bus.logs.CorrelationFilter"}},
-    "formatters": {
-        "keyvalue": {
-            "format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s "
-            "correlation_id=%(correlation_id)s msg=%(message)r"
-        }
-    },
+    "formatters": {LOG_FORMAT: _LOG_FORMATTERS[LOG_FORMAT]},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "keyvalue", "filters": ["correlation"]}
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["correlation"]}
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # pika reports every failed connection attempt with a traceback; the bus
-    # logs those failures itself, once, with what it does about them.
-    "loggers": {"pika": {"level": "CRITICAL"}},
+    "loggers": {
+        # pika reports every failed connection attempt with a traceback; the bus
+        # logs those failures itself, once, with what it does about them.
+        "pika": {"level": "CRITICAL"},
+        # In JSON every line is JSON: the loggers that write through handlers of
+        # their own (Django's console, gunicorn's error and access logs, when
+        # gunicorn takes these settings: shopsite/gunicorn_config.py) write through ours.
+        **({name: {"handlers": [], "propagate": True}
+            for name in ("django", "django.server", "gunicorn.error", "gunicorn.access")}
+           if LOG_FORMAT == "json" else {}),
+    },
 }
 
 # --- Security: bad input, login lockout, production mode ---------------------

@@ -8,7 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from shopsite import heap
+from shopsite import heap, jsonlogs
 
 from .connection import BROKER_ERRORS, connect, declare_all
 from .consumer import Consumer
@@ -31,11 +31,13 @@ class ConsumeCommand(BaseCommand):
         return f"Run the {self.service} service's consumer until SIGTERM/SIGINT."
 
     def handle(self, *args, **options) -> None:
+        jsonlogs.identify(service=self.service, process=f"consume_{self.service}")
         consumer = Consumer(self.service)
         stop_on_signals(consumer.stop)
         heap.settle()
         consumer.run()
-        self.stdout.write(f"{self.service} consumer stopped after {consumer.handled} messages")
+        # A log line, not output: in JSON every line the process writes is one.
+        log.info("%s consumer stopped after %d messages", self.service, consumer.handled)
 
 
 class Relay:

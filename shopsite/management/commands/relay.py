@@ -1,7 +1,12 @@
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from shopsite import jsonlogs
 from shopsite.bus.commands import Relay, stop_on_signals
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -11,7 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=settings.BUS["RELAY_INTERVAL"])
 
     def handle(self, *args, interval, **options):
+        jsonlogs.identify(service="relay", process="relay")
         relay = Relay(interval=interval)
         stop_on_signals(relay.stop)
         relay.run()
-        self.stdout.write(f"relay stopped after publishing {relay.published} messages")
+        log.info("relay stopped after publishing %d messages", relay.published)  # a log line: see consume_<service>
