@@ -29,7 +29,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 # A fixed numeric id, so that Kubernetes' runAsNonRoot can tell it is not root.
 RUN groupadd --system --gid 10001 shop \
     && useradd --system --uid 10001 --gid shop --no-create-home --shell /usr/sbin/nologin shop \
-    && install -d -o shop -g shop /var/lib/shop
+    && install -d -o shop -g shop /var/lib/shop /var/lib/shop/media
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY manage.py pyproject.toml Procfile ./
@@ -48,9 +48,9 @@ RUN python -m compileall -q /app \
         python manage.py collectstatic --no-input --verbosity 0 \
     && rm -rf /tmp/build
 USER 10001:10001
-# Uploaded images, SQLite files and the consumers' ready files live here (mount
-# a volume; PostgreSQL replaces the SQLite files, see compose.yaml).
-VOLUME ["/var/lib/shop"]
+# SHOP_DATA_DIR: uploaded images (mount a volume on /var/lib/shop/media for the
+# web), the SQLite files when no database URL is set, and the consumers' ready
+# files, which belong to one container and are never shared with another.
 EXPOSE 8000
 # The process this container runs (PID 1) is checked: the web answers /healthz,
 # a consumer holds its ready file, the relay reaches its databases and the broker.
