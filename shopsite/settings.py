@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, asked by a pod's or container's address (shopsite/health.py).
+    "shopsite.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refuses oversized bodies before anything reads them (DRF never checks).
     "shopsite.middleware.RequestBodyLimitMiddleware",
@@ -135,7 +137,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# The container image collects the static files here when it is built (the
+# Dockerfile); a checkout needs no collectstatic step (below).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The web process serves the admin's and the pages' assets itself, straight
 # from the apps' static folders: no CDN, no collectstatic step.

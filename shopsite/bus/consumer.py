@@ -107,6 +107,21 @@ class BatchAborted(Exception):
     """The transaction cannot commit; in a batch, its messages are handled one by one instead."""
 
 
+def ready_file(service: str, pid: int) -> Path:
+    """Where a consumer process says it is consuming (see ``Consumer._ready``)."""
+    return Path(settings.BUS["READY_DIR"]) / f"{service}-{pid}.ready"
+
+
+def ready_files(service: str) -> dict[Path, int]:
+    """The ready files of this service's consumers on this machine, each with its process id."""
+    files = {}
+    for path in Path(settings.BUS["READY_DIR"]).glob(f"{service}-*.ready"):
+        pid = path.stem.removeprefix(f"{service}-")
+        if pid.isdigit():
+            files[path] = int(pid)
+    return files
+
+
 class Consumer:
     def __init__(self, service: str, *, names: Names | None = None,
                  handlers: dict[type, tuple[Handler, ...]] | None = None, batch: int | None = None) -> None:
@@ -123,7 +138,7 @@ class Consumer:
         self.max_bytes: int = settings.BUS["MAX_MESSAGE_BYTES"]
         self.deployment: str = settings.BUS["DEPLOYMENT"]
         self.batch = max(1, min(batch or batch_size(service), settings.BUS["PREFETCH"]))
-        self.ready_file = Path(settings.BUS["READY_DIR"]) / f"{service}-{os.getpid()}.ready"
+        self.ready_file = ready_file(service, os.getpid())
         self._keepalive: Keepalive | None = None
         self._backoff = Backoff()
         self._is_ready = False
@@ -153,6 +168,9 @@ class Consumer:
         self._keepalive = Keepalive(min((p.heartbeat or 60 for p in parameters())))
         self._keepalive.lock.acquire()
         self._keepalive.start()
+        # A process killed before it could remove its file may have had our pid
+        # (in a restarted container it is always 1): not ready until we are.
+        self._ready(False)
         try:
             while not self._should_stop(until):
                 try:
