@@ -57,4 +57,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "manage.py", "healthcheck"]
 # The Procfile's web, listening on every address of the container.
-CMD ["sh", "-c", "exec gunicorn shopsite.wsgi --bind 0.0.0.0:${PORT:-8000} --workers 2 --threads 4 --no-control-socket --access-logfile -"]
+CMD ["sh", "-c", "exec gunicorn shopsite.wsgi --config python:shopsite.gunicorn_config --bind 0.0.0.0:${PORT:-8000} --workers 2 --threads 4 --no-control-socket --access-logfile -"]
