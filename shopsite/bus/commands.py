@@ -8,11 +8,11 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from shopsite import heap
+from shopsite import heap, metrics
 
 from .connection import BROKER_ERRORS, connect, declare_all
 from .consumer import Consumer
-from .publisher import Publisher, sweep
+from .publisher import Publisher, outboxes, sweep
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +31,17 @@ class ConsumeCommand(BaseCommand):
         return f"Run the {self.service} service's consumer until SIGTERM/SIGINT."
 
     def handle(self, *args, **options) -> None:
+        metrics.serve(self.service)
         consumer = Consumer(self.service)
         stop_on_signals(consumer.stop)
         heap.settle()
         consumer.run()
         self.stdout.write(f"{self.service} consumer stopped after {consumer.handled} messages")
+
+
+def serve_relay_metrics() -> None:
+    """The relay's metrics, with every service's outbox read at each scrape (``metrics.OutboxCollector``)."""
+    metrics.serve("relay", collectors=(metrics.OutboxCollector(outboxes()),))
 
 
 class Relay:

@@ -92,8 +92,8 @@ class Shop:
         """
         kind = name.split("#")[0]
         if kind == "web":
-            command = ["-m", "gunicorn", "shopsite.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                       "--workers", "2", "--threads", "4", "--no-control-socket"]
+            command = ["-m", "gunicorn", "-c", "python:shopsite.gunicorn_config", "shopsite.wsgi",
+                       "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4", "--no-control-socket"]
         elif kind == "relay":
             command = ["manage.py", "relay"]
         else:

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from shopsite.bus.commands import Relay, stop_on_signals
+from shopsite.bus.commands import Relay, serve_relay_metrics, stop_on_signals
 
 
 class Command(BaseCommand):
@@ -11,6 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=settings.BUS["RELAY_INTERVAL"])
 
     def handle(self, *args, interval, **options):
+        serve_relay_metrics()
         relay = Relay(interval=interval)
         stop_on_signals(relay.stop)
         relay.run()
