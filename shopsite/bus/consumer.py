@@ -361,8 +361,8 @@ class Consumer:
                     for delivery in deliveries:
                         try:
                             with transaction.atomic(using=self.db):
-                                duplicate = self._run_handlers(delivery.envelope, delivery.message,
-                                                               delivery.handlers, redelivered=delivery.method.redelivered)
+                                duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
+                                                               redelivered=delivery.method.redelivered)
                                 self._check_committable()  # else the savepoint is rolled back silently
                             handled.append((delivery.envelope.type, duplicate))
                         except Exception as exc:
@@ -509,7 +509,8 @@ class Consumer:
                 "x-shop-failed-at": datetime.now(timezone.utc).isoformat(),
             },
         )
-        moved = self._move(channel, method, self.names.dead_letter_queue(self.service), body, _copy(properties, headers))
+        dead_letters = self.names.dead_letter_queue(self.service)
+        moved = self._move(channel, method, dead_letters, body, _copy(properties, headers))
         if moved:  # by the type it says it is, if this consumer knows that type
             self.metrics.of(self.metrics.known(properties.type)).parked.inc()
         return moved
