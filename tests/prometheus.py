@@ -17,12 +17,31 @@ from pathlib import Path
 import requests
 import yaml
 
+from tests.e2e.shop import CONSUMERS, Shop
 from tests.loopback import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 ALERT_RULES = ROOT / "deploy" / "prometheus" / "alerts.yaml"
 DASHBOARD = ROOT / "deploy" / "grafana" / "shop.json"
 RABBITMQ_METRICS = "127.0.0.1:15692"
+
+
+def up_with_metrics(shop: Shop) -> dict[str, int]:
+    """Start ``shop`` (as ``Shop.up``) with the relay and each consumer serving metrics on a port of its own; the ports."""
+    shop.manage("migrate_all")
+    shop.manage("declare_topology")
+    ports = {name: free_port() for name in ["relay", *CONSUMERS]}
+    shop.start("web")  # it serves /metrics itself
+    for name, port in ports.items():
+        shop.start(name, env={"METRICS_PORT": str(port)})
+    shop.wait_for_web()
+    return ports
+
+
+def scrape_jobs(shop: Shop, ports: dict[str, int], rabbitmq: str | None = RABBITMQ_METRICS) -> list:
+    """The scrape jobs for ``shop`` with the metrics ports of ``up_with_metrics``."""
+    consumers = {name: f"127.0.0.1:{port}" for name, port in ports.items() if name != "relay"}
+    return shop_targets(f"127.0.0.1:{shop.port}", f"127.0.0.1:{ports['relay']}", consumers, rabbitmq)
 
 
 def shop_targets(web: str, relay: str, consumers: dict[str, str], rabbitmq: str | None = RABBITMQ_METRICS) -> list:

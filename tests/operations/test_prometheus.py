@@ -13,10 +13,11 @@ import uuid
 import pytest
 import requests
 
+from shopsite.bus.names import Names
 from tests.e2e.shop import CONSUMERS, Shop
-from tests.loopback import free_port, wait_for
+from tests.loopback import wait_for
 from tests.prometheus import (ALERT_RULES, RABBITMQ_METRICS, Prometheus, alert_expressions, dashboard_expressions,
-                              shop_targets)
+                              scrape_jobs, up_with_metrics)
 
 pytestmark = pytest.mark.e2e
 
@@ -35,22 +36,15 @@ def rabbitmq_metrics_answer() -> bool:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
     shop = Shop(tmp_path_factory.mktemp("metrics-shop"))
-    shop.manage("migrate_all")
-    shop.manage("declare_topology")
-    ports = {name: free_port() for name in ["relay", *CONSUMERS]}
-    shop.start("web")
-    for name, port in ports.items():
-        shop.start(name, env={"METRICS_PORT": str(port)})
-    shop.metrics_ports = ports
     try:
-        shop.wait_for_web()
+        shop.metrics_ports = up_with_metrics(shop)
         shop.manage("load_demo", "--password", STAFF_PASSWORD, "--products", "1")
         yield shop
     finally:
         codes = shop.down()
-        from tests.e2e.conftest import _delete_topology
+        from tests.conftest import delete_topology
 
-        _delete_topology(shop.env["BUS_PREFIX"], [float(d) for d in shop.env["BUS_RETRY_DELAYS"].split(",")])
+        delete_topology(Names(shop.env["BUS_PREFIX"]), [float(d) for d in shop.env["BUS_RETRY_DELAYS"].split(",")])
         assert codes == {name: 0 for name in codes}, f"a process did not exit cleanly on SIGTERM: {codes}"
 
 
@@ -58,8 +52,7 @@ def shop(tmp_path_factory):
 def prometheus(shop, tmp_path_factory):
     # CI enables the broker's plugin (.ci/run); elsewhere a broker without it is left out of the scrape.
     rabbitmq = RABBITMQ_METRICS if os.environ.get("CI") or rabbitmq_metrics_answer() else None
-    addresses = {name: f"127.0.0.1:{port}" for name, port in shop.metrics_ports.items()}
-    jobs = shop_targets(f"127.0.0.1:{shop.port}", addresses.pop("relay"), addresses, rabbitmq=rabbitmq)
+    jobs = scrape_jobs(shop, shop.metrics_ports, rabbitmq=rabbitmq)
     rules = [ALERT_RULES] if ALERT_RULES.exists() else []
     with Prometheus(tmp_path_factory.mktemp("prometheus"), jobs, rule_files=rules) as prometheus:
         wait_for(lambda: set(prometheus.targets_up().values()) == {"up"}, timeout=15, interval=0.5,

@@ -1,0 +1,101 @@
+"""What the metrics cost: end-to-end checkouts with them on, against the same shop without them.
+
+    python -m bench.metrics_cost [--orders 150] [--rounds 2] [--baseline COMMIT]
+
+"On" is this checkout with every process recording its metrics, the relay and
+the consumers serving them on METRICS_PORT, the web under gunicorn's
+multiprocess mode, and a Prometheus scraping all of them every second (a
+production scrape is every 15 s or so). "Off" is the code of ``--baseline``
+(by default the last commit before the metrics), exported from git: no
+metric is recorded at all. The rounds alternate off and on, each on a fresh
+shop, with the load and the measurement of bench/end_to_end.py (a closed loop
+of 16 clients; orders a second until every confirmation email is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import tarfile
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+from tests.e2e.shop import Shop
+from tests.prometheus import Prometheus, scrape_jobs, up_with_metrics
+
+from .common import ROOT, delete_shop_topology, run_json, run_prefix, temp_dir
+from .end_to_end import PRODUCTS, RETRY_DELAYS, Load, _phase
+
+BASELINE = "134b8fb"  # the integration branch before the metrics
+
+
+def baseline_tree(commit: str) -> Path:
+    """The code of ``commit``, exported to a folder (not a worktree)."""
+    folder = Path(tempfile.mkdtemp(prefix="shop-bench-baseline-"))
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    # The Shop of this checkout starts gunicorn with the config the metrics brought; an empty one stands in.
+    (folder / "shopsite" / "gunicorn_config.py").write_text("")
+    return folder
+
+
+def measure(orders: int, *, metrics: bool, root: Path) -> dict:
+    prefix = run_prefix("metrics")
+    env = {"BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix, "LOG_LEVEL": "WARNING",
+           "BUS_RETRY_DELAYS": ",".join(str(d) for d in RETRY_DELAYS)}
+    workdir = temp_dir("metrics-cost")
+    shop = Shop(workdir, env, root=root)
+    try:
+        if metrics:
+            ports = up_with_metrics(shop)
+        else:
+            shop.up()
+        seeded = run_json("bench.seed", shop.env, str(orders), str(PRODUCTS), timeout=600)
+        load = Load(shop, seeded["customers"])
+        run = lambda: _phase(shop, load, lambda: load.closed_loop(orders), expected=orders,  # noqa: E731
+                             timeout=max(60, orders / 5))
+        if metrics:
+            with Prometheus(workdir, scrape_jobs(shop, ports, rabbitmq=None)) as prometheus:
+                result = run()
+                confirmed = prometheus.value('sum(shop_orders_finished_total{status="confirmed"})')
+                result["prometheus_confirmed"] = confirmed
+        else:
+            result = run()
+    finally:
+        shop.down()
+        delete_shop_topology(prefix, RETRY_DELAYS)
+    return {key: result[key] for key in ("orders", "accepted", "emailed", "seconds", "per_second",
+                                          "latency_ms", "prometheus_confirmed") if key in result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--baseline", default=BASELINE)
+    args = parser.parse_args()
+
+    baseline = baseline_tree(args.baseline)
+    runs: dict[str, list[dict]] = {"off": [], "on": []}
+    for round_ in range(args.rounds):
+        for mode in ("off", "on"):
+            result = measure(args.orders, metrics=mode == "on", root=ROOT if mode == "on" else baseline)
+            runs[mode].append(result)
+            print(f"round {round_ + 1}, metrics {mode}: {result['per_second']:.1f} orders/s "
+                  f"({result['emailed']}/{result['orders']} emailed, p50 {result['latency_ms']['50']:.0f} ms)",
+                  flush=True)
+    off = statistics.median(r["per_second"] for r in runs["off"])
+    on = statistics.median(r["per_second"] for r in runs["on"])
+    print(json.dumps({"orders": args.orders, "rounds": args.rounds, "baseline": args.baseline,
+                      "off_per_second": runs["off"] and [round(r["per_second"], 1) for r in runs["off"]],
+                      "on_per_second": [round(r["per_second"], 1) for r in runs["on"]],
+                      "median_off": round(off, 1), "median_on": round(on, 1),
+                      "cost_percent": round((off - on) / off * 100, 1)}))
+
+
+if __name__ == "__main__":
+    main()
