@@ -17,6 +17,7 @@ second until every confirmation email is written). The medians are compared.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -58,13 +59,10 @@ def measure(orders: int, *, metrics: bool, root: Path, interval: str) -> dict:
             shop.up()
         seeded = run_json("bench.seed", shop.env, str(orders), str(PRODUCTS), timeout=600)
         load = Load(shop, seeded["customers"])
-        run = lambda: _phase(shop, load, lambda: load.closed_loop(orders), expected=orders,  # noqa: E731
-                             timeout=max(60, orders / 5))
-        if metrics:
-            with Prometheus(workdir, scrape_jobs(shop, ports, rabbitmq=None), interval=interval):
-                result = run()
-        else:
-            result = run()
+        scraped = Prometheus(workdir, scrape_jobs(shop, ports, rabbitmq=None), interval=interval) if metrics else None
+        with scraped or contextlib.nullcontext():
+            result = _phase(shop, load, lambda: load.closed_loop(orders), expected=orders,
+                            timeout=max(60, orders / 5))
     finally:
         shop.down()
         delete_shop_topology(prefix, RETRY_DELAYS)
