@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import statistics
 import subprocess
 import tarfile
@@ -29,7 +30,7 @@ from pathlib import Path
 from tests.e2e.shop import Shop
 from tests.prometheus import Prometheus, scrape_jobs, up_with_metrics
 
-from .common import ROOT, delete_shop_topology, run_json, run_prefix, temp_dir
+from .common import ROOT, delete_shop_topology, remove_temp_dirs, run_json, run_prefix, temp_dir
 from .end_to_end import PRODUCTS, RETRY_DELAYS, Load, _phase
 
 BASELINE = "134b8fb"  # the integration branch before the metrics
@@ -70,15 +71,7 @@ def measure(orders: int, *, metrics: bool, root: Path, interval: str) -> dict:
                                           "latency_ms")}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--scrape-interval", default="15s")
-    parser.add_argument("--baseline", default=BASELINE)
-    args = parser.parse_args()
-
-    baseline = baseline_tree(args.baseline)
+def run_rounds(args, baseline: Path) -> dict[str, list[dict]]:
     runs: dict[str, list[dict]] = {"off": [], "on": []}
     for round_ in range(args.rounds):
         for mode in ("off", "on") if round_ % 2 == 0 else ("on", "off"):
@@ -88,6 +81,22 @@ def main() -> None:
             print(f"round {round_ + 1}, metrics {mode}: {result['per_second']:.1f} orders/s "
                   f"({result['emailed']}/{result['orders']} emailed, p50 {result['latency_ms']['50']:.0f} ms)",
                   flush=True)
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scrape-interval", default="15s")
+    parser.add_argument("--baseline", default=BASELINE)
+    args = parser.parse_args()
+
+    baseline = baseline_tree(args.baseline)
+    try:
+        runs = run_rounds(args, baseline)
+    finally:
+        shutil.rmtree(baseline, ignore_errors=True)
     off = statistics.median(r["per_second"] for r in runs["off"])
     on = statistics.median(r["per_second"] for r in runs["on"])
     print(json.dumps({"orders": args.orders, "rounds": args.rounds, "baseline": args.baseline,
@@ -96,6 +105,7 @@ def main() -> None:
                       "on_per_second": [round(r["per_second"], 1) for r in runs["on"]],
                       "median_off": round(off, 1), "median_on": round(on, 1),
                       "cost_percent": round((off - on) / off * 100, 1)}))
+    remove_temp_dirs()  # kept after a failure, to read the logs
 
 
 if __name__ == "__main__":

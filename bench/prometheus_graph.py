@@ -22,7 +22,7 @@ from playwright.sync_api import sync_playwright
 from tests.e2e.shop import Shop
 from tests.prometheus import Prometheus, scrape_jobs, up_with_metrics
 
-from .common import ROOT, delete_shop_topology, run_prefix, temp_dir
+from .common import ROOT, delete_shop_topology, remove_temp_dirs, run_prefix, temp_dir
 
 EXPRESSION = "sum by (service) (rate(shop_messages_handled_total[1m]))"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -82,6 +82,7 @@ def main() -> None:
     finally:
         shop.down()
         delete_shop_topology(shop.env["BUS_PREFIX"], [float(d) for d in shop.env["BUS_RETRY_DELAYS"].split(",")])
+    remove_temp_dirs()  # kept after a failure, to read the logs
     print(f"wrote {args.out}")
 
 
