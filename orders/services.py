@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from shopsite import contracts
+from shopsite import contracts, metrics
 from shopsite.errors import Conflict, NotFound
 
 from .models import Order, OrderEvent, OrderLine, OutboxMessage
@@ -123,6 +123,7 @@ def order_payment_succeeded(*, order_id: uuid.UUID, charge_id: uuid.UUID, amount
 
 
 def _confirmed(order: Order) -> None:
+    metrics.order_finished("confirmed", using=DB)
     OutboxMessage.record(_status_message(order, contracts.OrderConfirmed, lines=[
         contracts.CheckoutLine(product_id=l.product_id, sku=l.sku, name=l.name,
                                unit_price=l.unit_price, quantity=l.quantity,
@@ -171,6 +172,7 @@ def order_cancel(*, order_id: uuid.UUID, reason: str, user_id: int | None = None
 
 
 def _cancelled(order: Order, *, refund_due: bool) -> None:
+    metrics.order_finished("cancelled", using=DB)
     _note(order, Kind.CANCELLED, order.get_cancel_reason_display())
     OutboxMessage.record(_status_message(order, contracts.OrderCancelled, reason=order.cancel_reason,
                                          refund_due=refund_due))

@@ -31,6 +31,20 @@ ACCESS_FIELDS = {"m": "method", "U": "path", "s": "status", "M": "duration_ms", 
 URL_TOKEN = re.compile(r"\b[0-9a-z]{1,13}-[0-9a-f]{32}\b")
 
 
+class HideUrlTokens(logging.Filter):
+    """Gunicorn's own access lines (``LOG_FORMAT=keyvalue``) with every token in a URL written as [token].
+
+    Gunicorn hands the line's values as one mapping (its atoms: the request line, the path, the query, the
+    referer…); each text among them is rewritten before the line is formatted.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict):
+            record.args = {name: URL_TOKEN.sub("[token]", value) if isinstance(value, str) else value
+                           for name, value in record.args.items()}
+        return True
+
+
 def identify(*, service: str, process: str) -> None:
     """Name the service this process works for (a consumer's service, ``relay`` or ``web``) and the process."""
     _identity.update(service=service, process=process)

@@ -1,6 +1,7 @@
 """Settings for the whole shop, read from the environment (see .env.example)."""
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -307,6 +308,27 @@ _LOG_FORMATTERS = {
 LOG_FORMAT = env.str("LOG_FORMAT", default="keyvalue")
 if LOG_FORMAT not in _LOG_FORMATTERS:
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not a log format: write keyvalue (the default) or json")
+
+# --- Metrics for Prometheus (shopsite/metrics.py, docs/operating.md) -----------------------------------------
+# A consumer or the relay serves /metrics on METRICS_PORT (unset: no metrics server), on METRICS_ADDRESS
+# (0.0.0.0 in a container, so the scraper can reach it). Each process on one host needs its own port.
+# The web serves /metrics itself, to the addresses in METRICS_ALLOWED_ADDRESSES only (IPs or networks,
+# the connection's own address, never X-Forwarded-For); anyone else gets a 404.
+
+
+def _networks(name: str, default: list[str]) -> tuple:
+    try:
+        return tuple(ip_network(address, strict=False) for address in env.list(name, default=default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+
+
+METRICS = {
+    "PORT": env.int("METRICS_PORT", default=None),
+    "ADDRESS": env.str("METRICS_ADDRESS", default="127.0.0.1"),
+    "ALLOWED_NETWORKS": _networks("METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"]),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -337,8 +359,8 @@ LOGGING = {
 
 _HTTPS = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=_HTTPS)
-# An orchestrator probes the process over plain http from inside the cluster.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# An orchestrator probes the process, and Prometheus scrapes it, over plain http from inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Behind a TLS-terminating proxy the request reaches us as http; the proxy
 # says what the client used. Only safe when that proxy sets the header itself.
 if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=_HTTPS):

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import inbox_urlpatterns
+from shopsite import metrics
 from shopsite.health import healthz, readyz
 from shopsite.media import media_urlpatterns
 from shopsite.storefront.api import CheckoutApi
@@ -32,6 +33,7 @@ page_urlpatterns = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics.view, name="metrics"),
     path("admin/", admin.site.urls),
     *api_urlpatterns,
     *page_urlpatterns,

@@ -10,9 +10,11 @@ from django.core.management.base import BaseCommand
 
 from shopsite import heap, jsonlogs
 
+from shopsite import heap, metrics
+
 from .connection import BROKER_ERRORS, connect, declare_all
 from .consumer import Consumer
-from .publisher import Publisher, sweep
+from .publisher import Publisher, outboxes, sweep
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +34,19 @@ class ConsumeCommand(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         jsonlogs.identify(service=self.service, process=f"consume_{self.service}")
+
+        metrics.serve(self.service)
         consumer = Consumer(self.service)
         stop_on_signals(consumer.stop)
         heap.settle()
         consumer.run()
         # A log line, not output: in JSON every line the process writes is one.
         log.info("%s consumer stopped after %d messages", self.service, consumer.handled)
+
+
+def serve_relay_metrics() -> None:
+    """The relay's metrics, with every service's outbox read at each scrape (``metrics.OutboxCollector``)."""
+    metrics.serve("relay", collectors=(metrics.OutboxCollector(outboxes()),))
 
 
 class Relay:

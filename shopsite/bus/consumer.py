@@ -62,6 +62,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone as django_timezone
 
+from shopsite import metrics
+
 from . import context, deployment, faults, statements
 from .connection import (BROKER_ERRORS, Backoff, batch_size, connect, connected_node, declare_service, parameters,
                          subscriptions)
@@ -149,6 +151,7 @@ class Consumer:
         self._unacked: tuple[int, int] = (0, 0)  # (last delivery tag handled, how many since the last ack)
         self.handled = 0
         self.connections_lost = 0
+        self.metrics = metrics.ConsumerMetrics(service, [message_class.TYPE for message_class in self.handlers])
 
     def stop(self) -> None:
         """Finish the current batch, acknowledge it, then leave ``run``."""
@@ -191,6 +194,7 @@ class Consumer:
     def _ready(self, ready: bool) -> None:
         """A file an orchestrator can watch: present while connected and consuming; says the queue and the node."""
         self._is_ready = ready
+        self.metrics.connected(ready)
         if ready:
             self.ready_file.parent.mkdir(parents=True, exist_ok=True)
             self.ready_file.write_text(f"{self.names.queue(self.service)}\n{self._node}\n")
@@ -310,8 +314,10 @@ class Consumer:
                 if not self._park(channel, method, properties, body, reason=str(exc)):
                     handed_back.add(method.delivery_tag)
         if ready:
+            started = time.perf_counter()
             with self._keepalive.handling():
                 failures = self.apply_batch(ready)
+            self.metrics.batch(len(ready), time.perf_counter() - started)
             for failure in failures:
                 with context.handling(failure.delivery.envelope):
                     if not self._retry_or_park(channel, failure):
@@ -366,15 +372,17 @@ class Consumer:
             return self._apply_alone(deliveries[0])
         self._check_connections()
         failed: list[Delivery] = []
+        handled: list[tuple[str, bool]] = []  # (type, duplicate), counted once the batch committed
         try:
             with collect_committed() as committed:
                 with transaction.atomic(using=self.db):
                     for delivery in deliveries:
                         try:
                             with transaction.atomic(using=self.db):
-                                self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
-                                                   redelivered=delivery.method.redelivered)
+                                duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
+                                                               redelivered=delivery.method.redelivered)
                                 self._check_committable()  # else the savepoint is rolled back silently
+                            handled.append((delivery.envelope.type, duplicate))
                         except Exception as exc:
                             log.info("%s: %s %s failed in a batch (%r); trying it alone", self.service,
                                      delivery.envelope.type, delivery.envelope.id, exc)
@@ -385,6 +393,8 @@ class Consumer:
                         self.service, len(deliveries), exc)
             self._connections_checked = 0.0
             return [failure for delivery in deliveries for failure in self._apply_alone(delivery)]
+        for message_type, duplicate in handled:
+            self.metrics.handled(message_type, duplicate=duplicate)
         self._publish(committed)
         return [failure for delivery in failed for failure in self._apply_alone(delivery)]
 
@@ -392,6 +402,7 @@ class Consumer:
         try:
             self.apply(delivery.envelope, delivery.message, delivery.handlers, redelivered=delivery.method.redelivered)
         except Exception as exc:
+            self.metrics.of(delivery.envelope.type).failed.inc()
             return [Failure(delivery, exc, traceback.format_exc())]
         return []
 
@@ -407,16 +418,19 @@ class Consumer:
         try:
             with collect_committed() as committed:
                 with transaction.atomic(using=self.db):
-                    self._run_handlers(envelope, message, handlers, redelivered=redelivered)
+                    duplicate = self._run_handlers(envelope, message, handlers, redelivered=redelivered)
                     self._check_committable()
         except Exception:
             self._connections_checked = 0.0  # a broken connection is replaced before the retry
             process_publisher().flush()  # what earlier deliveries published must not wait for a retry
             raise
+        self.metrics.handled(envelope.type, duplicate=duplicate)
         self._publish(committed)
 
-    def _run_handlers(self, envelope: Envelope, message, handlers, *, redelivered: bool) -> None:
-        with context.handling(envelope):
+    def _run_handlers(self, envelope: Envelope, message, handlers, *, redelivered: bool) -> bool:
+        """Run the handlers that have not applied this message yet; True if none was left (a duplicate)."""
+        ran = False
+        with context.handling(envelope), self.metrics.of(envelope.type).duration.time():
             if redelivered:
                 log.info("%s: %s %s redelivered", self.service, envelope.type, envelope.id)
             for handler in handlers:
@@ -425,6 +439,8 @@ class Consumer:
                     continue
                 faults.inject(handler.key)
                 handler(message)
+                ran = True
+        return not ran
 
     def _check_committable(self) -> None:
         # Django marks a transaction it must roll back (a savepoint that could
@@ -489,8 +505,11 @@ class Consumer:
                 self.service, envelope.type, envelope.id, attempt + 1, delay, error,
             )
             headers = dict(properties.headers or {}, **{ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error[:1000]})
-            return self._move(channel, delivery.method, self.names.retry_queue(self.service, delay), delivery.body,
-                              _copy(properties, headers))
+            moved = self._move(channel, delivery.method, self.names.retry_queue(self.service, delay), delivery.body,
+                               _copy(properties, headers))
+            if moved:
+                self.metrics.of(envelope.type).retried.inc()
+            return moved
         log.error(
             "%s: %s %s failed after %d attempts, dead-lettered:\n%s",
             self.service, envelope.type, envelope.id, attempt + 1, failure.traceback,
@@ -508,7 +527,11 @@ class Consumer:
                 "x-shop-failed-at": datetime.now(timezone.utc).isoformat(),
             },
         )
-        return self._move(channel, method, self.names.dead_letter_queue(self.service), body, _copy(properties, headers))
+        dead_letters = self.names.dead_letter_queue(self.service)
+        moved = self._move(channel, method, dead_letters, body, _copy(properties, headers))
+        if moved:  # by the type it says it is, if this consumer knows that type
+            self.metrics.of(self.metrics.known(properties.type)).parked.inc()
+        return moved
 
     def _move(self, channel, method, queue: str, body: bytes, properties: pika.BasicProperties) -> bool:
         """Publish a failed delivery to a retry or dead-letter queue; False if it did not get there.

@@ -34,6 +34,8 @@ from django.db import connections, router
 from django.db.models import F, Q
 from django.utils import timezone
 
+from shopsite import metrics
+
 from . import deployment
 from .connection import BROKER_ERRORS, Backoff, connect, declare_exchange
 from .models import OutboxMessage
@@ -60,6 +62,8 @@ class _InFlight:
     """What the broker still owes us a confirm for, by delivery tag."""
 
     rows: dict[int, Row] = field(default_factory=dict)
+    #: When each was published (time.perf_counter), for the publish-confirm latency.
+    published_at: dict[int, float] = field(default_factory=dict)
     #: Copies of a row still unconfirmed (two when the publish-twice fault is on).
     copies: dict[uuid.UUID, int] = field(default_factory=dict)
     #: message ids the broker returned as unroutable; their ack follows the return.
@@ -92,6 +96,7 @@ class Publisher:
         self._last_used = 0.0
         self._next_tag = 1
         self._flight = _InFlight()
+        self._confirm_seconds = metrics.publish_confirm.labels(metrics.process_name())
 
     # --- the channel ------------------------------------------------------
 
@@ -186,8 +191,10 @@ class Publisher:
         else:
             tags = [method.delivery_tag] if method.delivery_tag in flight.rows else []
         acked = isinstance(method, pika.spec.Basic.Ack)
+        now = time.perf_counter()
         for tag in tags:
             outbox, row = flight.rows.pop(tag)
+            self._confirm_seconds.observe(now - flight.published_at.pop(tag))
             if row.id not in flight.copies:
                 continue  # another copy of it was refused already
             if not acked or str(row.id) in flight.returned:
@@ -220,6 +227,7 @@ class Publisher:
         flight = self._flight
         if not flight.rows:
             flight.oldest = time.monotonic()
+        published_at = time.perf_counter()
         try:
             for outbox, row in rows:
                 properties = pika.BasicProperties(
@@ -237,6 +245,7 @@ class Publisher:
                     channel.basic_publish(self.names.exchange, row.type, row.body.encode(), properties,
                                           mandatory=True)
                     flight.rows[self._next_tag] = (outbox, row)
+                    flight.published_at[self._next_tag] = published_at
                     self._next_tag += 1
             if flush:
                 self._flush()

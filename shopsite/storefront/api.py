@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts import selectors as account_selectors
 from cart import services as cart_services
 from payments import selectors as payment_selectors
+from shopsite import metrics
 from shopsite.addresses import AddressSerializer
 from shopsite.errors import ApplicationError
 from shopsite.openapi import error_responses
@@ -111,3 +112,9 @@ class CheckoutApi(APIView):
             shipping_address=address,
         )
         return Response(CheckoutOutputSerializer(checkout).data, status=status.HTTP_202_ACCEPTED)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Every answer passes here, the refusals before the view ran (sign-in, throttling) too.
+        if request.method == "POST" and response.status_code < 500:
+            metrics.checkout_answered(accepted=response.status_code < 400)
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -14,6 +14,7 @@ from accounts import selectors as account_selectors
 from cart import selectors as cart_selectors
 from cart import services as cart_services
 from payments import services as payment_services
+from shopsite import metrics
 from shopsite.errors import ApplicationError
 from shopsite.throttling import ThrottledPostMixin
 
@@ -26,6 +27,13 @@ class CheckoutCreateView(LoginRequiredMixin, ThrottledPostMixin, FormView):
     throttle_scope = "checkout"
     template_name = "storefront/checkout_form.html"
     form_class = CheckoutForm
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # A checkout goes on to its order; the form shown again (with its errors) or a 4xx is a refusal.
+        if response.status_code < 500:
+            metrics.checkout_answered(accepted=response.status_code in (301, 302, 303))
+        return response
 
     def get_initial(self):
         return {"idempotency_key": CheckoutForm.new_key()}

@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand
 from shopsite import jsonlogs
 from shopsite.bus.commands import Relay, stop_on_signals
 
+from shopsite.bus.commands import Relay, serve_relay_metrics, stop_on_signals
+
 log = logging.getLogger(__name__)
 
 
@@ -17,6 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, **options):
         jsonlogs.identify(service="relay", process="relay")
+
+        serve_relay_metrics()
         relay = Relay(interval=interval)
         stop_on_signals(relay.stop)
         relay.run()
