@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so a request's span covers everything else; gone from the chain when tracing is off.
+    "shopsite.tracing.RequestSpanMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Refuses oversized bodies before anything reads them (DRF never checks).
     "shopsite.middleware.RequestBodyLimitMiddleware",

@@ -8,7 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from shopsite import heap
+from shopsite import heap, tracing
 
 from .connection import BROKER_ERRORS, connect, declare_all
 from .consumer import Consumer
@@ -31,6 +31,7 @@ class ConsumeCommand(BaseCommand):
         return f"Run the {self.service} service's consumer until SIGTERM/SIGINT."
 
     def handle(self, *args, **options) -> None:
+        tracing.setup(self.service)
         consumer = Consumer(self.service)
         stop_on_signals(consumer.stop)
         heap.settle()

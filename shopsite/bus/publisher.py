@@ -34,7 +34,7 @@ from django.db import connections, router
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import deployment
+from . import deployment, spans
 from .connection import BROKER_ERRORS, Backoff, connect, declare_exchange
 from .models import OutboxMessage
 from .names import Names
@@ -230,7 +230,7 @@ class Publisher:
                     content_type="application/json",
                     delivery_mode=pika.DeliveryMode.Persistent,
                     timestamp=int(row.created_at.timestamp()) if row.created_at else None,
-                    headers=headers,
+                    headers=spans.with_traceparent(headers, row.traceparent),
                 )
                 flight.copies[row.id] = copies
                 for _ in range(copies):

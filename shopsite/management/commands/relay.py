@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from shopsite import tracing
 from shopsite.bus.commands import Relay, stop_on_signals
 
 
@@ -11,6 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=settings.BUS["RELAY_INTERVAL"])
 
     def handle(self, *args, interval, **options):
+        tracing.setup("relay")
         relay = Relay(interval=interval)
         stop_on_signals(relay.stop)
         relay.run()
