@@ -8,12 +8,13 @@ row, handling a delivery) check one module variable and move on. So tracing
 off costs nothing and stores nothing (an outbox row's ``traceparent`` stays
 null).
 
-With it on, three kinds of spans are made here, and the bus adds its own
+With it on, two kinds of spans are made here, and the bus adds its own
 (bus/spans.py):
 
 - a SERVER span per Django request (``RequestSpanMiddleware``), continuing
   the caller's ``traceparent`` header if it sent one;
-- a CLIENT span per database query made while a span is current, through
+- a CLIENT span per database query made while a span is current (but for
+  BEGIN, SAVEPOINT and the like), through
   Django's ``execute_wrappers`` on every connection: one hook for SQLite and
   PostgreSQL alike, on the statement Django already has in hand, rather than
   proxies around every DB-API connection and cursor. Queries outside any span
@@ -43,6 +44,9 @@ SERVICE_NAME_PREFIX = "shop-"
 SERVICE = "shop.service"
 #: What a query's span keeps of its statement (placeholders only, never parameters).
 MAX_STATEMENT = 1000
+#: Statements that get no span: a third of a message's queries (its transaction and savepoint), telling
+#: nothing the consumer's span does not already show, at the cost of a span each.
+TRANSACTION_CONTROL = frozenset({"BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT"})
 
 #: What ``span`` gives when tracing is off: a context manager that does nothing (reusable).
 NOTHING = contextlib.nullcontext()
@@ -182,6 +186,8 @@ class _QuerySpans:
         if _tracer is None or not trace.get_current_span().get_span_context().is_valid:
             return execute(sql, params, many, context)
         operation = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "QUERY"
+        if operation in TRANSACTION_CONTROL:
+            return execute(sql, params, many, context)
         attributes = {**self.attributes, "db.operation.name": operation, "db.query.text": sql[:MAX_STATEMENT]}
         with _tracer.start_as_current_span(f"{operation} {self.service}", kind=SpanKind.CLIENT,
                                            attributes=attributes):
