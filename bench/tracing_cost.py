@@ -24,6 +24,14 @@ from tests.otlp import Collector
 from .common import Sizes
 from .end_to_end import run_shop
 
+#: The OTEL variables of each setting measured (None: tracing off, no variable at all).
+SETTINGS = {
+    "off": None,
+    "on": {},
+    "on, no query spans": {"OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "dbapi"},
+    "on, 1 trace in 10": {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
+}
+
 BASELINE = """
 import json, sys
 from bench.common import Sizes
@@ -37,7 +45,8 @@ def _summary(result: dict) -> dict:
     throughput = result["throughput"]
     return {"per_second": round(throughput["per_second"], 1), "emailed": throughput["emailed"],
             "p50_ms": round(throughput["latency_ms"]["50"]), "p99_ms": round(throughput["latency_ms"]["99"]),
-            "cpu_ms_per_order": round(sum(result["cpu_ms_per_order"].values()), 1)}
+            "cpu_ms_per_order": round(sum(result["cpu_ms_per_order"].values()), 1),
+            "cpu_ms_per_order_by_process": {name: round(ms, 1) for name, ms in result["cpu_ms_per_order"].items()}}
 
 
 def _baseline(root: Path, orders: int) -> dict:
@@ -55,15 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path, help="a checkout of the code before tracing, run as a third setting")
     args = parser.parse_args(argv)
     sizes = Sizes(**{**Sizes.smoke().__dict__, "e2e_orders": args.orders})
-    runs: dict[str, list[dict]] = {"off": [], "on": []} | ({"before": []} if args.baseline else {})
+    runs: dict[str, list[dict]] = {name: [] for name in SETTINGS} | ({"before": []} if args.baseline else {})
     for round_ in range(args.rounds):
         if args.baseline:
             runs["before"].append(_summary(_baseline(args.baseline, args.orders)))
-        runs["off"].append(_summary(run_shop(sizes, lambda _: None, latency=False)))
-        with Collector(keep=False) as collector:
-            env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint}
-            runs["on"].append(_summary(run_shop(sizes, lambda _: None, latency=False, env=env)))
-            runs["on"][-1]["collector_posts"] = collector.posts
+        for name, otel in SETTINGS.items():
+            with Collector(keep=False) as collector:
+                env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint, **otel} if otel is not None else {}
+                runs[name].append(_summary(run_shop(sizes, lambda _: None, latency=False, env=env)))
+                runs[name][-1]["collector_posts"] = collector.posts
         print(f"round {round_ + 1}: " + json.dumps({name: results[-1] for name, results in runs.items()}),
               file=sys.stderr)
     medians = {name: {key: statistics.median(r[key] for r in results) for key in ("per_second", "cpu_ms_per_order")}

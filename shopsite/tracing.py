@@ -44,6 +44,8 @@ SERVICE_NAME_PREFIX = "shop-"
 SERVICE = "shop.service"
 #: What a query's span keeps of its statement (placeholders only, never parameters).
 MAX_STATEMENT = 1000
+#: Named in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS (as OpenTelemetry's own DB-API instrumentation is), no query spans.
+QUERY_SPANS_OFF = "dbapi"
 #: Statements that get no span: a third of a message's queries (its transaction and savepoint), telling
 #: nothing the consumer's span does not already show, at the cost of a span each.
 TRANSACTION_CONTROL = frozenset({"BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT"})
@@ -123,9 +125,15 @@ def install(provider: trace.TracerProvider) -> None:
     """Make spans through ``provider`` from now on (``setup`` does it; tests give one of their own)."""
     global _tracer
     _tracer = provider.get_tracer("shop")
+    if QUERY_SPANS_OFF in _disabled(os.environ):
+        return
     connection_created.connect(_trace_queries, dispatch_uid="shop-tracing")
     for connection in connections.all(initialized_only=True):
         _trace_queries(sender=None, connection=connection)
+
+
+def _disabled(environ) -> set[str]:
+    return {name.strip() for name in environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
 
 
 def uninstall() -> None:
@@ -189,9 +197,16 @@ class _QuerySpans:
         if operation in TRANSACTION_CONTROL:
             return execute(sql, params, many, context)
         attributes = {**self.attributes, "db.operation.name": operation, "db.query.text": sql[:MAX_STATEMENT]}
-        with _tracer.start_as_current_span(f"{operation} {self.service}", kind=SpanKind.CLIENT,
-                                           attributes=attributes):
+        # Started, never made current: nothing runs inside a query that could use it, and attaching costs.
+        span = _tracer.start_span(f"{operation} {self.service}", kind=SpanKind.CLIENT, attributes=attributes)
+        try:
             return execute(sql, params, many, context)
+        except Exception as exc:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+        finally:
+            span.end()
 
 
 def _trace_queries(sender, connection, **kwargs) -> None:

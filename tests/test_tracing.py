@@ -86,8 +86,10 @@ def test_with_an_exporter_named_a_process_traces_under_its_own_name():
     on = web_process(OTEL_TRACES_EXPORTER="console")
     assert on["traced"] and on["provider"] == "TracerProvider" and on["query_hooks"] == ["_QuerySpans"]
     assert on["resource"]["service.name"] == "shop-web"
-    named = web_process(OTEL_TRACES_EXPORTER="console", OTEL_SERVICE_NAME="storefront-eu")
+    named = web_process(OTEL_TRACES_EXPORTER="console", OTEL_SERVICE_NAME="storefront-eu",
+                        OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="dbapi")
     assert named["resource"]["service.name"] == "storefront-eu"
+    assert named["traced"] and named["query_hooks"] == []  # no query spans, as asked
 
 
 def published_headers(consumer) -> list[dict]:
