@@ -229,12 +229,14 @@ def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dic
 
 
 def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, latency: bool = True,
-             soak: bool = False) -> dict:
+             soak: bool = False, env: dict[str, str] | None = None) -> dict:
+    """One shop measured; ``env`` is added to its processes' environment (e.g. the OTEL variables)."""
     label = f"{database}, {copies} cop{'y' if copies == 1 else 'ies'} of each consumer"
     # Plain http on loopback: with DEBUG off the shop would otherwise insist on HTTPS.
     prefix = run_prefix("e2e")
     extra = {"BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix, "LOG_LEVEL": "WARNING", "DJANGO_SSL_REDIRECT": "false",
              "DJANGO_SECURE_COOKIES": "false", "DJANGO_TRUST_X_FORWARDED_PROTO": "false", "DJANGO_HSTS_SECONDS": "0"}
+    extra.update(env or {})
     databases = PostgresDatabases("shop_bench") if database == "postgresql" else None
     if databases:
         extra.update(databases.__enter__())

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so a request's span covers everything else; gone from the chain when tracing is off.
+    "shopsite.tracing.RequestSpanMiddleware",
     # /healthz and /readyz, asked by a pod's or container's address (shopsite/health.py).
     "shopsite.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -8,9 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from shopsite import heap, jsonlogs
-
-from shopsite import heap, metrics
+from shopsite import heap, jsonlogs, metrics, tracing
 
 from .connection import BROKER_ERRORS, connect, declare_all
 from .consumer import Consumer
@@ -34,7 +32,7 @@ class ConsumeCommand(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         jsonlogs.identify(service=self.service, process=f"consume_{self.service}")
-
+        tracing.setup(self.service)
         metrics.serve(self.service)
         consumer = Consumer(self.service)
         stop_on_signals(consumer.stop)

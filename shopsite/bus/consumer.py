@@ -64,7 +64,7 @@ from django.utils import timezone as django_timezone
 
 from shopsite import metrics
 
-from . import context, deployment, faults, statements
+from . import context, deployment, faults, spans, statements
 from .connection import (BROKER_ERRORS, Backoff, batch_size, connect, connected_node, declare_service, parameters,
                          subscriptions)
 from .envelope import Envelope, InvalidMessage
@@ -374,11 +374,12 @@ class Consumer:
         failed: list[Delivery] = []
         handled: list[tuple[str, bool]] = []  # (type, duplicate), counted once the batch committed
         try:
-            with collect_committed() as committed:
+            with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
                 with transaction.atomic(using=self.db):
                     for delivery in deliveries:
                         try:
-                            with transaction.atomic(using=self.db):
+                            with spans.processing(self.service, delivery, batch=batch), \
+                                    transaction.atomic(using=self.db):
                                 duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
                                                                redelivered=delivery.method.redelivered)
                                 self._check_committable()  # else the savepoint is rolled back silently
@@ -400,7 +401,9 @@ class Consumer:
 
     def _apply_alone(self, delivery: Delivery) -> list[Failure]:
         try:
-            self.apply(delivery.envelope, delivery.message, delivery.handlers, redelivered=delivery.method.redelivered)
+            with spans.processing(self.service, delivery):
+                self.apply(delivery.envelope, delivery.message, delivery.handlers,
+                           redelivered=delivery.method.redelivered)
         except Exception as exc:
             self.metrics.of(delivery.envelope.type).failed.inc()
             return [Failure(delivery, exc, traceback.format_exc())]

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connections, models, router
 from django.utils import timezone
 
+from shopsite import tracing
 from shopsite.contracts import Message
 
 from . import context, statements
@@ -37,9 +38,12 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     claimed_by = models.UUIDField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Where the message was recorded (W3C trace context), sent with it so that its consumer continues the
+    # trace however late the row is published (shopsite/bus/spans.py). Null when tracing is off.
+    traceparent = models.CharField(max_length=55, null=True, blank=True)
 
     #: The columns ``record`` writes; the others keep their defaults.
-    RECORDED = ("id", "type", "body", "correlation_id", "created_at", "attempts", "last_error")
+    RECORDED = ("id", "type", "body", "correlation_id", "created_at", "attempts", "last_error", "traceparent")
     #: The message classes this service sends. Each service's outbox declares them, and ``record`` refuses any
     #: other, so the list the AsyncAPI catalogue takes its senders from cannot fall behind the code.
     PUBLISHES: tuple[type[Message], ...] = ()
@@ -75,7 +79,7 @@ class OutboxMessage(models.Model):
             version=settings.BUS["SEND_VERSIONS"].get(message.TYPE),
         )
         row = cls(id=envelope.id, type=envelope.type, body=envelope.to_json(), correlation_id=correlation_id,
-                  created_at=timezone.now())
+                  created_at=timezone.now(), traceparent=tracing.traceparent())
         # What ``objects.create`` would write, through a statement built once (statements.py).
         statements.insert(cls, db, {field: getattr(row, field) for field in cls.RECORDED})
         row._state.adding, row._state.db = False, db

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from shopsite import metrics
 
-from . import deployment
+from . import deployment, spans
 from .connection import BROKER_ERRORS, Backoff, connect, declare_exchange
 from .models import OutboxMessage
 from .names import Names
@@ -238,7 +238,7 @@ class Publisher:
                     content_type="application/json",
                     delivery_mode=pika.DeliveryMode.Persistent,
                     timestamp=int(row.created_at.timestamp()) if row.created_at else None,
-                    headers=headers,
+                    headers=spans.with_traceparent(headers, row.traceparent),
                 )
                 flight.copies[row.id] = copies
                 for _ in range(copies):

@@ -3,9 +3,7 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from shopsite import jsonlogs
-from shopsite.bus.commands import Relay, stop_on_signals
-
+from shopsite import jsonlogs, tracing
 from shopsite.bus.commands import Relay, serve_relay_metrics, stop_on_signals
 
 log = logging.getLogger(__name__)
@@ -19,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, **options):
         jsonlogs.identify(service="relay", process="relay")
-
+        tracing.setup("relay")
         serve_relay_metrics()
         relay = Relay(interval=interval)
         stop_on_signals(relay.stop)
