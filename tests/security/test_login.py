@@ -27,11 +27,11 @@ LIMIT = settings.AXES_FAILURE_LIMIT
 
 
 def page_routes(patterns=None, prefix=""):
-    """(route, view class) of every page URL: everything but the API, the admin, the probes and the uploaded
-    files (read-only, tested in tests/test_media.py)."""
+    """(route, view class) of every page URL: everything but the API, the admin, the probes, the metrics
+    (GET only, tests/operations/test_metrics.py) and the uploaded files (read-only, tests/test_media.py)."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(pattern.pattern)
-        if route.startswith(("api/", "admin/", "healthz", "readyz")) or route.startswith("^media/"):
+        if route.startswith(("api/", "admin/", "healthz", "readyz", "metrics")) or route.startswith("^media/"):
             continue
         if isinstance(pattern, URLResolver):
             yield from page_routes(pattern.url_patterns, route)

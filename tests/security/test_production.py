@@ -87,7 +87,7 @@ def test_production_settings(tmp_path):
         "X_FRAME_OPTIONS": "DENY",
         "SECURE_REFERRER_POLICY": "same-origin",
         "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
-        "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$"],
+        "SECURE_REDIRECT_EXEMPT": ["^healthz$", "^readyz$", "^metrics$"],
         "DATA_UPLOAD_MAX_MEMORY_SIZE": 65536,
         "PASSWORD_HASHERS": [
             "django.contrib.auth.hashers.PBKDF2PasswordHasher", "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
