@@ -13,6 +13,7 @@ from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from shopsite import metrics
 from shopsite.bus.connection import broker_answers
 from shopsite.bus.consumer import ready_files
 
@@ -30,15 +31,17 @@ def readyz(request):
 
 
 class ProbeMiddleware:
-    """Answer the probes before anything reads the Host header.
+    """Answer the probes, and the metrics, before anything reads the Host header.
 
     The kubelet and Docker probe the process by its pod's or its container's
     address, a name that is not in DJANGO_ALLOWED_HOSTS: CommonMiddleware
     would answer 400 and the orchestrator would take a healthy process for a
-    dead one. The probes show nothing that depends on the host asked for.
+    dead one. Prometheus scrapes a pod by its address too. None of them shows
+    anything that depends on the host asked for (the metrics are judged by the
+    caller's own address, ``METRICS_ALLOWED_ADDRESSES``).
     """
 
-    PROBES = {"/healthz": healthz, "/readyz": readyz}
+    PROBES = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics.view}
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response

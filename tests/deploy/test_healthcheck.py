@@ -23,6 +23,14 @@ def test_the_probes_answer_whatever_host_the_orchestrator_asks_by(client):
     assert client.get("/", HTTP_HOST="10.1.2.3:8000").status_code == 400
 
 
+@pytest.mark.django_db(databases="__all__")
+def test_prometheus_reads_the_web_metrics_by_the_pod_address_and_only_from_an_allowed_one(client):
+    # Prometheus in Kubernetes scrapes a pod by its address: no allowed host either.
+    scraped = client.get("/metrics", HTTP_HOST="10.1.2.3:8000", REMOTE_ADDR="127.0.0.1")
+    assert scraped.status_code == 200 and b"shop_checkouts_total" in scraped.content
+    assert client.get("/metrics", HTTP_HOST="10.1.2.3:8000", REMOTE_ADDR="10.9.9.9").status_code == 404
+
+
 def a_dead_pid() -> int:
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     return int(finished.stdout)
