@@ -93,15 +93,24 @@ def test_prometheus_sees_every_order_confirmed_nothing_parked_and_every_process_
     assert prometheus.value("count(up == 1)") == prometheus.targets
     assert prometheus.value("sum(shop_consumer_connected)") == len(CONSUMERS)
 
-    handled = {r["metric"]["service"]: float(r["value"][1])
-               for r in prometheus.query("sum by (service) (shop_messages_handled_total)")}
-    assert set(handled) == set(CONSUMERS) and all(handled.values()), handled
-    assert prometheus.value('sum(shop_messages_handled_total{service="orders",type="payment.succeeded"})') == ORDERS
+    # The confirmations were counted; what the other services do after them (accounts and notifications take
+    # order.confirmed), and the counts a process makes just after its commit, reach a later scrape: waited for.
+    def every_service_handled():
+        handled = {r["metric"]["service"]: float(r["value"][1])
+                   for r in prometheus.query("sum by (service) (shop_messages_handled_total)")}
+        return handled if set(handled) == set(CONSUMERS) and all(handled.values()) else None
+
+    wait_for(every_service_handled, timeout=30, interval=0.5, what="every service's handled messages")
+    prometheus.wait_for_value('sum(shop_messages_handled_total{service="orders",type="payment.succeeded"})', ORDERS)
     p99 = "histogram_quantile(0.99, sum by (le) (rate(shop_handler_duration_seconds_bucket[1m])))"
     assert 0 < wait_for(lambda: prometheus.value(p99), timeout=10, interval=0.5, what=p99) < 10
-    publishers = {r["metric"]["process"] for r in prometheus.query(
-        "sum by (process) (shop_publish_confirm_seconds_count) > 0")}
-    assert {"web", "orders", "catalog", "payments"} <= publishers, publishers
+
+    def publishers():
+        found = {r["metric"]["process"] for r in prometheus.query(
+            "sum by (process) (shop_publish_confirm_seconds_count) > 0")}
+        return found if {"web", "orders", "catalog", "payments"} <= found else None
+
+    wait_for(publishers, timeout=30, interval=0.5, what="publish confirms from the web, orders, catalog, payments")
 
     # The relay reads every service's outbox at each scrape; everything was published.
     prometheus.wait_for_value("count(shop_outbox_unsent)", len(CONSUMERS))
