@@ -38,4 +38,5 @@ def bump_advice(found) -> str:
     contract = MESSAGE_TYPES[found.message_type]
     return (f"{found.path.name} is left as it is: to make this change, set {contract.__name__}.VERSION = "
             f"{found.version + 1}, read version {found.version} through an upcaster ({contract.__name__}.UPCASTERS"
-            f"[{found.version}]) and run this command again (docs/schemas.md)")
+            f"[{found.version}]), send it through a downcaster ({contract.__name__}.DOWNCASTERS[{found.version}]) "
+            f"and run this command again (docs/schemas.md, docs/messages.md)")
