@@ -9,10 +9,6 @@ developer's machine, and fails in CI.
 import copy
 import difflib
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -30,10 +26,10 @@ from shopsite.bus.connection import subscriptions
 from shopsite.bus.envelope import Envelope
 from shopsite.bus.names import Names
 from shopsite.testing import an_address
+from tests.system_tools import npm_package
 
 CATALOGUE = settings.BASE_DIR / "docs" / "asyncapi.yaml"
 SPECS_PACKAGE, SPECS_VERSION = "@asyncapi/specs", "6.11.1"
-SPECS_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shop" / f"asyncapi-specs-{SPECS_VERSION}"
 
 
 @pytest.fixture(scope="module")
@@ -49,34 +45,8 @@ def spec_validator() -> jsonschema.Draft7Validator:
 
 def _official_schema() -> Path:
     """schemas/3.0.0.json of @asyncapi/specs, installed once per version into the user's cache."""
-    schema = SPECS_CACHE / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0.json"
-    if schema.exists():
-        return schema
-    npm = shutil.which("npm")
-    if npm is None:
-        _unavailable("npm is not installed (Node.js 18 or later, e.g. `sudo apt-get install npm`)")
-    SPECS_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="asyncapi-specs-", dir=SPECS_CACHE.parent))
-    installed = subprocess.run(
-        [npm, "install", "--prefix", str(staging), "--no-audit", "--no-fund", "--ignore-scripts", "--no-save",
-         f"{SPECS_PACKAGE}@{SPECS_VERSION}"],
-        capture_output=True, text=True, timeout=300,
-    )
-    if installed.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        _unavailable(f"`npm install {SPECS_PACKAGE}@{SPECS_VERSION}` failed:\n{installed.stderr[-2000:]}")
-    try:
-        staging.rename(SPECS_CACHE)  # whole or not at all: another worker may be installing it beside us
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-    return schema
-
-
-def _unavailable(why: str) -> None:
-    message = f"The official AsyncAPI 3.0 schema could not be fetched: {why}"
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        pytest.fail(message)
-    pytest.skip(message)
+    folder = npm_package(SPECS_PACKAGE, SPECS_VERSION, what="The official AsyncAPI 3.0 schema")
+    return folder / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0.json"
 
 
 def _errors(validator: jsonschema.Draft7Validator, document: dict) -> list[str]:

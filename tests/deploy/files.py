@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -115,7 +114,3 @@ def resolved(command: list[str], environment: dict[str, str]) -> list[str]:
 def env_example_names(path: Path = ROOT / ".env.example") -> set[str]:
     """Every setting .env.example shows, set or commented out."""
     return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", path.read_text(), flags=re.MULTILINE))
-
-
-def ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false")

@@ -11,24 +11,19 @@ that check is skipped on a developer's machine and fails in CI.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
-import pytest
 import yaml
 from django.conf import settings
 
 from shopsite.bus.names import Names
+from tests.system_tools import npm_package
 
 from . import files
 
 KUBERNETES_VERSION = "1.33.0"
 KEDA_KINDS = {"ScaledObject", "TriggerAuthentication"}
 KEDA_PACKAGE, KEDA_VERSION = "@kubernetes-models/keda", "2.0.0"
-KEDA_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shop" / f"keda-models-{KEDA_VERSION}"
 PROCESSES = ["web", "relay", *settings.SERVICES]
 
 
@@ -53,7 +48,7 @@ def test_kubernetes_validate_refuses_an_unknown_field(tmp_path):
 
 def keda_validation(manifests) -> subprocess.CompletedProcess:
     """KEDA's objects through the validators generated from its CRDs."""
-    package = _keda_models()
+    package = npm_package(KEDA_PACKAGE, KEDA_VERSION, what="KEDA's schemas", needs_node=True)
     script = package / "check-keda.mjs"
     if not script.exists():
         script.write_text(
@@ -67,36 +62,6 @@ def keda_validation(manifests) -> subprocess.CompletedProcess:
             "process.exit(failed ? 1 : 0);\n"
         )
     return subprocess.run(["node", str(script)], input=json.dumps(manifests), capture_output=True, text=True, timeout=60)
-
-
-def _keda_models() -> Path:
-    if (KEDA_CACHE / "node_modules" / "@kubernetes-models" / "keda").exists():
-        return KEDA_CACHE
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        _unavailable("npm is not installed (e.g. `sudo apt-get install npm`)")
-    KEDA_CACHE.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="keda-models-", dir=KEDA_CACHE.parent))
-    installed = subprocess.run(
-        [npm, "install", "--prefix", str(staging), "--no-audit", "--no-fund", "--ignore-scripts", "--no-save",
-         "--loglevel=error", f"{KEDA_PACKAGE}@{KEDA_VERSION}"],
-        capture_output=True, text=True, timeout=300,
-    )
-    if installed.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        _unavailable(f"`npm install {KEDA_PACKAGE}@{KEDA_VERSION}` failed:\n{installed.stderr[-2000:]}")
-    try:
-        staging.rename(KEDA_CACHE)  # whole or not at all: another worker may be installing it beside us
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-    return KEDA_CACHE
-
-
-def _unavailable(why: str) -> None:
-    message = f"KEDA's schemas could not be fetched: {why}"
-    if files.ci():
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def test_the_keda_objects_are_valid_for_keda():
