@@ -1,7 +1,6 @@
 """The metrics, recorded where the work happens (shopsite/metrics.py), and the web's /metrics."""
 
 import socket
-import time
 import uuid
 from decimal import Decimal
 
@@ -17,13 +16,11 @@ from orders import handlers as order_handlers
 from orders import services as order_services
 from shopsite import contracts, metrics
 from shopsite.bus import background
-from shopsite.bus.connection import connect, declare_service
-from shopsite.bus.consumer import Consumer
-from shopsite.bus.handlers import Handler
+from shopsite.bus.connection import connect
 from shopsite.bus.publisher import Publisher
 from shopsite.testing import an_address
+from tests.bus.test_rabbitmq import SERVICE, consume, declared, record, released
 
-SERVICE = "catalog"
 TYPE = contracts.StockReleased.TYPE
 
 
@@ -49,25 +46,6 @@ def of(name: str, message_type: str = TYPE) -> tuple[str, dict]:
 # --- the consumer -------------------------------------------------------------------
 
 
-def consumer_of(handler) -> Consumer:
-    consumer = Consumer(SERVICE, handlers={contracts.StockReleased: Handler("catalog.test-handler", handler)})
-    connection = connect()
-    declare_service(connection.channel(), SERVICE, consumer.names, consumer.handlers)
-    connection.close()
-    return consumer
-
-
-def record_released() -> None:
-    with transaction.atomic(using="catalog"):
-        CatalogOutbox.record(contracts.StockReleased(order_id=uuid.uuid4(), lines=[]))
-    assert background.drain(10)
-
-
-def consume(consumer: Consumer, until, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    consumer.run(until=lambda: until() or time.monotonic() > deadline)
-
-
 @pytest.mark.broker
 @pytest.mark.django_db(databases=["catalog"], transaction=True)
 def test_a_consumer_counts_handled_duplicate_and_times_its_handlers_and_batches(bus_names):
@@ -75,8 +53,8 @@ def test_a_consumer_counts_handled_duplicate_and_times_its_handlers_and_batches(
                     of("shop_handler_duration_seconds_count"),
                     ("shop_batch_size_count", {"service": SERVICE}), ("shop_batch_duration_seconds_count",
                                                                       {"service": SERVICE}))
-    consumer = consumer_of(lambda message: None)
-    record_released()
+    consumer = declared(lambda message: None)
+    record(released())
     Publisher().publish_rows(CatalogOutbox, CatalogOutbox.objects.all())  # the same message again
 
     consume(consumer, until=lambda: consumer.handled == 2)
@@ -96,8 +74,8 @@ def test_a_failing_message_counts_each_attempt_each_retry_and_its_parking(bus_na
     def fails(message):
         raise ValueError("the warehouse is on fire")
 
-    consumer = consumer_of(fails)
-    record_released()
+    consumer = declared(fails)
+    record(released())
     consume(consumer, until=lambda: counts.added()[2] == 1)
 
     retries = len(settings.BUS["RETRY_DELAYS"])
@@ -108,7 +86,7 @@ def test_a_failing_message_counts_each_attempt_each_retry_and_its_parking(bus_na
 @pytest.mark.django_db(databases=["catalog"], transaction=True)
 def test_a_message_that_cannot_be_read_is_parked_as_unknown(bus_names):
     counts = Counts(of("shop_messages_parked_total", "unknown"), of("shop_messages_parked_total"))
-    consumer = consumer_of(lambda message: None)
+    consumer = declared(lambda message: None)
     connection = connect()
     channel = connection.channel()
     channel.confirm_delivery()
