@@ -201,14 +201,7 @@ class CustomerOrder(models.Model):
         CANCELLED = "cancelled"
 
     #: Where each status stands in the saga, for messages from before orders sent it as their version.
-    RANKS = {
-        Status.PENDING: 0,
-        Status.AWAITING_PAYMENT: 1,
-        Status.CONFIRMED: 2,
-        Status.SHIPPED: 3,
-        Status.DELIVERED: 4,
-        Status.CANCELLED: 5,
-    }
+    RANKS = contracts.ORDER_SAGA
     COMPLETED = (Status.CONFIRMED, Status.SHIPPED, Status.DELIVERED)
 
     order_id = models.UUIDField(primary_key=True)

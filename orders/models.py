@@ -17,19 +17,8 @@ class Order(models.Model):
         DELIVERED = "delivered"
         CANCELLED = "cancelled"
 
-    #: Each status's place in the checkout saga, sent as the version of the order's status messages so that
-    #: replicas keep the furthest one. It orders every order's history because no transition goes back:
-    #: pending → awaiting payment → confirmed → shipped → delivered, and cancelled (from pending, awaiting
-    #: payment or confirmed) is never left. Unlike a count of transitions it is the same number whichever
-    #: path the order took (a free order skips awaiting payment) and whichever release sent the message.
-    SAGA = {
-        Status.PENDING: 0,
-        Status.AWAITING_PAYMENT: 1,
-        Status.CONFIRMED: 2,
-        Status.SHIPPED: 3,
-        Status.DELIVERED: 4,
-        Status.CANCELLED: 5,
-    }
+    #: Each status's place in the checkout saga, the version of the order's status messages.
+    SAGA = contracts.ORDER_SAGA
 
     class CancelReason(models.TextChoices):
         OUT_OF_STOCK = "out_of_stock"

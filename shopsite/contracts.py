@@ -316,13 +316,22 @@ class RequestRefund(Message):
     reason: str
 
 
+#: Each order status's place in the checkout saga, sent as the ``version`` of the order status messages so
+#: that replicas keep the furthest one. It orders every order's history because no transition goes back:
+#: pending → awaiting payment → confirmed → shipped → delivered, and cancelled (from pending, awaiting
+#: payment or confirmed) is never left. Unlike a count of transitions it is the same number whichever path
+#: the order took (a free order skips awaiting payment) and whichever release sent the message; a consumer
+#: places a message from before versions by it too.
+ORDER_SAGA = {"pending": 0, "awaiting_payment": 1, "confirmed": 2, "shipped": 3, "delivered": 4, "cancelled": 5}
+
+
 class _OrderStatusChanged(Message):
     order_id: uuid.UUID
     user_id: int
     total: Money = Field(ge=0, le=MAX_ORDER_TOTAL, decimal_places=2)
     currency: str = "USD"
     occurred_at: datetime
-    #: The status's place in the saga (orders' Order.SAGA): a later status has a higher one. None from before
+    #: The status's place in the saga (ORDER_SAGA): a later status has a higher one. None from before
     #: versions: the consumer places the status itself.
     version: int | None = Field(default=None, ge=0)
 

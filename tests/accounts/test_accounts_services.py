@@ -153,3 +153,7 @@ def test_createsuperuser_path_announces_a_staff_user():
         {"user_id": user.id, "email": "root@example.com", "name": "Root", "is_staff": True, "role": "staff",
          "is_active": True, "version": 1}
     ]
+
+
+def test_every_status_of_an_order_summary_has_its_place_in_the_saga():
+    assert set(CustomerOrder.RANKS) == set(CustomerOrder.Status.values)

@@ -190,6 +190,10 @@ def pay(checkout) -> None:
     )
 
 
+def test_every_status_of_an_order_has_its_place_in_the_saga():
+    assert set(contracts.ORDER_SAGA) == set(Order.Status.values)
+
+
 @pytest.mark.parametrize("path", ["delivered", "cancelled_by_customer", "cancelled_by_staff", "free_then_cancelled"])
 def test_every_path_through_the_saga_sends_growing_versions(path):
     # Replicas (accounts' order summaries) keep the status with the highest version: on no path may a later
