@@ -29,6 +29,8 @@ def _value(value: AnyValue):
     kind = value.WhichOneof("value")
     if kind == "array_value":
         return [_value(v) for v in value.array_value.values]
+    if kind == "bytes_value":
+        return value.bytes_value.hex()  # JSON has no bytes
     return getattr(value, kind) if kind else None
 
 

@@ -195,3 +195,77 @@ def test_a_request_is_a_server_span_named_by_its_route_with_its_queries_under_it
     assert f"{request.context.trace_id:032x}" == "ab" * 16  # the caller's trace goes on
     assert any(s.kind == SpanKind.CLIENT and s.parent.span_id == request.context.span_id for s in finished)
     assert connections["catalog"].execute_wrappers  # the hook stays, inert once tracing is off again
+
+
+def query_spans_of_one_request(provider) -> tuple:
+    """The request's span and its query spans, with ``provider`` installed for one request."""
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.install(provider)
+    try:
+        assert Client().get("/api/catalog/products/").status_code == 200
+    finally:
+        tracing.uninstall()
+    finished = exporter.get_finished_spans()
+    requests = [s for s in finished if s.kind == SpanKind.SERVER]
+    return requests, [s for s in finished if s.kind == SpanKind.CLIENT]
+
+
+def described(span, request) -> dict:
+    return {"name": span.name, "kind": span.kind, "trace": span.context.trace_id == request.context.trace_id,
+            "parent": span.parent.span_id == request.context.span_id, "sampled": span.context.trace_flags.sampled,
+            "remote": span.context.is_remote, "resource": dict(span.resource.attributes),
+            "scope": span.instrumentation_scope.name, "attributes": dict(span.attributes),
+            "status": span.status.status_code, "ended": span.end_time >= span.start_time > 0}
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_query_span_made_finished_is_the_span_the_tracer_would_make(monkeypatch):
+    assert tracing.LeafSpans.of(TracerProvider(), TracerProvider().get_tracer("shop")) is not None
+    ([request], queries) = query_spans_of_one_request(TracerProvider())
+    # A length limit (any) sends query spans through the tracer, which applies it.
+    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "100000")
+    assert tracing.LeafSpans.of(TracerProvider(), TracerProvider().get_tracer("shop")) is None
+    ([request_through_tracer], through_tracer) = query_spans_of_one_request(TracerProvider())
+
+    assert queries and len(queries) == len(through_tracer)
+    assert [described(s, request) for s in queries] == [described(s, request_through_tracer) for s in through_tracer]
+    assert len({s.context.span_id for s in queries} | {request.context.span_id}) == len(queries) + 1
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_queries_follow_their_request_when_it_is_not_sampled():
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
+
+    requests, queries = query_spans_of_one_request(TracerProvider(sampler=ParentBased(ALWAYS_OFF)))
+    assert requests == [] and queries == []
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_sampler_that_is_not_parent_based_is_asked_about_every_query():
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    class NoSelects(Sampler):  # keeps everything but SELECT spans, whatever their parent decided
+        def should_sample(self, parent_context, trace_id, name, *args, **kwargs):
+            return SamplingResult(Decision.DROP if name.startswith("SELECT") else Decision.RECORD_AND_SAMPLE)
+
+        def get_description(self):
+            return "NoSelects"
+
+    requests, queries = query_spans_of_one_request(TracerProvider(sampler=NoSelects()))
+    assert len(requests) == 1
+    assert not [s for s in queries if s.name.startswith("SELECT")]
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_failed_query_is_an_error_span_with_the_exception(spans):
+    from django.db import DatabaseError
+
+    with tracing.span("handling"), pytest.raises(DatabaseError):
+        with connections["catalog"].cursor() as cursor:
+            cursor.execute("SELECT no_such_column FROM catalog_product")
+    (failed,) = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT]
+    assert failed.name == "SELECT catalog"
+    assert failed.status.status_code.name == "ERROR"
+    assert [event.name for event in failed.events] == ["exception"]
+    assert failed.end_time >= failed.start_time
