@@ -4,7 +4,7 @@ Each round starts the whole shop twice (bench/end_to_end.py, SQLite, closed
 loop): once without any OTEL variable, once exporting every span over
 OTLP/HTTP to a collector stub in this process (tests/otlp.py, counting only,
 as a collector on another machine would cost the shop nothing more). The
-rounds alternate so that a drift of the machine's speed hits both alike.
+rounds rotate the settings' order so that a drift of the machine's speed hits all alike.
 ``--baseline DIR`` adds a third shop per round run from another checkout
 (the code before tracing, e.g. ``git archive`` of it), to show that "off"
 costs nothing. Prints one JSON object with every run and the medians.
@@ -60,15 +60,23 @@ def _baseline(root: Path, orders: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.tracing_cost", description=__doc__)
     parser.add_argument("--orders", type=int, default=300, help="checkouts per shop (default 300)")
-    parser.add_argument("--rounds", type=int, default=2, help="shops per setting, alternating (default 2)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="shops per setting, each round starting with the next setting (default 4)")
     parser.add_argument("--baseline", type=Path, help="a checkout of the code before tracing, run as a third setting")
+    parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
+                        help="which settings to measure (default all; 'off' and 'on' are always among them)")
     args = parser.parse_args(argv)
+    settings = {name: otel for name, otel in SETTINGS.items() if name in {"off", "on", *args.settings}}
     sizes = Sizes(**{**Sizes.smoke().__dict__, "e2e_orders": args.orders})
-    runs: dict[str, list[dict]] = {name: [] for name in SETTINGS} | ({"before": []} if args.baseline else {})
+    runs: dict[str, list[dict]] = {name: [] for name in settings} | ({"before": []} if args.baseline else {})
     for round_ in range(args.rounds):
         if args.baseline:
             runs["before"].append(_summary(_baseline(args.baseline, args.orders)))
-        for name, otel in SETTINGS.items():
+        # Each round starts with the next setting: a shop run later in a round has been seen to run slower,
+        # so every setting takes every place in turn (as many rounds as settings give each place once).
+        names = list(settings)
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            otel = settings[name]
             with Collector(keep=False) as collector:
                 env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint, **otel} if otel is not None else {}
                 runs[name].append(_summary(run_shop(sizes, lambda _: None, latency=False, env=env)))
