@@ -1,0 +1,57 @@
+"""On PostgreSQL the services' statements are prepared (settings.PREPARE_THRESHOLD), unless told not to.
+
+Each case starts a fresh interpreter with the orders service on the real
+PostgreSQL server, runs one statement three times on its connection and asks
+the server what that session holds prepared.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.db import connections
+with connections["orders"].cursor() as cursor:
+    for number in range(3):
+        cursor.execute("SELECT %s::int + 1", [number])
+    cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+    prepared = cursor.fetchone()[0]
+print(json.dumps({"options": connections["orders"].settings_dict["OPTIONS"], "prepared": prepared}))
+"""
+
+
+def orders_on_postgres(**extra) -> dict:
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_PREPARE_THRESHOLD"}
+    env.update(DJANGO_SETTINGS_MODULE="shopsite.settings_test",
+               ORDERS_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres", **extra)
+    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_statement_run_twice_is_prepared_by_default():
+    probe = orders_on_postgres()
+    assert probe["options"] == {"server_side_binding": True, "prepare_threshold": 2}
+    assert probe["prepared"] == 1
+
+
+@pytest.mark.parametrize("setting", ["off", "none"])
+def test_prepared_statements_can_be_turned_off_for_a_pooler(setting):
+    probe = orders_on_postgres(DATABASE_PREPARE_THRESHOLD=setting)
+    assert probe["options"] == {}
+    assert probe["prepared"] == 0
+
+
+def test_a_higher_threshold_prepares_later():
+    assert orders_on_postgres(DATABASE_PREPARE_THRESHOLD="5")["prepared"] == 0
