@@ -97,7 +97,7 @@ def _writes(customers: list[dict]) -> dict:
 def audit() -> dict:
     """What every database holds after a run (a measuring tool may read every service's tables)."""
     from accounts.models import CustomerOrder, InboxItem
-    from cart.models import CartLine, Checkout
+    from cart.models import CartLine, Checkout, ProductReplica
     from catalog.models import Product, Reservation
     from notifications.models import Notification
     from orders.models import Order, OrderEvent
@@ -121,6 +121,9 @@ def audit() -> dict:
         "checkouts": Checkout.objects.count(),
         "checkouts_placed": Checkout.objects.filter(placed_at__isnull=False).count(),
         "cart_lines": CartLine.objects.count(),
+        # The cart's copy of availability agrees with the catalog's once every order's last step ran.
+        "replicas_current": sum(ProductReplica.objects.filter(pk=pk, available=on_hand).exists()
+                                for pk, on_hand in Product.objects.values_list("pk", "stock_on_hand")),
     }
     # The bus's tables of the services that only the saga writes to (seeding sends them nothing).
     for service, models in (("orders", orders), ("payments", payments), ("notifications", notifications)):
