@@ -83,41 +83,16 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
 from contextlib import closing
 
-import pika
 
 from tests.e2e.shop import Shop
 
-from .ceiling import seeded_shop
-from .common import ROOT, SERVICES, connect, delete_queues, remove_temp_dirs, rss_kib, run_json, run_prefix
+from .ceiling import consumer_count, seeded_shop, wait_until
+from .common import ROOT, SERVICES, delete_queues, remove_temp_dirs, rss_kib, run_json, run_prefix
 from .end_to_end import CpuMeter, Load, _phase
 
 CHECKOUT_PATH = "/bench/celery-checkout/"
-
-
-def _consumers(queue: str) -> int:
-    """How many consumers ``queue`` has; 0 if it does not exist yet."""
-    connection = connect()
-    try:
-        return connection.channel().queue_declare(queue, passive=True).method.consumer_count
-    except pika.exceptions.ChannelClosedByBroker:  # 404: no such queue (yet)
-        return 0
-    finally:
-        if connection.is_open:
-            connection.close()
-
-
-def _wait(condition, what: str, timeout: float, processes: dict[str, subprocess.Popen]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        dead = {name: process.returncode for name, process in processes.items() if process.poll() is not None}
-        if dead:
-            raise RuntimeError(f"exited while waiting for {what}: {dead}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout}s for {what}")
-        time.sleep(0.25)
 
 
 def _settled(shop: Shop, orders: int) -> bool:
@@ -139,37 +114,48 @@ def _settled(shop: Shop, orders: int) -> bool:
     return placed >= orders and replica == on_hand
 
 
-def run_celery_saga(orders: int, *, concurrency: int = 16) -> dict:
-    """``orders`` checkouts through the bench's view, closed loop, until each order's email is written."""
+def run_celery_saga(orders: int, *, concurrency: int = 16, step=lambda what: None) -> dict:
+    """``orders`` checkouts through the bench's view, closed loop, until each order's email is written.
+
+    ``step`` is told what starts next, as run_shop's is.
+    """
+    step(f"Celery saga: {orders} customers")
     shop, customers = seeded_shop("celery-saga", orders)
     prefix = run_prefix("celery-saga")
     shop.env["BENCH_SAGA_PREFIX"] = prefix
     queues = [f"{prefix}.{service}" for service in SERVICES]
-    result: dict = {"orders": orders, "queues": queues, "workers": "one per app, -P solo, prefetch 64"}
+    exchanges = [*queues, f"{prefix}.celeryev"]  # celery_saga_app.EVENT_EXCHANGE of this prefix
+    result: dict = {"orders": orders, "queues": queues, "exchanges": exchanges,
+                    "workers": "one per app, -P solo, prefetch 64"}
     try:
+        step("Celery saga: starting the web and six workers")
         shop.start("web", env={"DJANGO_SETTINGS_MODULE": "bench.celery_settings"})
         for service, queue in zip(SERVICES, queues):
             with open(shop.workdir / f"celery-{service}.log", "ab") as log:
                 shop.processes[f"celery {service}"] = subprocess.Popen(
                     [sys.executable, "-m", "celery", "-A", "bench.celery_saga_app", "worker", "-P", "solo",
                      "-Q", queue, "-n", f"{service}@{prefix}", "--without-gossip", "--without-mingle",
-                     "--without-heartbeat", "-l", "WARNING"],
+                     "-l", "WARNING"],
                     cwd=ROOT, env=shop.env, stdout=log, stderr=subprocess.STDOUT,
                 )
         shop.wait_for_web()
-        _wait(lambda: all(_consumers(queue) for queue in queues), "the six workers", 120, shop.processes)
+        wait_until(lambda: all(consumer_count(queue) for queue in queues), "the six workers", 120, shop.processes)
         load = Load(shop, customers, path=CHECKOUT_PATH)
+        step(f"Celery saga: {orders} checkouts, closed loop")
         with CpuMeter(shop) as cpu:
             result["throughput"] = _phase(shop, load, lambda: load.closed_loop(orders, concurrency),
                                           expected=orders, timeout=max(60, orders / 5))
         result["cpu_ms_per_order"] = cpu.per_order_ms(result["throughput"]["emailed"])
         result["refused"] = load.refused
         result["rss_kib"] = {name: rss_kib(process.pid) for name, process in shop.processes.items()}
+        step("Celery saga: the last steps of every chain")
         # The steps after the email (summary, inbox, cart) finish before the workers are stopped.
-        _wait(lambda: _settled(shop, orders), "the last steps of every chain", 60, shop.processes)
+        wait_until(lambda: _settled(shop, orders), "the last steps of every chain", 60, shop.processes)
     finally:
+        step("Celery saga: stopping")
         result["exit_codes"] = shop.down()
-        delete_queues(*queues, exchanges=tuple(queues))
+        delete_queues(*queues, exchanges=tuple(exchanges))
+    step("Celery saga: the audit")
     result["audit"] = run_json("bench.ceiling", shop.env, "audit")
     return result
 

@@ -37,10 +37,15 @@ def _assert_every_order_complete(audit: dict, orders: int) -> None:
     assert audit["orders_inbox"] == audit["payments_inbox"] == 0, audit
 
 
-def _queue_exists(queue: str) -> bool:
+def _exists(kind: str, name: str) -> bool:
+    """Whether the broker has the queue or exchange ``name`` (a passive declare)."""
     connection = connect()
     try:
-        connection.channel().queue_declare(queue, passive=True)
+        channel = connection.channel()
+        if kind == "queue":
+            channel.queue_declare(name, passive=True)
+        else:
+            channel.exchange_declare(name, passive=True)
         return True
     except pika.exceptions.ChannelClosedByBroker as closed:
         assert closed.reply_code == 404, closed
@@ -69,4 +74,5 @@ def test_the_celery_saga_confirms_every_order_and_leaves_no_queue():
     assert set(result["cpu_ms_per_order"]) >= {f"celery {service}" for service in
                                                ("accounts", "catalog", "cart", "orders", "payments", "notifications")}
     assert all(code == 0 for code in result["exit_codes"].values()), result["exit_codes"]
-    assert len(result["queues"]) == 6 and not any(_queue_exists(queue) for queue in result["queues"])
+    assert len(result["queues"]) == 6 and not any(_exists("queue", queue) for queue in result["queues"])
+    assert len(result["exchanges"]) == 7 and not any(_exists("exchange", name) for name in result["exchanges"])
