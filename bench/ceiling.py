@@ -70,6 +70,18 @@ def wait_until(condition, what: str, timeout: float, processes: dict[str, subpro
         time.sleep(0.25)
 
 
+def stop(shop: Shop) -> dict[str, int]:
+    """Stop every process of ``shop`` (SIGTERM, as Shop.down); any still running after that is killed."""
+    processes = dict(shop.processes)
+    try:
+        return shop.down()
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
 def seeded_shop(kind: str, customers: int) -> tuple[Shop, list[dict]]:
     """A shop's fresh SQLite databases with ``customers`` ready to check out; none of its processes left running.
 
@@ -89,8 +101,10 @@ def seeded_shop(kind: str, customers: int) -> tuple[Shop, list[dict]]:
                    "the consumers' queues", 120, shop.processes)
         seeded = run_json("bench.seed", shop.env, str(customers), str(PRODUCTS), timeout=600)
     finally:
-        shop.down()
-        delete_shop_topology(prefix, RETRY_DELAYS)
+        try:
+            stop(shop)
+        finally:
+            delete_shop_topology(prefix, RETRY_DELAYS)
     return shop, seeded["customers"]
 
 

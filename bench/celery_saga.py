@@ -69,9 +69,11 @@ Each of these is true of the code here, not of Celery in general:
 - No schema checks, versions or upcasters on the messages (a chain carries
   the JSON of whatever the tasks return), no correlation or
   causation ids, no tracing across the steps.
-- Connections: Celery reconnects to the broker, but the web's publish in
-  ``on_commit`` is not retried; a publish that fails there is the lost order
-  of the first point.
+- Connections: Celery's workers reconnect to the broker, and a publish is
+  retried (its default policy: three more tries within about a second);
+  a broker away for longer fails the checkout's publish after its commit,
+  which is the lost order of the first point (the shop's relay keeps the
+  message in the outbox until the broker confirms it).
 
 Usage: ``python -m bench.celery_saga --orders 200`` prints the JSON report.
 """
@@ -88,7 +90,7 @@ from contextlib import closing
 
 from tests.e2e.shop import Shop
 
-from .ceiling import consumer_count, seeded_shop, wait_until
+from .ceiling import consumer_count, seeded_shop, stop, wait_until
 from .common import ROOT, SERVICES, delete_queues, remove_temp_dirs, rss_kib, run_json, run_prefix
 from .end_to_end import CpuMeter, Load, _phase
 
@@ -153,8 +155,10 @@ def run_celery_saga(orders: int, *, concurrency: int = 16, step=lambda what: Non
         wait_until(lambda: _settled(shop, orders), "the last steps of every chain", 60, shop.processes)
     finally:
         step("Celery saga: stopping")
-        result["exit_codes"] = shop.down()
-        delete_queues(*queues, exchanges=tuple(exchanges))
+        try:
+            result["exit_codes"] = stop(shop)
+        finally:
+            delete_queues(*queues, exchanges=tuple(exchanges))
     step("Celery saga: the audit")
     result["audit"] = run_json("bench.ceiling", shop.env, "audit")
     return result
