@@ -37,7 +37,9 @@ class UserManager(BaseUserManager):
         return super().normalize_email(email).strip().lower()
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # Every address is stored normalized (lower-case), so the normalized one finds it through the unique
+        # index; a case-insensitive match (email__iexact) cannot use it and reads every user at each login.
+        return self.get(email=self.normalize_email(username))
 
     def create_user(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", False)

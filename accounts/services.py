@@ -32,7 +32,8 @@ REGISTERED = "Registered: log in with your email and password. If this email alr
 
 
 def _check_email_free(email: str, *, user_id: int | None = None) -> None:
-    taken = User.objects.filter(email__iexact=email).exclude(pk=user_id)
+    # ``email`` is normalized, as every stored one is: equality uses the unique index (see UserManager).
+    taken = User.objects.filter(email=User.objects.normalize_email(email)).exclude(pk=user_id)
     if taken.exists():
         raise ApplicationError(DUPLICATE_EMAIL)
 
@@ -84,7 +85,7 @@ def user_sign_up(*, email: str, password: str, name: str) -> User | None:
     # The password is hashed as a new account's would be: the time of the answer tells nothing either.
     User().set_password(password)
     with transaction.atomic(using=DB):
-        owner = User.objects.get(email__iexact=User.objects.normalize_email(email))
+        owner = User.objects.get(email=User.objects.normalize_email(email))
         OutboxMessage.record(contracts.UserRegistrationRepeated(user_id=owner.id))
     return None
 

@@ -11,12 +11,14 @@ adds no load while the flow runs.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import os
 import sqlite3
 import statistics
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -26,8 +28,9 @@ from contextlib import closing
 
 from tests.e2e.shop import PostgresDatabases, Shop
 
-from .common import (Sizes, broker_pids, children, cpu_seconds, delete_shop_topology, pids_named, retrying, rss_kib,
-                     run_json, run_prefix, temp_dir)
+from .common import (ROOT, Sizes, broker_pids, children, cpu_seconds, delete_shop_topology, pids_named, retrying,
+                     rss_kib, run_json, run_prefix, temp_dir)
+from .grow import Existing
 
 RETRY_DELAYS = [0.2, 0.5, 1.0]
 BENCH_ADDRESS = {"name": "Bench Customer", "line1": "1 Bench Street", "city": "Benchville", "postal_code": "12345",
@@ -134,23 +137,32 @@ class RssSampler(threading.Thread):
         self.join()
 
 
-def _emails(shop: Shop) -> int:
-    """Confirmation emails sent so far, read straight from the notifications database (cheap enough to poll)."""
-    sql = "SELECT count(*) FROM notifications_notification WHERE kind = 'order_confirmed' AND status = 'sent'"
+def _emails(shop: Shop, order_ids: list[str]) -> int:
+    """Confirmation emails sent so far for ``order_ids``, read straight from the notifications database.
+
+    Asked by order (the unique (order_id, kind) index answers), not counted over the whole table: polled
+    four times a second, a count would cost more the longer the shop's history (bench/grow.py).
+    """
+    if not order_ids:
+        return 0
     url = shop.env.get("NOTIFICATIONS_DATABASE_URL")
+    sql = ("SELECT count(*) FROM notifications_notification WHERE kind = 'order_confirmed' AND status = 'sent' "
+           "AND order_id IN ({})")
     if url:
         import psycopg
 
         with psycopg.connect(url.replace("postgres://", "postgresql://")) as connection:
-            return connection.execute(sql).fetchone()[0]
+            return connection.execute(sql.format("%s, " * (len(order_ids) - 1) + "%s"),
+                                      [uuid.UUID(order_id) for order_id in order_ids]).fetchone()[0]
     with closing(sqlite3.connect(f"file:{shop.workdir / 'db' / 'notifications.sqlite3'}?mode=ro", uri=True,
                                  timeout=10)) as connection:
-        return connection.execute(sql).fetchone()[0]
+        return connection.execute(sql.format(", ".join("?" * len(order_ids))),
+                                  [uuid.UUID(order_id).hex for order_id in order_ids]).fetchone()[0]
 
 
-def _wait_for_emails(shop: Shop, expected: int, timeout: float) -> bool:
+def _wait_for_emails(shop: Shop, order_ids: list[str], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
-    while _emails(shop) < expected:
+    while _emails(shop, order_ids) < len(order_ids):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.25)
@@ -198,12 +210,12 @@ class CpuMeter:
 
 def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dict:
     """Run ``run`` (a load), wait until every accepted order has its email, then read the times."""
-    before, sent_before = _emails(shop), set(load.sent)
+    sent_before = set(load.sent)
     started = time.time()
     run()
     accepted = {k: v for k, v in load.sent.items() if k not in sent_before}
-    settled = _wait_for_emails(shop, before + len(accepted), timeout)
-    orders = run_json("bench.probe", shop.env)
+    settled = _wait_for_emails(shop, list(accepted), timeout)
+    orders = run_json("bench.probe", shop.env, str(started - 60))
     to_confirmed, to_email, ends, to_placed = [], [], [], []
     answers = [(load.answered[order_id] - sent) * 1000 for order_id, sent in accepted.items()]
     for order_id, sent in accepted.items():
@@ -229,9 +241,29 @@ def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dic
     }
 
 
+def _grow(shop: Shop, existing: Existing, step, label: str) -> dict:
+    """Write ``existing``'s history into the shop's migrated databases; rows written per table."""
+    step(f"end to end ({label}): a history of {existing.orders:,} orders, {existing.products:,} products, "
+         f"{existing.customers:,} customers")
+    started = time.monotonic()
+    # Its progress goes to our stderr as it comes; the rows written come last on stdout.
+    result = subprocess.run([sys.executable, "-m", "bench.grow", *existing.args()], cwd=ROOT, env=shop.env,
+                            stdout=subprocess.PIPE, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.grow failed:\n{result.stdout[-3000:]}")
+    return {**dataclasses.asdict(existing), "seconds": time.monotonic() - started,
+            "rows": json.loads(result.stdout.strip().splitlines()[-1])}
+
+
 def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, latency: bool = True,
-             soak: bool = False, env: dict[str, str] | None = None) -> dict:
-    """One shop measured; ``env`` is added to its processes' environment (e.g. the OTEL variables)."""
+             soak: bool = False, env: dict[str, str] | None = None, existing: Existing | None = None) -> dict:
+    """One shop measured; ``env`` is added to its processes' environment (e.g. the OTEL variables).
+
+    With ``existing``, the shop's databases first get that much history (bench/grow.py): after the
+    migrations and before any process starts, so the writing competes with nothing (a SQLite writer
+    would hold up the consumers' and the relay's first transactions) and the shop starts, as a real
+    one does, on data already in place. The timed customers and products are made afterwards as always.
+    """
     label = f"{database}, {copies} cop{'y' if copies == 1 else 'ies'} of each consumer"
     # Plain http on loopback: with DEBUG off the shop would otherwise insist on HTTPS.
     prefix = run_prefix("e2e")
@@ -245,6 +277,9 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
     shop = Shop(workdir, extra)
     result: dict = {"database": database, "copies": copies}
     try:
+        if existing:
+            shop.manage("migrate_all")
+            result["existing"] = _grow(shop, existing, step, label)
         step(f"end to end ({label}): starting the shop")
         shop.up(copies=copies)
         wanted = sizes.e2e_orders + (int(sizes.e2e_rate * sizes.e2e_latency_seconds) * sizes.latency_windows

@@ -65,6 +65,12 @@ class CartLine(models.Model):
             models.UniqueConstraint(fields=["cart", "product_id"], name="cart_line_once_per_product"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_line_quantity_positive"),
         ]
+        indexes = [
+            # Every price or stock change of a product leaves a notice on the lines holding it
+            # (services._notify_lines, once per product of every checkout): without it, a scan of every
+            # customer's cart lines.
+            models.Index(fields=["product_id"], name="cart_line_product"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_id}"

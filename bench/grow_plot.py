@@ -1,0 +1,71 @@
+"""Draw bench/growth.py's results: orders/s and p99 on a small and on a long history, per database.
+
+``python -m bench.grow_plot [results.json] [growth.png]`` (by default
+docs/benchmarks/growth.json and docs/benchmarks/growth.png). Each bar is the
+latest run of its (label, database, history); runs of one label sit side by
+side, so a "before" and an "after" can be read against each other.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on the bench machine
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .common import ROOT  # noqa: E402
+
+DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def latest_runs(results: dict) -> dict[tuple[str, str, int], dict]:
+    """The newest run of each (label, database, orders of history)."""
+    runs: dict[tuple[str, str, int], dict] = {}
+    for run in results["runs"]:
+        runs[(run.get("label", ""), run["database"], run["existing"]["orders"])] = run
+    return runs
+
+
+def plot(results: dict, output: Path) -> Path:
+    runs = latest_runs(results)
+    databases = [db for db in DATABASES if any(key[1] == db for key in runs)]
+    series = sorted({(label, orders) for label, _, orders in runs}, key=lambda s: (s[0], s[1]))
+    width = 0.8 / max(1, len(series))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for axis, title, value in ((axes[0], "Throughput (orders/s, closed loop)", lambda r: r["per_second"]),
+                               (axes[1], "Checkout to confirmed, p99 (ms)", lambda r: r["latency_ms"]["99"])):
+        for n, (label, orders) in enumerate(series):
+            xs, heights = [], []
+            for x, database in enumerate(databases):
+                run = runs.get((label, database, orders))
+                if run is not None:
+                    xs.append(x - 0.4 + width * (n + 0.5))
+                    heights.append(value(run))
+            name = f"{orders:,} past orders" + (f" ({label})" if label else "")
+            bars = axis.bar(xs, heights, width, label=name)
+            axis.bar_label(bars, fmt="%.0f" if max(heights, default=0) >= 100 else "%.1f", fontsize=8)
+        axis.set_xticks(range(len(databases)), [DATABASES[db] for db in databases])
+        axis.set_title(title, fontsize=10)
+        axis.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower left")
+    figure.suptitle("End to end with a small and a long history (10,000 products, 50,000 customers; shared 2-core "
+                    "machine: indicative)", fontsize=10)
+    figure.tight_layout()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(output, dpi=110)
+    plt.close(figure)
+    return output
+
+
+def main() -> None:
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "benchmarks" / "growth.json"
+    output = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs" / "benchmarks" / "growth.png"
+    print(plot(json.loads(source.read_text()), output))
+
+
+if __name__ == "__main__":
+    main()

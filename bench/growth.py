@@ -1,0 +1,63 @@
+"""Cost as the data grows (issue 16, point 5): the end-to-end run on a small and on a long history.
+
+``python -m bench.growth`` measures closed-loop throughput and latency of
+``--checkouts`` orders on shops that already hold each ``--orders`` history
+(with ``--products`` products and ``--customers`` customers), on each
+``--database``, and writes the results as JSON (bench/grow_plot.py draws them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+from .common import ROOT, Sizes, remove_temp_dirs
+from .end_to_end import run_shop
+from .grow import Existing
+
+
+def measure(*, orders: int, database: str, checkouts: int, products: int, customers: int) -> dict:
+    sizes = dataclasses.replace(Sizes.full(), e2e_orders=checkouts)
+    existing = Existing(orders=orders, products=products, customers=customers)
+    run = run_shop(sizes, lambda line: print(line, file=sys.stderr, flush=True), database=database,
+                   latency=False, existing=existing)
+    throughput = run["throughput"]
+    return {"database": database, "existing": run["existing"], "per_second": throughput["per_second"],
+            "latency_ms": throughput["latency_ms"], "email_latency_ms": throughput["email_latency_ms"],
+            "placed_latency_ms": throughput["placed_latency_ms"], "emailed": throughput["emailed"],
+            "orders": throughput["orders"], "cpu_ms_per_order": run["cpu_ms_per_order"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", default="1000,200000", help="histories to compare, comma-separated")
+    parser.add_argument("--database", default="sqlite,postgresql")
+    parser.add_argument("--checkouts", type=int, default=300)
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--label", default="", help="what this run measures (e.g. 'before indexes')")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "growth.json",
+                        help="results are added to this file's runs")
+    args = parser.parse_args()
+    results = json.loads(args.output.read_text()) if args.output.exists() else {"runs": []}
+    try:
+        for database in args.database.split(","):
+            for orders in (int(n) for n in args.orders.split(",")):
+                run = measure(orders=orders, database=database, checkouts=args.checkouts,
+                              products=args.products, customers=args.customers)
+                run.update(label=args.label, at=time.strftime("%Y-%m-%d %H:%M"))
+                results["runs"].append(run)
+                print(f"{database}, {orders:,} orders: {run['per_second']:.1f} orders/s, "
+                      f"p99 {run['latency_ms']['99']:.0f} ms", file=sys.stderr, flush=True)
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                args.output.write_text(json.dumps(results, indent=1))
+    finally:
+        remove_temp_dirs()
+
+
+if __name__ == "__main__":
+    main()
