@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -93,6 +94,11 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # Every address is stored as UserManager.normalize_email leaves it (lower-case), so logins and the
+            # duplicate check find it by equality through the unique index; the database holds everyone to it.
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="accounts_user_email_lower"),
+        ]
 
     def __str__(self) -> str:
         return self.email

@@ -157,3 +157,15 @@ def test_createsuperuser_path_announces_a_staff_user():
 
 def test_every_status_of_an_order_summary_has_its_place_in_the_saga():
     assert set(CustomerOrder.RANKS) == set(CustomerOrder.Status.values)
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_the_database_refuses_an_email_that_is_not_lower_case():
+    from django.db import IntegrityError, transaction
+
+    User = get_user_model()
+    user = User.objects.create_user(email="Mixed.Case@Example.COM", password="pw-long-enough-1", name="M")
+    assert user.email == "mixed.case@example.com"  # the manager normalizes
+    assert User.objects.get_by_natural_key("MIXED.case@example.com") == user  # found by equality
+    with pytest.raises(IntegrityError), transaction.atomic(using="default"):
+        User.objects.filter(pk=user.pk).update(email="Mixed.Case@example.com")  # past the manager: refused
