@@ -297,7 +297,8 @@ class LeafSpans:
         if not (description.startswith("ParentBased{") and description.endswith(cls.FOLLOWS_LOCAL_PARENT)):
             return None
         limits = SpanLimits()  # read from the OTEL_*_LIMIT variables, as the tracer's are
-        if limits.max_span_attribute_length is not None or (limits.max_span_attributes or 128) < 16:
+        if limits.max_span_attribute_length is not None or (limits.max_span_attributes is not None
+                                                             and limits.max_span_attributes < 16):
             return None
         return cls(provider, tracer)
 

@@ -269,3 +269,9 @@ def test_a_failed_query_is_an_error_span_with_the_exception(spans):
     assert failed.status.status_code.name == "ERROR"
     assert [event.name for event in failed.events] == ["exception"]
     assert failed.end_time >= failed.start_time
+
+
+@pytest.mark.parametrize("limit", ["0", "4"])
+def test_an_attribute_count_limit_sends_query_spans_through_the_tracer(monkeypatch, limit):
+    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", limit)  # the tracer drops what is over it
+    assert tracing.LeafSpans.of(TracerProvider(), TracerProvider().get_tracer("shop")) is None
