@@ -5,15 +5,11 @@ PostgreSQL server, runs one statement three times on its connection and asks
 the server what that session holds prepared.
 """
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.fresh_python import answer
 
 PROBE = """
 import json
@@ -34,10 +30,7 @@ def orders_on_postgres(**extra) -> dict:
     env = {name: value for name, value in os.environ.items() if name != "DATABASE_PREPARE_THRESHOLD"}
     env.update(DJANGO_SETTINGS_MODULE="shopsite.settings_test",
                ORDERS_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres", **extra)
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return answer(PROBE, env)
 
 
 def test_a_statement_run_twice_is_prepared_by_default():

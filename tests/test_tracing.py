@@ -7,10 +7,6 @@ the real OTLP exporter.
 
 import json
 import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -24,8 +20,8 @@ from catalog.models import OutboxMessage
 from shopsite import contracts, tracing
 from shopsite.bus.connection import connect
 from tests.bus.test_rabbitmq import consume, declared, record, released
+from tests.fresh_python import answer
 
-ROOT = Path(__file__).resolve().parents[1]
 WAITING = 6
 
 
@@ -70,10 +66,7 @@ def web_process(**otel) -> dict:
     """What the web process's start-up (shopsite/wsgi.py) set up, in a fresh interpreter."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
     env.update(DJANGO_SETTINGS_MODULE="shopsite.settings_test", **otel)
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return answer(PROBE, env)
 
 
 def test_without_otel_configuration_a_process_sets_up_nothing():
