@@ -31,14 +31,10 @@ import pika
 from shopsite.bus.names import Names
 
 from tests.e2e.shop import Shop
+from tests.loopback import wait_for
 
 from .common import connect, delete_shop_topology, migrated_data_dir, remove_temp_dirs, run_json, run_prefix
-from .end_to_end import BENCH_ADDRESS, PRODUCTS, RETRY_DELAYS
-
-#: The environment run_shop gives the shop's processes on top of tests/e2e/shop.py's (plain http on loopback).
-SHOP_ENV = {"LOG_LEVEL": "WARNING", "DJANGO_SSL_REDIRECT": "false", "DJANGO_SECURE_COOKIES": "false",
-            "DJANGO_TRUST_X_FORWARDED_PROTO": "false", "DJANGO_HSTS_SECONDS": "0"}
-
+from .end_to_end import BENCH_ADDRESS, PRODUCTS, RETRY_DELAYS, SHOP_ENV
 
 #: The consumers that hear something while bench/seed.py runs: the catalog (user.registered, for its copy of
 #: users' roles), the cart (the products) and notifications (the addresses). The others are sent nothing then,
@@ -59,27 +55,15 @@ def consumer_count(queue: str) -> int:
 
 
 def wait_until(condition, what: str, timeout: float, processes: dict[str, subprocess.Popen]) -> None:
-    """Poll ``condition`` until it holds; fail early if one of ``processes`` exited meanwhile."""
-    deadline = time.monotonic() + timeout
-    while not condition():
+    """``tests.loopback.wait_for``, failing at once if one of ``processes`` exited meanwhile."""
+
+    def holds() -> bool:
         dead = {name: process.returncode for name, process in processes.items() if process.poll() is not None}
         if dead:
             raise RuntimeError(f"exited while waiting for {what}: {dead}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout}s for {what}")
-        time.sleep(0.25)
+        return condition()
 
-
-def stop(shop: Shop) -> dict[str, int]:
-    """Stop every process of ``shop`` (SIGTERM, as Shop.down); any still running after that is killed."""
-    processes = dict(shop.processes)
-    try:
-        return shop.down()
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    wait_for(holds, timeout=timeout, interval=0.25, what=what)
 
 
 def seeded_shop(kind: str, customers: int) -> tuple[Shop, list[dict]]:
@@ -102,7 +86,7 @@ def seeded_shop(kind: str, customers: int) -> tuple[Shop, list[dict]]:
         seeded = run_json("bench.seed", shop.env, str(customers), str(PRODUCTS), timeout=600)
     finally:
         try:
-            stop(shop)
+            shop.down()
         finally:
             delete_shop_topology(prefix, RETRY_DELAYS)
     return shop, seeded["customers"]

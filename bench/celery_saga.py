@@ -90,7 +90,7 @@ from contextlib import closing
 
 from tests.e2e.shop import Shop
 
-from .ceiling import consumer_count, seeded_shop, stop, wait_until
+from .ceiling import consumer_count, seeded_shop, wait_until
 from .common import ROOT, SERVICES, delete_queues, remove_temp_dirs, rss_kib, run_json, run_prefix
 from .end_to_end import CpuMeter, Load, _phase
 
@@ -156,7 +156,7 @@ def run_celery_saga(orders: int, *, concurrency: int = 16, step=lambda what: Non
     finally:
         step("Celery saga: stopping")
         try:
-            result["exit_codes"] = stop(shop)
+            result["exit_codes"] = shop.down()
         finally:
             delete_queues(*queues, exchanges=tuple(exchanges))
     step("Celery saga: the audit")

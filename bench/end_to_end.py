@@ -33,6 +33,10 @@ from .common import (ROOT, Sizes, broker_pids, children, cpu_seconds, delete_sho
 from .grow import Existing
 
 RETRY_DELAYS = [0.2, 0.5, 1.0]
+#: What a measured shop's processes get on top of tests/e2e/shop.py's environment: quiet logs, and plain
+#: http on loopback (with DEBUG off the shop would otherwise insist on HTTPS).
+SHOP_ENV = {"LOG_LEVEL": "WARNING", "DJANGO_SSL_REDIRECT": "false", "DJANGO_SECURE_COOKIES": "false",
+            "DJANGO_TRUST_X_FORWARDED_PROTO": "false", "DJANGO_HSTS_SECONDS": "0"}
 BENCH_ADDRESS = {"name": "Bench Customer", "line1": "1 Bench Street", "city": "Benchville", "postal_code": "12345",
                  "country": "US"}
 PRODUCTS = 8
@@ -265,10 +269,8 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
     one does, on data already in place. The timed customers and products are made afterwards as always.
     """
     label = f"{database}, {copies} cop{'y' if copies == 1 else 'ies'} of each consumer"
-    # Plain http on loopback: with DEBUG off the shop would otherwise insist on HTTPS.
     prefix = run_prefix("e2e")
-    extra = {"BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix, "LOG_LEVEL": "WARNING", "DJANGO_SSL_REDIRECT": "false",
-             "DJANGO_SECURE_COOKIES": "false", "DJANGO_TRUST_X_FORWARDED_PROTO": "false", "DJANGO_HSTS_SECONDS": "0"}
+    extra = {"BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix, **SHOP_ENV}
     extra.update(env or {})
     databases = PostgresDatabases("shop_bench") if database == "postgresql" else None
     if databases:

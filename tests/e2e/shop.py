@@ -139,7 +139,13 @@ class Shop:
         processes, self.processes = self.processes, {}
         for process in processes.values():
             process.send_signal(signal.SIGTERM)
-        return {name: process.wait(timeout=20.0) for name, process in processes.items()}
+        try:
+            return {name: process.wait(timeout=20.0) for name, process in processes.items()}
+        finally:  # one that did not stop in time fails the call, and is killed rather than left running
+            for process in processes.values():
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
