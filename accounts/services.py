@@ -17,6 +17,7 @@ from shopsite.addresses import address_parse
 from shopsite.errors import ApplicationError, NotFound, TooManyRequests
 from shopsite.limits import MAX_SAVED_ADDRESSES
 from shopsite.replicas import replica_upsert
+from shopsite.transactions import message_transaction
 
 from .lockout import cooloff_seconds, lockout_message
 from .models import Address, ApiToken, CustomerOrder, InboxItem, OutboxMessage, User, UserVersion
@@ -218,7 +219,7 @@ def customer_order_apply(
     """
     if version is None:
         version = CustomerOrder.RANKS[status]
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         replica_upsert(CustomerOrder, using=DB, key={"order_id": order_id}, version=version,
                        values={"user_id": user_id, "status": status, "total": total})
         return CustomerOrder.objects.get(pk=order_id)
@@ -234,7 +235,7 @@ def inbox_item_record(
     body: str,
     sent_at: datetime,
 ) -> InboxItem:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         item, _ = InboxItem.objects.get_or_create(
             notification_id=notification_id,
             defaults={

@@ -14,6 +14,7 @@ from shopsite.addresses import address_parse
 from shopsite.errors import ApplicationError, NotFound
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 from shopsite.replicas import replica_update, replica_upsert
+from shopsite.transactions import message_transaction
 
 from .models import Cart, CartLine, Checkout, CheckoutLine, OutboxMessage, ProductReplica
 
@@ -58,7 +59,7 @@ def product_replica_apply(
     key = {"product_id": product_id}
     details = {"sku": sku, "name": name, "price": price, "is_active": is_active,
                "image_url": image_url, "thumbnail_url": thumbnail_url}
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         # Locked, so the notices compare with the row our write replaces.
         before = ProductReplica.objects.select_for_update().filter(pk=product_id).first()
         wrote_details = replica_upsert(ProductReplica, using=DB, key=key, version=version, values=details,
@@ -76,7 +77,7 @@ def stock_replica_apply(*, product_id: int, available: int, version: int) -> Pro
     Unknown products raise, so the consumer retries: ignoring the change would
     leave the older availability of a later ``product.published`` in place.
     """
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         before = ProductReplica.objects.select_for_update().filter(pk=product_id).first()
         if before is None:
             raise ReplicaNotReady(f"stock.changed for product {product_id} arrived before the product")
@@ -172,7 +173,7 @@ def checkout_restore(*, order_id: uuid.UUID, user_id: int, reason: str) -> int:
     cause = RESTORED_BECAUSE.get(reason)
     if cause is None:
         return 0
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         # The cart first, as a checkout locks it: the two never wait on each other the other way round.
         cart = _locked_cart(user_id)
         claimed = Checkout.objects.filter(order_id=order_id, user_id=user_id, restored_at__isnull=True).update(

@@ -14,9 +14,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from shopsite import contracts
+from shopsite.bus import statements
 from shopsite.errors import ApplicationError, Conflict, NotFound
 from shopsite.limits import MAX_PRICE, MAX_STOCK
 from shopsite.replicas import replica_upsert
+from shopsite.transactions import message_transaction
 
 from .images import PreparedImage
 from .models import OutboxMessage, Product, Reservation, ReservationOutcome, UserRole
@@ -164,7 +166,7 @@ def stock_reserve_for_order(*, order_id: uuid.UUID, lines: Iterable[tuple[int, i
     taken in id order so concurrent reservations lock rows in the same order.
     """
     wanted = _merge_lines(lines)
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         decision = _claim_decision(order_id)
         if decision is None:
             return
@@ -184,7 +186,7 @@ def stock_reserve_for_order(*, order_id: uuid.UUID, lines: Iterable[tuple[int, i
 
 def stock_release_for_order(*, order_id: uuid.UUID) -> None:
     """Put the order's stock back on sale: reserved units, or sold ones of a paid order."""
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         _, cancelled_before_placed = ReservationOutcome.objects.get_or_create(
             order_id=order_id, defaults={"outcome": ReservationOutcome.Outcome.CANCELLED_BEFORE_PLACED}
         )
@@ -205,7 +207,7 @@ def stock_release_for_order(*, order_id: uuid.UUID) -> None:
 
 def stock_commit_for_order(*, order_id: uuid.UUID) -> None:
     """The order is paid: its reserved units are sold (what is available does not change)."""
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         for reservation in Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RESERVED).order_by(
             "product_id"
         ):
@@ -220,7 +222,7 @@ def user_role_apply(
 ) -> UserRole | None:
     """Store what accounts said about the user, unless we already know a newer version; the replica, or None."""
     values = {"email": email, "is_staff": is_staff, "role": role, "is_active": is_active}
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         if not replica_upsert(UserRole, using=DB, key={"user_id": user_id}, version=version, values=values):
             return None
         return UserRole.objects.get(pk=user_id)
@@ -311,14 +313,17 @@ def _merge_lines(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
 def _claim_decision(order_id: uuid.UUID) -> ReservationOutcome | None:
     """The row recording this order's outcome, or None if it was decided already.
 
-    On PostgreSQL a concurrent claim of the same order waits on the primary
-    key until the first one commits, then finds it taken.
+    One ``INSERT … ON CONFLICT DO NOTHING``: no savepoint to catch a clash, and
+    on PostgreSQL a concurrent claim of the same order waits on the primary key
+    until the first one commits, then finds it taken.
     """
-    try:
-        with transaction.atomic(using=DB):
-            return ReservationOutcome.objects.create(order_id=order_id, outcome=ReservationOutcome.Outcome.RESERVED)
-    except IntegrityError:
+    decision = ReservationOutcome(order_id=order_id, outcome=ReservationOutcome.Outcome.RESERVED,
+                                  decided_at=timezone.now())
+    values = {field: getattr(decision, field) for field in ("order_id", "outcome", "decided_at")}
+    if not statements.insert(ReservationOutcome, DB, values, unless_exists=("order_id",)):
         return None
+    decision._state.adding, decision._state.db = False, DB
+    return decision
 
 
 def _decide(decision: ReservationOutcome, outcome: str) -> None:

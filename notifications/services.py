@@ -10,11 +10,11 @@ from typing import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import timezone
 
 from shopsite import contracts
 from shopsite.replicas import replica_upsert
+from shopsite.transactions import message_transaction
 
 from .emails import account_exists_email, order_email
 from .models import Notification, OutboxMessage, Recipient
@@ -58,7 +58,7 @@ ACCOUNT_DEACTIVATED = "Not sent: the customer's account is deactivated."
 
 def recipient_apply(*, user_id: int, email: str, name: str, is_active: bool = True, version: int = 0) -> Recipient:
     """Store what accounts said about the user, unless we already know a newer version."""
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         replica_upsert(Recipient, using=DB, key={"user_id": user_id}, version=version,
                        values={"email": email, "name": name, "is_active": is_active})
         return Recipient.objects.get(pk=user_id)
@@ -77,7 +77,7 @@ def notification_send_for_order(
     shipping_address: contracts.ShippingAddress | None = None,
 ) -> Notification | None:
     """Email the customer about their order, once per (order, kind)."""
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         if Notification.objects.filter(order_id=order_id, kind=kind).exists():
             return None
         recipient = _recipient(user_id)
@@ -97,7 +97,7 @@ def notification_send_account_exists(*, user_id: int) -> Notification:
     The registration itself answers the same whether the address was taken or
     not, so that it tells no one who has an account; only the owner learns, here.
     """
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         recipient = _recipient(user_id)
         email = account_exists_email(name=recipient.name)
         return _deliver(recipient, Notification(

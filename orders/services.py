@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from shopsite import contracts, metrics
 from shopsite.errors import Conflict, NotFound
+from shopsite.transactions import message_transaction
 
 from .models import Order, OrderEvent, OrderLine, OutboxMessage
 
@@ -57,7 +58,7 @@ def _status_message(order: Order, message_type, **extra):
 
 
 def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         if Order.objects.filter(pk=checkout.order_id).exists():  # placed already (a replayed checkout)
             return Order.objects.get(pk=checkout.order_id)
         # The total is recomputed from the lines rather than trusted.
@@ -83,7 +84,7 @@ def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
 
 def order_stock_reserved(*, order_id: uuid.UUID) -> None:
     """Ask payments for the total; an order with nothing to pay is confirmed at once, with no charge."""
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         total = Order.objects.filter(pk=order_id).values_list("total", flat=True).first()
         if total == 0:
             order = _move(order_id, allowed=(Status.PENDING,), to=Status.CONFIRMED)
@@ -102,7 +103,7 @@ def order_stock_reserved(*, order_id: uuid.UUID) -> None:
 
 
 def order_stock_rejected(*, order_id: uuid.UUID, shortages: list[contracts.Shortage]) -> None:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         order = _move(order_id, allowed=(Status.PENDING,), to=Status.CANCELLED,
                       cancel_reason=Order.CancelReason.OUT_OF_STOCK)
         if order is None:
@@ -113,7 +114,7 @@ def order_stock_rejected(*, order_id: uuid.UUID, shortages: list[contracts.Short
 
 
 def order_payment_succeeded(*, order_id: uuid.UUID, charge_id: uuid.UUID, amount: Decimal) -> None:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         order = _move(order_id, allowed=(Status.AWAITING_PAYMENT,), to=Status.CONFIRMED)
         if order is None:
             _refund_if_cancelled(order_id)
@@ -141,7 +142,7 @@ def _refund_if_cancelled(order_id: uuid.UUID) -> None:
 
 
 def order_payment_failed(*, order_id: uuid.UUID, code: str, reason: str) -> None:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         order = _move(order_id, allowed=(Status.AWAITING_PAYMENT,), to=Status.CANCELLED,
                       cancel_reason=Order.CancelReason.PAYMENT_DECLINED)
         if order is None:
@@ -209,24 +210,24 @@ def _advance(order_id, *, allowed, to, kind, message_type) -> Order:
 
 
 def order_payment_refunded(*, order_id: uuid.UUID, amount: Decimal) -> None:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         if Order.objects.filter(pk=order_id).exists():
             _note(order_id, Kind.REFUNDED, f"{amount}")
 
 
 def order_stock_released(*, order_id: uuid.UUID) -> None:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         if Order.objects.filter(pk=order_id).exists():
             _note(order_id, Kind.STOCK_RELEASED)
 
 
 def order_customer_notified(*, order_id: uuid.UUID, subject: str) -> None:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         if Order.objects.filter(pk=order_id).exists():
             _note(order_id, Kind.CUSTOMER_NOTIFIED, subject)
 
 
 def order_notification_failed(*, order_id: uuid.UUID, error: str) -> None:
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         if Order.objects.filter(pk=order_id).exists():
             _note(order_id, Kind.NOTIFICATION_FAILED, error)

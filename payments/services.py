@@ -10,6 +10,7 @@ from django.db import transaction
 
 from shopsite import contracts
 from shopsite.errors import ApplicationError
+from shopsite.transactions import message_transaction
 
 from .gateway import CardRejected, get_gateway
 from .models import Charge, OutboxMessage, PaymentMethod, Refund
@@ -44,7 +45,7 @@ def charge_for_order(
     A GatewayError propagates: the request is retried later, and the gateway's
     idempotency key (the order id) makes sure the card is charged only once.
     """
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         existing = Charge.objects.filter(order_id=order_id).first()
         if existing is not None:
             return existing
@@ -78,7 +79,7 @@ def _charge_failed(charge: Charge, *, code: str, reason: str) -> Charge:
 
 def refund_for_order(*, order_id: uuid.UUID, reason: str) -> Refund | None:
     """Refund a captured payment in full, once; anything else has nothing to refund."""
-    with transaction.atomic(using=DB):
+    with message_transaction(DB):
         charge = Charge.objects.filter(
             order_id=order_id, status=Charge.Status.SUCCEEDED, refunded_amount=0
         ).first()

@@ -51,6 +51,13 @@ def deliver_everything(*, rounds: int = 50) -> int:
     raise AssertionError(f"the services were still sending messages after {rounds} rounds")
 
 
+def message_transaction(service: str):
+    """The transaction a consumer holds for one message, for a test that calls a handler directly and expects
+    it to fail: the error rolls back what the handler wrote, as in the consumer, and the test's own
+    transaction goes on (the services' message steps take no savepoint of their own: shopsite/transactions.py)."""
+    return transaction.atomic(using=settings.SERVICE_DATABASES[service])
+
+
 #: A valid shipping address, as the API takes it.
 ADDRESS = {"name": "Casey Customer", "line1": "1 Main St", "city": "Springfield", "region": "IL",
            "postal_code": "62701", "country": "US"}
