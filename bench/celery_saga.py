@@ -29,8 +29,9 @@ come after it in the chain, so the latency to it has the shop's number of
 hops (place, reserve, request payment, charge, confirm).
 
 Measured like ``bench.end_to_end.run_shop``: its ``Load`` (closed loop, 16
-clients), its phase (wait until every confirmation email is written, then
-read the times from the databases with ``bench.probe``), its ``CpuMeter``.
+clients; then, if asked, arrivals at a fixed rate with ``end_to_end.fixed_rate``),
+its phase (wait until every confirmation email is written, then read the times
+from the databases with ``bench.probe``), its ``CpuMeter``.
 
 What this saga lacks, compared with the shop
 --------------------------------------------
@@ -87,12 +88,11 @@ import subprocess
 import sys
 from contextlib import closing
 
-
 from tests.e2e.shop import Shop
 
 from .ceiling import consumer_count, seeded_shop, wait_until
-from .common import ROOT, SERVICES, delete_queues, remove_temp_dirs, rss_kib, run_json, run_prefix
-from .end_to_end import CpuMeter, Load, _phase
+from .common import ROOT, SERVICES, Sizes, delete_queues, remove_temp_dirs, rss_kib, run_json, run_prefix
+from .end_to_end import CpuMeter, Load, _phase, fixed_rate, fixed_rate_customers
 
 CHECKOUT_PATH = "/bench/celery-checkout/"
 
@@ -116,13 +116,17 @@ def _settled(shop: Shop, orders: int) -> bool:
     return placed >= orders and replica == on_hand
 
 
-def run_celery_saga(orders: int, *, concurrency: int = 16, step=lambda what: None) -> dict:
+def run_celery_saga(orders: int, *, concurrency: int = 16, step=lambda what: None,
+                    latency: Sizes | None = None) -> dict:
     """``orders`` checkouts through the bench's view, closed loop, until each order's email is written.
 
-    ``step`` is told what starts next, as run_shop's is.
+    With ``latency``, then checkouts at that run's fixed rate on the same started shop
+    (``end_to_end.fixed_rate``: ``e2e_rate`` orders/s, ``latency_windows`` windows, the worst
+    reported), as run_shop measures the shop's. ``step`` is told what starts next, as run_shop's is.
     """
-    step(f"Celery saga: {orders} customers")
-    shop, customers = seeded_shop("celery-saga", orders)
+    customers_wanted = orders + (fixed_rate_customers(latency) if latency else 0)
+    step(f"Celery saga: {customers_wanted} customers")
+    shop, customers = seeded_shop("celery-saga", customers_wanted)
     prefix = run_prefix("celery-saga")
     shop.env["BENCH_SAGA_PREFIX"] = prefix
     queues = [f"{prefix}.{service}" for service in SERVICES]
@@ -148,11 +152,15 @@ def run_celery_saga(orders: int, *, concurrency: int = 16, step=lambda what: Non
             result["throughput"] = _phase(shop, load, lambda: load.closed_loop(orders, concurrency),
                                           expected=orders, timeout=max(60, orders / 5))
         result["cpu_ms_per_order"] = cpu.per_order_ms(result["throughput"]["emailed"])
+        if latency:
+            step(f"Celery saga: {latency.e2e_rate:g} orders/s for {latency.e2e_latency_seconds:g} s, "
+                 f"{latency.latency_windows} time(s)")
+            result["latency"] = fixed_rate(shop, load, latency)
         result["refused"] = load.refused
         result["rss_kib"] = {name: rss_kib(process.pid) for name, process in shop.processes.items()}
         step("Celery saga: the last steps of every chain")
         # The steps after the email (summary, inbox, cart) finish before the workers are stopped.
-        wait_until(lambda: _settled(shop, orders), "the last steps of every chain", 60, shop.processes)
+        wait_until(lambda: _settled(shop, len(load.sent)), "the last steps of every chain", 60, shop.processes)
     finally:
         step("Celery saga: stopping")
         try:

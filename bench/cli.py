@@ -12,14 +12,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import bus, celery_peer, end_to_end, machine, raw, report
+from . import bus, celery_peer, end_to_end, growth, machine, peers, raw, report
 from .common import RETRIES, ROOT, Sizes, remove_temp_dirs, retrying
 
-PARTS = ["raw", "celery", "bus", "e2e"]
+PARTS = ["raw", "celery", "bus", "e2e", "peers", "growth"]
 
 
 def steps_in(parts: list[str], sizes: Sizes) -> int:
-    count = {"raw": 4, "celery": 1, "bus": 3 + 2 * sizes.consumer_variants, "e2e": 5}
+    # growth: four steps of run_shop's for each history on each database.
+    count = {"raw": 4, "celery": 1, "bus": 3 + 2 * sizes.consumer_variants, "e2e": 5, "peers": peers.STEPS,
+             "growth": 4 * len(sizes.growth_orders) * (1 + sizes.e2e_postgres)}
     total = sum(count[p] for p in parts)
     if "e2e" in parts:
         total += 3 * sizes.e2e_copies + 4 * sizes.e2e_postgres
@@ -33,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for benchmarks.md and benchmarks/ (default: docs/)")
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts of {PARTS}")
     parser.add_argument("--e2e", default="sqlite,sqlite_2,postgresql",
-                        help="which end-to-end runs: sqlite (with the memory soak), sqlite_2 (two copies), postgresql")
+                        help="which end-to-end runs: sqlite (with the memory soak), sqlite_2 (two copies), postgresql "
+                             "(postgresql also runs the growth part on PostgreSQL)")
+    parser.add_argument("--growth-orders", help="growth: the short and the long history, in past orders "
+                        "(default 1000,200000; 50,200 with --smoke)")
     parser.add_argument("--baseline", type=Path,
                         help="results.json of an earlier run (e.g. the code before an optimisation) to compare with")
     args = parser.parse_args(argv)
@@ -42,14 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.e2e.split(",")
     sizes = Sizes(**{**sizes.__dict__, "e2e_postgres": sizes.e2e_postgres and "postgresql" in runs,
                      "e2e_copies": sizes.e2e_copies and "sqlite_2" in runs})
-    if "e2e" in parts and sizes.e2e_postgres and end_to_end.postgres_version() == "not reachable":
+    if args.growth_orders:
+        histories = tuple(int(n) for n in args.growth_orders.split(","))
+        if len(histories) != 2:
+            parser.error("--growth-orders takes two histories: the short one and the long one")
+        sizes = Sizes(**{**sizes.__dict__, "growth_orders": histories})
+    if {"e2e", "growth"} & set(parts) and sizes.e2e_postgres and end_to_end.postgres_version() == "not reachable":
         sizes = Sizes(**{**sizes.__dict__, "e2e_postgres": False})
 
     console = Console(stderr=True)
     results: dict = {
         "command": "python -m bench" + (" --smoke" if args.smoke else "") + (
             f" --only {','.join(parts)}" if parts != PARTS else "") + (
-            f" --e2e {args.e2e}" if args.e2e != parser.get_default("e2e") else ""),
+            f" --e2e {args.e2e}" if args.e2e != parser.get_default("e2e") else "") + (
+            f" --growth-orders {args.growth_orders}" if args.growth_orders else ""),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "smoke": args.smoke, "sizes": sizes.__dict__, "machine": machine.describe(),
         "load_average_start": machine.load_average(), "python_speed_start": machine.python_speed(),
@@ -68,10 +79,12 @@ def main(argv: list[str] | None = None) -> int:
             progress.update(task, description=description)
 
         runners = {"raw": raw.run_all, "celery": celery_peer.run_all, "bus": bus.run_all,
-                   "e2e": lambda s, st: {"e2e": end_to_end.run_all(s, st)}}
+                   "e2e": lambda s, st: {"e2e": end_to_end.run_all(s, st)}, "peers": peers.run_all,
+                   "growth": growth.run_all}
         for part in parts:
-            results.update(retrying(part, lambda: runners[part](sizes, step)) if part != "e2e"
-                           else runners[part](sizes, step))  # each end-to-end run retries on its own
+            # Each run of the shop or of a peer retries on its own.
+            results.update(runners[part](sizes, step) if part in ("e2e", "peers", "growth")
+                           else retrying(part, lambda: runners[part](sizes, step)))
         progress.advance(task)
         progress.update(task, description="done")
     results["seconds"] = time.monotonic() - started

@@ -46,16 +46,25 @@ class Sizes:
     repeats: int = 1
     #: Windows of the fixed-rate latency run; the report judges the worst one.
     latency_windows: int = 1
+    #: Cost as the data grows: the past orders of the short and of the long history, the products and
+    #: customers both hold, and the closed-loop checkouts measured on each.
+    growth_orders: tuple[int, int] = (50, 200)
+    growth_products: int = 20
+    growth_customers: int = 30
+    growth_checkouts: int = 10
 
     @classmethod
     def full(cls) -> Sizes:
-        # About ten minutes on the 2-core machine: the end-to-end runs are sized
-        # for a shop that handles a few dozen orders a second there.
+        # About ten minutes on the 2-core machine for the parts of issue 5 (the end-to-end runs are sized
+        # for a shop that handles a few dozen orders a second there), a few more for the peers, and
+        # 15-20 for growth: writing a 200,000-order history takes 6-11 minutes on SQLite alone.
         return cls(publish_one_by_one=10_000, publish_batched=50_000, publish_batch=500, consume=50_000,
                    db_ceiling=5_000, celery=5_000, relay=10_000, consumer=5_000,
                    e2e_orders=1000, e2e_rate=50.0, e2e_latency_seconds=10.0,
                    soak_seconds=240.0, soak_rate=10.0, e2e_postgres=True, e2e_copies=True,
-                   consumer_variants=True, repeats=3, latency_windows=3)
+                   consumer_variants=True, repeats=3, latency_windows=3,
+                   growth_orders=(1_000, 200_000), growth_products=10_000, growth_customers=50_000,
+                   growth_checkouts=300)
 
     @classmethod
     def smoke(cls) -> Sizes:

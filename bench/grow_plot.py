@@ -30,7 +30,11 @@ def latest_runs(results: dict) -> dict[tuple[str, str, int], dict]:
     return runs
 
 
-def plot(results: dict, output: Path) -> Path:
+def plot(results: dict, output: Path, note: str = "shared 2-core machine: indicative") -> Path:
+    """The plot of ``results`` (``{"runs": [...]}``) in ``output``; ``note`` ends its title.
+
+    ``python -m bench`` draws its part "growth" with this too.
+    """
     runs = latest_runs(results)
     databases = [db for db in DATABASES if any(key[1] == db for key in runs)]
     series = sorted({(label, orders) for label, _, orders in runs}, key=lambda s: (s[0], s[1]))
@@ -52,8 +56,9 @@ def plot(results: dict, output: Path) -> Path:
         axis.set_title(title, fontsize=10)
         axis.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=8, loc="lower left")
-    figure.suptitle("End to end with a small and a long history (10,000 products, 50,000 customers; shared 2-core "
-                    "machine: indicative)", fontsize=10)
+    held = sorted({(run["existing"]["products"], run["existing"]["customers"]) for run in runs.values()})
+    held_text = "; ".join(f"{products:,} products, {customers:,} customers" for products, customers in held)
+    figure.suptitle(f"End to end with a small and a long history ({held_text}; {note})", fontsize=10)
     figure.tight_layout()
     output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output, dpi=110)

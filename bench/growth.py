@@ -4,6 +4,8 @@
 ``--checkouts`` orders on shops that already hold each ``--orders`` history
 (with ``--products`` products and ``--customers`` customers), on each
 ``--database``, and writes the results as JSON (bench/grow_plot.py draws them).
+``python -m bench`` runs the same measurement as its part "growth" (``run_all``),
+at the sizes of its run.
 """
 
 from __future__ import annotations
@@ -15,30 +17,45 @@ import sys
 import time
 from pathlib import Path
 
-from .common import ROOT, Sizes, remove_temp_dirs
+from .common import ROOT, Sizes, remove_temp_dirs, retrying
 from .end_to_end import run_shop
 from .grow import Existing
 
 
-def measure(*, orders: int, database: str, checkouts: int, products: int, customers: int) -> dict:
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def measure(*, orders: int, database: str, checkouts: int, products: int, customers: int, step=_stderr) -> dict:
     sizes = dataclasses.replace(Sizes.full(), e2e_orders=checkouts)
     existing = Existing(orders=orders, products=products, customers=customers)
-    run = run_shop(sizes, lambda line: print(line, file=sys.stderr, flush=True), database=database,
-                   latency=False, existing=existing)
+    run = run_shop(sizes, step, database=database, latency=False, existing=existing)
     throughput = run["throughput"]
     return {"database": database, "existing": run["existing"], "per_second": throughput["per_second"],
             "latency_ms": throughput["latency_ms"], "email_latency_ms": throughput["email_latency_ms"],
             "placed_latency_ms": throughput["placed_latency_ms"], "emailed": throughput["emailed"],
-            "orders": throughput["orders"], "cpu_ms_per_order": run["cpu_ms_per_order"]}
+            "orders": throughput["orders"], "refused": run["refused"], "cpu_ms_per_order": run["cpu_ms_per_order"]}
+
+
+def run_all(sizes: Sizes, step) -> dict:
+    """``python -m bench``'s part: each database with the short and the long history of ``sizes``."""
+    databases = ["sqlite", "postgresql"] if sizes.e2e_postgres else ["sqlite"]
+    runs = [retrying(f"growth, {database}, {orders:,} past orders",
+                     lambda: measure(orders=orders, database=database, checkouts=sizes.growth_checkouts,
+                                     products=sizes.growth_products, customers=sizes.growth_customers, step=step))
+            for database in databases for orders in sizes.growth_orders]
+    return {"growth": {"runs": runs}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", default="1000,200000", help="histories to compare, comma-separated")
+    full = Sizes.full()
+    parser.add_argument("--orders", default=",".join(str(n) for n in full.growth_orders),
+                        help="histories to compare, comma-separated")
     parser.add_argument("--database", default="sqlite,postgresql")
-    parser.add_argument("--checkouts", type=int, default=300)
-    parser.add_argument("--products", type=int, default=10_000)
-    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--checkouts", type=int, default=full.growth_checkouts)
+    parser.add_argument("--products", type=int, default=full.growth_products)
+    parser.add_argument("--customers", type=int, default=full.growth_customers)
     parser.add_argument("--label", default="", help="what this run measures (e.g. 'before indexes')")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks" / "growth.json",
                         help="results are added to this file's runs")

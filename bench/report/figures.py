@@ -128,3 +128,76 @@ def soak_slopes(run: dict) -> dict[str, float]:
         if len(points) >= 4 and points[-1][0] > points[0][0]:
             slopes[name] = (points[-1][1] - points[0][1]) / (points[-1][0] - points[0][0]) * 60
     return slopes
+
+
+def growth_changes(r: dict) -> dict[str, dict]:
+    """For each database of the growth part: its short and long history's runs, and how far apart they are."""
+    runs = _get(r, "growth", "runs", default=[])
+    changes = {}
+    for database in dict.fromkeys(run["database"] for run in runs):
+        mine = sorted((run for run in runs if run["database"] == database), key=lambda run: run["existing"]["orders"])
+        short, long = mine[0], mine[-1]
+        if short is long:
+            continue
+        changes[database] = {
+            "short": short, "long": long,
+            "throughput": _ratio(long["per_second"], short["per_second"]) - 1,
+            "p99": _ratio(long["latency_ms"]["99"], short["latency_ms"]["99"]) - 1,
+        }
+    return changes
+
+
+def round_two_targets(r: dict) -> list[tuple[str, str, str, bool | str | None]]:
+    """(target, measured, compared with, met) for each of issue 16's targets, from this run's own measurements.
+
+    Every target has a row: ``met`` is None when this run did not measure it, and the row says why.
+    """
+    e2e = _get(r, "e2e", default={})
+    sqlite, postgresql = (_get(e2e, "sqlite", "throughput", "per_second"),
+                          _get(e2e, "postgresql", "throughput", "per_second"))
+    celery = _get(r, "peers", "celery_saga", default={})
+    saga, ceiling = _get(celery, "throughput", "per_second"), _get(r, "peers", "ceiling", "per_second")
+    shop_p99, saga_p99 = _get(e2e, "sqlite", "latency", "latency_ms", "99"), _get(celery, "latency", "latency_ms", "99")
+    p99, at = _get(e2e, "postgresql", "latency", "latency_ms", "99"), _get(e2e, "postgresql", "latency", "rate")
+    no_sqlite, no_postgresql = "no SQLite end-to-end run in this run", "no PostgreSQL run in this run"
+    peers_missing = no_sqlite if not sqlite else "" if saga and ceiling else "the part \"peers\" was not run"
+    rows = []
+
+    def row(target: str, missing: str, measured: str, compared: str, met: bool) -> None:
+        """A target's row, or, when ``missing`` says why it was not measured, a row saying so."""
+        rows.append((target, "—", missing, None) if missing else (target, measured, compared, met))
+
+    row("orders/s on PostgreSQL ≥ 0.9× SQLite's", no_sqlite if not sqlite else "" if postgresql else no_postgresql,
+        f"{_ratio(postgresql, sqlite):.2f}×", f"{postgresql:.1f}/s vs {sqlite:.1f}/s",
+        _ratio(postgresql, sqlite) >= 0.9)
+    row(f"p99 checkout → confirmed < 250 ms at {at or 50:g} orders/s on PostgreSQL", "" if p99 else no_postgresql,
+        f"{p99:,.0f} ms", f"{_ratio(p99, 250):.1f}× the limit (the worst window)", p99 < 250)
+    row("the shop ≥ 1.5× the Celery saga's orders/s (SQLite, closed loop, same orders)", peers_missing,
+        f"{_ratio(sqlite, saga):.2f}×", f"{sqlite:.1f}/s vs {saga:.1f}/s", _ratio(sqlite, saga) >= 1.5)
+    rate = _get(celery, "latency", "rate") or _get(e2e, "sqlite", "latency", "rate") or 50
+    row(f"the shop's p99 checkout → confirmed lower than the Celery saga's at {rate:g} orders/s (SQLite, the "
+        "worst window of each)", peers_missing or ("" if shop_p99 else "no fixed-rate run of the shop"),
+        f"{_ratio(shop_p99, saga_p99):.2f}×", f"{shop_p99:,.0f} ms vs {saga_p99:,.0f} ms", shop_p99 < saga_p99)
+    row("the shop ≥ 0.5× the ceiling's orders/s (the same writes in one process, no messages)", peers_missing,
+        f"{_ratio(sqlite, ceiling):.2f}×", f"{sqlite:.1f}/s vs {ceiling:.1f}/s", _ratio(sqlite, ceiling) >= 0.5)
+    for target in (100, 150):
+        row(f"≥ {target} orders/s end to end on SQLite" + (" (long term)" if target == 150 else ""),
+            "" if sqlite else no_sqlite, f"{_n(sqlite)}/s", f"{_ratio(sqlite, target):.0%} of the target",
+            sqlite >= target)
+    changes = growth_changes(r)
+    for database, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        change = changes.get(database)
+        if not change:
+            why = "the part \"growth\" was not run" if "growth" not in r else no_postgresql
+            rows.append((f"orders/s and p99 with a long and a short history no more than 10% apart ({name})", "—",
+                         why, None))
+            continue
+        short, long = change["short"], change["long"]
+        histories = f"{long['existing']['orders']:,} vs {short['existing']['orders']:,} past orders"
+        rows.append((f"orders/s with {histories} no more than 10% apart ({name})", f"{change['throughput']:+.0%}",
+                     f"{long['per_second']:.1f}/s vs {short['per_second']:.1f}/s", abs(change["throughput"]) <= 0.1))
+        rows.append((f"p99 checkout → confirmed (closed loop) with {histories} no more than 10% apart ({name})",
+                     f"{change['p99']:+.0%}",
+                     f"{long['latency_ms']['99']:,.0f} ms vs {short['latency_ms']['99']:,.0f} ms",
+                     abs(change["p99"]) <= 0.1))
+    return rows

@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ..grow_plot import plot  # noqa: E402
 from .figures import _get  # noqa: E402
 
 
@@ -71,6 +72,8 @@ def plot_latency(r: dict, folder: Path) -> Path | None:
     e2e = _get(r, "e2e", default={})
     curves = [(label, _get(e2e, key, phase, "latencies_ms", default=[]), _get(e2e, key, phase, "rate"))
               for key, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")) for phase in ("latency", "soak")]
+    curves.append(("the Celery saga (SQLite)", _get(r, "peers", "celery_saga", "latency", "latencies_ms", default=[]),
+                   _get(r, "peers", "celery_saga", "latency", "rate")))
     curves = [c for c in curves if c[1]]
     if not curves:
         return None
@@ -115,3 +118,12 @@ def plot_memory(r: dict, folder: Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_growth(r: dict, folder: Path) -> Path | None:
+    """The growth part's runs, drawn as ``python -m bench.grow_plot`` draws bench/growth.py's."""
+    runs = _get(r, "growth", "runs", default=[])
+    if not runs:
+        return None
+    note = "smoke sizes" if r.get("smoke") else f"one run each, started {r['started']}"
+    return plot({"runs": runs}, folder / "growth.png", note=note)

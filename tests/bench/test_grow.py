@@ -2,7 +2,8 @@
 
 The index tests read SQLite's plan of the statements the services actually
 run (captured while they run), so a test fails if its index goes away or the
-statement stops matching it.
+statement stops matching it. That a shop holding such a history still takes
+every checkout is checked by tests/bench/test_smoke.py (its run's growth part).
 """
 
 import json
@@ -164,22 +165,3 @@ def test_grow_writes_every_services_rows_of_its_history():
         assert sum(counts[service][f"{service}_inboxmessage"] for service in SERVICES) == expected_inbox
     finally:
         remove_temp_dirs()
-
-
-@pytest.mark.broker
-@pytest.mark.e2e
-def test_a_grown_shop_still_takes_checkouts():
-    import dataclasses
-
-    from bench.common import Sizes, remove_temp_dirs
-    from bench.end_to_end import run_shop
-    from bench.grow import Existing
-
-    sizes = dataclasses.replace(Sizes.smoke(), e2e_orders=3)
-    try:
-        run = run_shop(sizes, lambda line: None, latency=False,
-                       existing=Existing(orders=50, products=20, customers=30))
-    finally:
-        remove_temp_dirs()
-    assert run["existing"]["rows"]["orders_order"] == 50
-    assert run["throughput"]["emailed"] == 3 and run["refused"] == 0

@@ -1,0 +1,24 @@
+"""``python -m bench``'s part "peers": the whole saga done another way, measured in the same run as the shop.
+
+The Celery saga (``bench.celery_saga``) takes as many checkouts as the shop's
+closed loop and then arrivals at the shop's fixed rate, on one started set of
+processes; the ceiling (``bench.ceiling``) writes as many orders in one
+process. Each is measured once (the shop's end-to-end run is one run too), and
+each ends with its audit of every database, kept in the results.
+"""
+
+from __future__ import annotations
+
+from .ceiling import run_ceiling
+from .celery_saga import run_celery_saga
+from .common import Sizes, retrying
+
+#: The steps ``run_all`` reports to the progress bar (the Celery saga's own, and one for the ceiling).
+STEPS = 8
+
+
+def run_all(sizes: Sizes, step) -> dict:
+    celery = retrying("the Celery saga", lambda: run_celery_saga(sizes.e2e_orders, step=step, latency=sizes))
+    step(f"the ceiling: {sizes.e2e_orders} orders in one process")
+    ceiling = retrying("the ceiling", lambda: run_ceiling(sizes.e2e_orders))
+    return {"peers": {"celery_saga": celery, "ceiling": ceiling}}
