@@ -151,7 +151,10 @@ class Node:
 
     def is_running(self) -> bool:
         """The node is up and its RabbitMQ application runs (not merely the VM)."""
-        return self.ctl("check_running", tool="rabbitmq-diagnostics", check=False, timeout=30).returncode == 0
+        try:
+            return self.ctl("check_running", tool="rabbitmq-diagnostics", check=False, timeout=30).returncode == 0
+        except subprocess.TimeoutExpired:  # a CLI slow to start on a busy machine is no answer yet: ask again
+            return False
 
     def wait_running(self, timeout: float = BOOT_TIMEOUT) -> None:
         def running() -> bool:
@@ -298,7 +301,10 @@ class Cluster:
     def running_nodes(self, asking: Node | None = None) -> set[str]:
         """The nodes that ``asking`` (by default the first one that answers) sees running."""
         for node in [asking] if asking else self.nodes:
-            result = node.ctl("cluster_status", "--formatter", "json", check=False, timeout=30)
+            try:
+                result = node.ctl("cluster_status", "--formatter", "json", check=False, timeout=30)
+            except subprocess.TimeoutExpired:  # as is_running: no answer from this one, ask the next
+                continue
             if result.returncode == 0:
                 return set(json.loads(result.stdout)["running_nodes"])
         return set()
