@@ -2,6 +2,8 @@
 
 A transition is one conditional UPDATE (``status IN (allowed)``), so a late,
 repeated or concurrent message finds the order elsewhere and changes nothing.
+The saga's own reads and writes run through statements built once
+(``shopsite.bus.statements``): they run for every message.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shopsite import contracts, metrics
+from shopsite.bus import statements
 from shopsite.errors import Conflict, NotFound
 from shopsite.transactions import message_transaction
 
@@ -29,23 +32,17 @@ CANCELLABLE = (Status.PENDING, Status.AWAITING_PAYMENT, Status.CONFIRMED)
 
 def _move(order_id: uuid.UUID, *, allowed: tuple[str, ...], to: str, **fields) -> Order | None:
     """Move the order to ``to`` if it is in one of ``allowed``; the order, or None."""
-    moved = Order.objects.filter(pk=order_id, status__in=allowed).update(
-        status=to, updated_at=timezone.now(), **fields
-    )
-    if not moved:
+    if not allowed or not statements.update(Order, DB, where={"pk": order_id, "status": tuple(allowed)},
+                                            values={"status": to, "updated_at": timezone.now(), **fields}):
         return None
     log.info("order %s is now %s", order_id, to)
-    return Order.objects.get(pk=order_id)
+    return statements.select_one(Order, DB, pk=order_id)
 
 
 def _note(order: Order | uuid.UUID, kind: str, detail: str = "", *more: tuple[str, str]) -> None:
     """Add events to the order's timeline: ``kind`` with ``detail``, then each (kind, detail) of ``more``."""
     order_id = order.pk if isinstance(order, Order) else order
-    events = [(kind, detail), *more]
-    if len(events) == 1:
-        OrderEvent.objects.create(order_id=order_id, kind=kind, detail=detail[:300])
-    else:
-        OrderEvent.objects.bulk_create(OrderEvent(order_id=order_id, kind=k, detail=d[:300]) for k, d in events)
+    statements.create(DB, *(OrderEvent(order_id=order_id, kind=k, detail=d[:300]) for k, d in [(kind, detail), *more]))
 
 
 def _status_message(order: Order, message_type, **extra):
@@ -59,21 +56,23 @@ def _status_message(order: Order, message_type, **extra):
 
 def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
     with message_transaction(DB):
-        if Order.objects.filter(pk=checkout.order_id).exists():  # placed already (a replayed checkout)
-            return Order.objects.get(pk=checkout.order_id)
+        placed = statements.select_one(Order, DB, pk=checkout.order_id)
+        if placed is not None:  # placed already (a replayed checkout)
+            return placed
         # The total is recomputed from the lines rather than trusted.
         total = sum((line.unit_price * line.quantity for line in checkout.lines), Decimal("0.00"))
-        order = Order.objects.create(
+        order = Order(
             id=checkout.order_id, checkout_id=checkout.checkout_id, user_id=checkout.user_id,
             total=total, currency=checkout.currency, payment_method_id=checkout.payment_method_id,
             **Order.shipping_fields(checkout.shipping_address),
         )
-        OrderLine.objects.bulk_create(
+        statements.create(DB, order)
+        statements.create(DB, *(
             OrderLine(order=order, product_id=l.product_id, sku=l.sku, name=l.name,
                       unit_price=l.unit_price, quantity=l.quantity,
                       image_url=l.image_url or "", thumbnail_url=l.thumbnail_url or "")
             for l in checkout.lines
-        )
+        ))
         _note(order, Kind.PLACED, f"{len(checkout.lines)} item(s), total {total} {order.currency}")
         OutboxMessage.record(contracts.OrderPlaced(
             order_id=order.id, user_id=order.user_id, total=total,
@@ -85,8 +84,8 @@ def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
 def order_stock_reserved(*, order_id: uuid.UUID) -> None:
     """Ask payments for the total; an order with nothing to pay is confirmed at once, with no charge."""
     with message_transaction(DB):
-        total = Order.objects.filter(pk=order_id).values_list("total", flat=True).first()
-        if total == 0:
+        order = statements.select_one(Order, DB, pk=order_id)
+        if order is not None and order.total == 0:
             order = _move(order_id, allowed=(Status.PENDING,), to=Status.CONFIRMED)
             if order is not None:
                 _note(order, Kind.STOCK_RESERVED, "", (Kind.CONFIRMED, "nothing to pay"))
@@ -129,7 +128,7 @@ def _confirmed(order: Order) -> None:
         contracts.CheckoutLine(product_id=l.product_id, sku=l.sku, name=l.name,
                                unit_price=l.unit_price, quantity=l.quantity,
                                image_url=l.image_url or None, thumbnail_url=l.thumbnail_url or None)
-        for l in order.lines.all()
+        for l in statements.select(OrderLine, DB, order_id=order.id)
     ]))
 
 
@@ -223,7 +222,7 @@ def order_stock_released(*, order_id: uuid.UUID) -> None:
 
 def order_customer_notified(*, order_id: uuid.UUID, subject: str) -> None:
     with message_transaction(DB):
-        if Order.objects.filter(pk=order_id).exists():
+        if statements.select_one(Order, DB, pk=order_id) is not None:
             _note(order_id, Kind.CUSTOMER_NOTIFIED, subject)
 
 
