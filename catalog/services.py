@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from shopsite import contracts
 from shopsite.bus import statements
+from shopsite.bus.statements import Add
 from shopsite.errors import ApplicationError, Conflict, NotFound
 from shopsite.limits import MAX_PRICE, MAX_STOCK
 from shopsite.replicas import replica_upsert
@@ -181,7 +182,7 @@ def stock_reserve_for_order(*, order_id: uuid.UUID, lines: Iterable[tuple[int, i
             return
         _decide(decision, ReservationOutcome.Outcome.RESERVED)
         OutboxMessage.record(contracts.StockReserved(order_id=order_id, lines=_reserved_lines(reservations)))
-        _record_stock_changed(Product.objects.filter(pk__in=wanted).order_by("pk"))
+        _record_stock_changed(statements.select(Product, DB, pk=tuple(wanted)))
 
 
 def stock_release_for_order(*, order_id: uuid.UUID) -> None:
@@ -208,9 +209,8 @@ def stock_release_for_order(*, order_id: uuid.UUID) -> None:
 def stock_commit_for_order(*, order_id: uuid.UUID) -> None:
     """The order is paid: its reserved units are sold (what is available does not change)."""
     with message_transaction(DB):
-        for reservation in Reservation.objects.filter(order_id=order_id, status=Reservation.Status.RESERVED).order_by(
-            "product_id"
-        ):
+        reserved = statements.select(Reservation, DB, order_id=order_id, status=Reservation.Status.RESERVED)
+        for reservation in sorted(reserved, key=lambda r: r.product_id):
             _move(reservation, to=Reservation.Status.COMMITTED, take="stock_reserved", give="stock_sold")
 
 
@@ -333,15 +333,16 @@ def _decide(decision: ReservationOutcome, outcome: str) -> None:
 
 
 def _take(order_id: uuid.UUID, product_id: int, quantity: int) -> Reservation:
-    taken = Product.objects.filter(pk=product_id, is_active=True, stock_on_hand__gte=quantity).update(
-        stock_on_hand=F("stock_on_hand") - quantity,
-        stock_reserved=F("stock_reserved") + quantity,
-        version=F("version") + 1,
-        updated_at=timezone.now(),
+    taken = statements.update(
+        Product, DB, where={"pk": product_id, "is_active": True, "stock_on_hand__gte": quantity},
+        values={"stock_on_hand": Add(-quantity), "stock_reserved": Add(quantity), "version": Add(1),
+                "updated_at": timezone.now()},
     )
     if not taken:
         raise _Shortfall(product_id)
-    return Reservation.objects.create(order_id=order_id, product_id=product_id, quantity=quantity)
+    reservation = Reservation(order_id=order_id, product_id=product_id, quantity=quantity)
+    statements.create(DB, reservation)  # its id is not read back: the saga needs the product and quantity
+    return reservation
 
 
 def _shortages(wanted: dict[int, int], failed_product_id: int) -> list[contracts.Shortage]:
@@ -356,17 +357,14 @@ def _shortages(wanted: dict[int, int], failed_product_id: int) -> list[contracts
 
 def _move(reservation: Reservation, *, to: str, take: str, give: str) -> bool:
     """Change the reservation's status and move its units between two stock columns, once."""
-    moved = Reservation.objects.filter(pk=reservation.pk, status=reservation.status).update(
-        status=to, updated_at=timezone.now()
-    )
+    moved = statements.update(Reservation, DB, where={"pk": reservation.pk, "status": reservation.status},
+                              values={"status": to, "updated_at": timezone.now()})
     if not moved:
         return False
     quantity = reservation.quantity
-    Product.objects.filter(pk=reservation.product_id).update(
-        **{take: F(take) - quantity, give: F(give) + quantity},
-        version=F("version") + 1,
-        updated_at=timezone.now(),
-    )
+    statements.update(Product, DB, where={"pk": reservation.product_id},
+                      values={take: Add(-quantity), give: Add(quantity), "version": Add(1),
+                              "updated_at": timezone.now()})
     return True
 
 

@@ -11,8 +11,9 @@ converters, so what is written and read is exactly what the ORM's
 ``objects.create``, ``filter(...).update(...)`` and ``filter(...).first()`` would
 write and read.
 
-The shapes are deliberately few: equality (or ``IN`` for a tuple) on named
-fields, every concrete field read. Anything else belongs to the ORM.
+The shapes are deliberately few: a comparison (``=``, or ``IN`` for a tuple;
+``__gte`` and the like) on each named field, every concrete field read, a
+column set or added to (``Add``). Anything else belongs to the ORM.
 """
 
 from __future__ import annotations
@@ -20,10 +21,22 @@ from __future__ import annotations
 import functools
 from typing import TypeVar
 
+from dataclasses import dataclass
+
 from django.db import connections
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
+
+#: The lookups a ``where`` key may end with (``stock_on_hand__gte``), as the ORM spells them.
+OPERATORS = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+@dataclass(frozen=True)
+class Add:
+    """A value for ``update``: the column plus ``amount`` (the ORM's ``F(column) + amount``)."""
+
+    amount: int
 
 
 def _fields(model: type[Model]) -> dict[str, Field]:
@@ -35,16 +48,21 @@ def _fields(model: type[Model]) -> dict[str, Field]:
 
 
 def _where(model: type[Model], alias: str, shape: tuple[tuple[str, int | None], ...]) -> tuple[str, list[Field]]:
-    """``WHERE`` for (field, size) pairs: equality when size is None, else ``IN`` of that many values."""
+    """``WHERE`` for (key, size) pairs: the key's comparison, or ``IN`` of ``size`` values when size is not None."""
     quote = connections[alias].ops.quote_name
     fields = _fields(model)
-    terms = [f"{quote(fields[name].column)} = %s" if size is None
-             else f"{quote(fields[name].column)} IN ({', '.join(['%s'] * size)})" for name, size in shape]
-    return " AND ".join(terms), [fields[name] for name, _ in shape]
+    terms, where_fields = [], []
+    for key, size in shape:
+        name, _, lookup = key.partition("__")
+        column = quote(fields[name].column)
+        terms.append(f"{column} {OPERATORS[lookup or 'exact']} %s" if size is None
+                     else f"{column} IN ({', '.join(['%s'] * size)})")
+        where_fields.append(fields[name])
+    return " AND ".join(terms), where_fields
 
 
 def _shape(where: dict) -> tuple[tuple[str, int | None], ...]:
-    return tuple((name, len(value) if isinstance(value, tuple) else None) for name, value in where.items())
+    return tuple((key, len(value) if isinstance(value, tuple) else None) for key, value in where.items())
 
 
 def _where_params(fields: list[Field], where: dict, connection) -> list:
@@ -101,21 +119,29 @@ def create(using: str, *objects: M) -> None:
 
 
 @functools.cache
-def _update_statement(model: type[Model], alias: str, shape: tuple, columns: tuple[str, ...]
+def _update_statement(model: type[Model], alias: str, shape: tuple, columns: tuple[tuple[str, bool], ...]
                       ) -> tuple[str, list[Field], list[Field]]:
     quote = connections[alias].ops.quote_name
     fields = _fields(model)
     where, where_fields = _where(model, alias, shape)
-    assignments = ", ".join(f"{quote(fields[name].column)} = %s" for name in columns)
+    assignments = ", ".join(
+        f"{quote(fields[name].column)} = {quote(fields[name].column)} + %s" if added
+        else f"{quote(fields[name].column)} = %s" for name, added in columns
+    )
     return (f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {where}",
-            [fields[name] for name in columns], where_fields)
+            [fields[name] for name, _ in columns], where_fields)
 
 
 def update(model: type[Model], using: str, where: dict, values: dict) -> int:
-    """``filter(**where).update(**values)`` for equality (a tuple: ``IN``) on each field of ``where``; rows changed."""
+    """``filter(**where).update(**values)``, for the comparisons ``where`` may hold; rows changed.
+
+    A value may be ``Add(n)``: the column plus n.
+    """
     connection = connections[using]
-    sql, value_fields, where_fields = _update_statement(model, using, _shape(where), tuple(values))
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(value_fields, values.values())]
+    columns = tuple((name, isinstance(value, Add)) for name, value in values.items())
+    sql, value_fields, where_fields = _update_statement(model, using, _shape(where), columns)
+    params = [value.amount if isinstance(value, Add) else field.get_db_prep_save(value, connection)
+              for field, value in zip(value_fields, values.values())]
     params += _where_params(where_fields, where, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -132,7 +158,7 @@ def _select_statement(model: type[Model], alias: str, shape: tuple) -> tuple[str
 
 
 def select(model: type[M], using: str, **where) -> list[M]:
-    """``filter(**where).order_by("pk")`` for equality (a tuple: ``IN``) on each field of ``where``."""
+    """``filter(**where).order_by("pk")``, for the comparisons ``where`` may hold."""
     connection = connections[using]
     sql, where_fields = _select_statement(model, using, _shape(where))
     with connection.cursor() as cursor:
