@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from shopsite import contracts
 from shopsite.addresses import address_parse
+from shopsite.bus import statements
 from shopsite.errors import ApplicationError, NotFound, TooManyRequests
 from shopsite.limits import MAX_SAVED_ADDRESSES
 from shopsite.replicas import replica_upsert
@@ -222,7 +223,7 @@ def customer_order_apply(
     with message_transaction(DB):
         replica_upsert(CustomerOrder, using=DB, key={"order_id": order_id}, version=version,
                        values={"user_id": user_id, "status": status, "total": total})
-        return CustomerOrder.objects.get(pk=order_id)
+        return statements.select_one(CustomerOrder, DB, pk=order_id)
 
 
 def inbox_item_record(
@@ -235,19 +236,12 @@ def inbox_item_record(
     body: str,
     sent_at: datetime,
 ) -> InboxItem:
+    """The notification in the customer's inbox, once however often its message comes."""
+    values = {"notification_id": notification_id, "user_id": user_id, "order_id": order_id, "kind": kind,
+              "subject": subject, "body": body, "sent_at": sent_at}
     with message_transaction(DB):
-        item, _ = InboxItem.objects.get_or_create(
-            notification_id=notification_id,
-            defaults={
-                "user_id": user_id,
-                "order_id": order_id,
-                "kind": kind,
-                "subject": subject,
-                "body": body,
-                "sent_at": sent_at,
-            },
-        )
-    return item
+        statements.insert(InboxItem, DB, values, unless_exists=("notification_id",))
+        return statements.select_one(InboxItem, DB, pk=notification_id)
 
 
 def inbox_mark_read(*, user_id: int, notification_id: uuid.UUID) -> InboxItem:

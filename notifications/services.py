@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 from shopsite import contracts
+from shopsite.bus import statements
 from shopsite.replicas import replica_upsert
 from shopsite.transactions import message_transaction
 
@@ -78,7 +79,7 @@ def notification_send_for_order(
 ) -> Notification | None:
     """Email the customer about their order, once per (order, kind)."""
     with message_transaction(DB):
-        if Notification.objects.filter(order_id=order_id, kind=kind).exists():
+        if statements.select_one(Notification, DB, order_id=order_id, kind=kind) is not None:
             return None
         recipient = _recipient(user_id)
         email = order_email(
@@ -107,7 +108,7 @@ def notification_send_account_exists(*, user_id: int) -> Notification:
 
 
 def _recipient(user_id: int) -> Recipient:
-    recipient = Recipient.objects.filter(user_id=user_id).first()
+    recipient = statements.select_one(Recipient, DB, pk=user_id)
     if recipient is None:
         raise RecipientUnknown(f"no address yet for user {user_id}")
     return recipient
@@ -131,7 +132,7 @@ def _deliver(recipient: Recipient, notification: Notification, *, html: str = ""
 def _notification_sent(notification: Notification) -> Notification:
     notification.status = Notification.Status.SENT
     notification.sent_at = timezone.now()
-    notification.save(force_insert=True)
+    statements.create(DB, notification)
     log.info("sent %s email (order %s) to user %s", notification.kind, notification.order_id, notification.user_id)
     OutboxMessage.record(
         contracts.NotificationSent(
@@ -152,7 +153,7 @@ def _notification_failed(
 ) -> Notification:
     notification.status = status
     notification.error = error
-    notification.save(force_insert=True)
+    statements.create(DB, notification)
     OutboxMessage.record(
         contracts.NotificationFailed(
             notification_id=notification.id,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from shopsite import contracts
+from shopsite.bus import statements
 from shopsite.errors import ApplicationError
 from shopsite.transactions import message_transaction
 
@@ -46,13 +47,13 @@ def charge_for_order(
     idempotency key (the order id) makes sure the card is charged only once.
     """
     with message_transaction(DB):
-        existing = Charge.objects.filter(order_id=order_id).first()
+        existing = statements.select_one(Charge, DB, order_id=order_id)
         if existing is not None:
             return existing
         charge = Charge(
             order_id=order_id, user_id=user_id, payment_method_id=payment_method_id, amount=amount, currency=currency
         )
-        method = PaymentMethod.objects.filter(id=payment_method_id, user_id=user_id).first()
+        method = statements.select_one(PaymentMethod, DB, pk=payment_method_id, user_id=user_id)
         if method is None:
             return _charge_failed(charge, code=INVALID_METHOD, reason="The payment method is unknown")
         result = get_gateway().charge(
@@ -62,7 +63,7 @@ def charge_for_order(
         if not result.succeeded:
             return _charge_failed(charge, code=result.code, reason=result.message)
         charge.status = Charge.Status.SUCCEEDED
-        charge.save(force_insert=True)
+        statements.create(DB, charge)
         log.info("charged order %s: %s %s", order_id, amount, currency)
         OutboxMessage.record(contracts.PaymentSucceeded(order_id=order_id, charge_id=charge.id, amount=amount))
     return charge
@@ -71,7 +72,7 @@ def charge_for_order(
 def _charge_failed(charge: Charge, *, code: str, reason: str) -> Charge:
     charge.status = Charge.Status.FAILED
     charge.failure_code = code
-    charge.save(force_insert=True)
+    statements.create(DB, charge)
     log.info("charge for order %s failed: %s", charge.order_id, code)
     OutboxMessage.record(contracts.PaymentFailed(order_id=charge.order_id, code=code, reason=reason))
     return charge
