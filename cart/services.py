@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shopsite import contracts
 from shopsite.addresses import address_parse
+from shopsite.bus import statements
 from shopsite.errors import ApplicationError, NotFound
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 from shopsite.replicas import replica_update, replica_upsert
@@ -78,13 +79,13 @@ def stock_replica_apply(*, product_id: int, available: int, version: int) -> Pro
     leave the older availability of a later ``product.published`` in place.
     """
     with message_transaction(DB):
-        before = ProductReplica.objects.select_for_update().filter(pk=product_id).first()
+        before = statements.select_one(ProductReplica, DB, for_update=True, pk=product_id)
         if before is None:
             raise ReplicaNotReady(f"stock.changed for product {product_id} arrived before the product")
         if not replica_update(ProductReplica, using=DB, key={"product_id": product_id}, version=version,
                               values={"available": available}, version_field="stock_version"):
             return None
-        return _replica_changed(before, ProductReplica.objects.get(pk=product_id))
+        return _replica_changed(before, statements.select_one(ProductReplica, DB, pk=product_id))
 
 
 def _replica_changed(before: ProductReplica | None, after: ProductReplica) -> ProductReplica:
@@ -209,9 +210,9 @@ def cart_checkout(
         # Locking the cart first makes a concurrent retry with the same key
         # wait here, then find the checkout this one created (and a second
         # checkout under another key find the cart it emptied).
-        cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
+        cart = statements.select_one(Cart, DB, for_update=True, user_id=user_id)
         # A retry gets its checkout back, although the cart is empty by now.
-        done = Checkout.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
+        done = statements.select_one(Checkout, DB, user_id=user_id, idempotency_key=idempotency_key)
         if done is not None:
             return done
         lines = _checkout_lines(cart)
@@ -223,16 +224,15 @@ def cart_checkout(
                 f"An order holds at most {MAX_LINES} products and totals at most {MAX_ORDER_TOTAL}.",
                 {"lines": len(lines), "total": str(total)},
             )
-        checkout = Checkout.objects.create(
+        checkout = Checkout(
             id=uuid.uuid4(), user_id=user_id, idempotency_key=idempotency_key, order_id=uuid.uuid4(), total=total
         )
+        statements.create(DB, checkout)
         # What a cancelled order gives back (the product's image comes from the replica again then).
-        kept = ["product_id", "sku", "name", "unit_price", "quantity"]
-        CheckoutLine.objects.bulk_create(
-            CheckoutLine(checkout=checkout, **line.model_dump(include=set(kept))) for line in lines
-        )
-        cart.lines.all().delete()
-        cart.save(update_fields=["updated_at"])
+        kept = {"product_id", "sku", "name", "unit_price", "quantity"}
+        statements.create(DB, *(CheckoutLine(checkout=checkout, **line.model_dump(include=kept)) for line in lines))
+        statements.delete(CartLine, DB, cart_id=cart.pk)
+        statements.update(Cart, DB, where={"pk": cart.pk}, values={"updated_at": timezone.now()})
         OutboxMessage.record(
             contracts.CartCheckedOut(
                 checkout_id=checkout.id, order_id=checkout.order_id, user_id=user_id, lines=lines, total=total,
@@ -283,10 +283,12 @@ def _line(cart: Cart, product_id: int) -> CartLine:
 
 
 def _checkout_lines(cart: Cart | None) -> list[contracts.CheckoutLine]:
-    lines = list(cart.lines.order_by("added_at", "id")) if cart else []
+    lines = statements.select(CartLine, DB, cart_id=cart.pk) if cart else []
     if not lines:
         raise ApplicationError(EMPTY_CART)
-    products = ProductReplica.objects.in_bulk([line.product_id for line in lines])
+    lines.sort(key=lambda line: (line.added_at, line.id))
+    products = {product.pk: product
+                for product in statements.select(ProductReplica, DB, pk=tuple({line.product_id for line in lines}))}
     checkout_lines = []
     for line in lines:
         product = products.get(line.product_id)
@@ -334,9 +336,9 @@ def _line_restore(cart: Cart, lines: dict[int, CartLine], was: CheckoutLine, *, 
 
 def _notify_lines(before: ProductReplica, after: ProductReplica) -> None:
     """Leave a notice on the cart lines of a product whose price or availability changed."""
-    lines = CartLine.objects.filter(product_id=after.product_id)
     if after.price != before.price:
-        lines.update(notice=f"The price of {after.name} changed from {before.price} to {after.price}.")
+        statements.update(CartLine, DB, where={"product_id": after.product_id},
+                          values={"notice": f"The price of {after.name} changed from {before.price} to {after.price}."})
     if after.sellable < before.sellable:
         if not after.is_active:
             notice = f"{after.name} is no longer available."
@@ -344,4 +346,5 @@ def _notify_lines(before: ProductReplica, after: ProductReplica) -> None:
             notice = f"{after.name} is out of stock."
         else:
             notice = f"Only {after.available} left of {after.name}."
-        lines.filter(quantity__gt=after.sellable).update(notice=notice)
+        statements.update(CartLine, DB, where={"product_id": after.product_id, "quantity__gt": after.sellable},
+                          values={"notice": notice})

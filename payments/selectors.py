@@ -6,14 +6,17 @@ import uuid
 
 from django.db.models import QuerySet
 
+from shopsite.bus import statements
 from shopsite.errors import NotFound
 
 from .models import Charge, PaymentMethod
 
+DB = "payments"
+
 
 def payment_method_get(*, user_id: int, method_id: uuid.UUID) -> PaymentMethod:
     """The user's own payment method; anyone else's is as unknown as a missing one."""
-    method = PaymentMethod.objects.filter(id=method_id, user_id=user_id).first()
+    method = statements.select_one(PaymentMethod, DB, pk=method_id, user_id=user_id)  # on every checkout
     if method is None:
         raise NotFound("Unknown payment method")
     return method

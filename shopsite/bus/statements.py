@@ -8,8 +8,8 @@ went to compiling SQL), so these few shapes are built once per table and
 column set and then only run. Values still pass through each field's own
 conversion, and rows read back through the backend's and the field's
 converters, so what is written and read is exactly what the ORM's
-``objects.create``, ``filter(...).update(...)`` and ``filter(...).first()`` would
-write and read.
+``objects.create``, ``filter(...).update(...)``, ``filter(...).first()`` and
+``filter(...).delete()`` would write, read and delete.
 
 The shapes are deliberately few: a comparison (``=``, or ``IN`` for a tuple;
 ``__gte`` and the like) on each named field, every concrete field read, a
@@ -149,18 +149,22 @@ def update(model: type[Model], using: str, where: dict, values: dict) -> int:
 
 
 @functools.cache
-def _select_statement(model: type[Model], alias: str, shape: tuple) -> tuple[str, list[Field]]:
-    quote = connections[alias].ops.quote_name
+def _select_statement(model: type[Model], alias: str, shape: tuple, for_update: bool) -> tuple[str, list[Field]]:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
     where, where_fields = _where(model, alias, shape)
     sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {where} ORDER BY {quote(model._meta.pk.column)}"
+    if for_update and connection.features.has_select_for_update:  # SQLite locks the whole database anyway
+        sql += " FOR UPDATE"
     return sql, where_fields
 
 
-def select(model: type[M], using: str, **where) -> list[M]:
-    """``filter(**where).order_by("pk")``, for the comparisons ``where`` may hold."""
+def select(model: type[M], using: str, *, for_update: bool = False, **where) -> list[M]:
+    """``filter(**where).order_by("pk")``, for the comparisons ``where`` may hold; ``for_update``: locked, as
+    ``select_for_update()`` locks them."""
     connection = connections[using]
-    sql, where_fields = _select_statement(model, using, _shape(where))
+    sql, where_fields = _select_statement(model, using, _shape(where), for_update)
     with connection.cursor() as cursor:
         cursor.execute(sql, _where_params(where_fields, where, connection))
         rows = cursor.fetchall()
@@ -185,7 +189,22 @@ def select(model: type[M], using: str, **where) -> list[M]:
     return objects
 
 
-def select_one(model: type[M], using: str, **where) -> M | None:
+def select_one(model: type[M], using: str, *, for_update: bool = False, **where) -> M | None:
     """The first row ``select`` finds, or None."""
-    found = select(model, using, **where)
+    found = select(model, using, for_update=for_update, **where)
     return found[0] if found else None
+
+
+@functools.cache
+def _delete_statement(model: type[Model], alias: str, shape: tuple) -> tuple[str, list[Field]]:
+    where, where_fields = _where(model, alias, shape)
+    return f"DELETE FROM {connections[alias].ops.quote_name(model._meta.db_table)} WHERE {where}", where_fields
+
+
+def delete(model: type[Model], using: str, **where) -> int:
+    """``filter(**where).delete()`` for a model that nothing refers to (no cascade, no signals); rows deleted."""
+    connection = connections[using]
+    sql, where_fields = _delete_statement(model, using, _shape(where))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _where_params(where_fields, where, connection))
+        return cursor.rowcount
