@@ -1,6 +1,8 @@
 """Settings for the test suite: the real settings, made fast and isolated."""
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 
@@ -17,7 +19,10 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret")
 os.environ.setdefault("BUS_DEPLOYMENT", f"test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("BUS_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 os.environ.setdefault("BUS_RETRY_DELAYS", "0.05,0.1,0.2")
-os.environ.setdefault("SHOP_DATA_DIR", tempfile.mkdtemp(prefix=f"shop-test-{_worker}"))
+if "SHOP_DATA_DIR" not in os.environ:
+    # Made by this process (the run's, or a worker's), so it goes when this process ends.
+    os.environ["SHOP_DATA_DIR"] = tempfile.mkdtemp(prefix=f"shop-test-{_worker}")
+    atexit.register(shutil.rmtree, os.environ["SHOP_DATA_DIR"], ignore_errors=True)
 # Otherwise production-like (DEBUG off), but the test client speaks plain http.
 os.environ.setdefault("DJANGO_SSL_REDIRECT", "false")
 
