@@ -19,9 +19,8 @@ column set or added to (``Add``). Anything else belongs to the ORM.
 from __future__ import annotations
 
 import functools
-from typing import TypeVar
-
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import connections
 from django.db.models import Field, Model
@@ -63,6 +62,11 @@ def _where(model: type[Model], alias: str, shape: tuple[tuple[str, int | None], 
 
 def _shape(where: dict) -> tuple[tuple[str, int | None], ...]:
     return tuple((key, len(value) if isinstance(value, tuple) else None) for key, value in where.items())
+
+
+def _matches_nothing(where: dict) -> bool:
+    """An empty tuple is ``IN ()``, which SQL cannot say and the ORM answers with no rows without asking."""
+    return any(isinstance(value, tuple) and not value for value in where.values())
 
 
 def _where_params(fields: list[Field], where: dict, connection) -> list:
@@ -137,6 +141,8 @@ def update(model: type[Model], using: str, where: dict, values: dict) -> int:
 
     A value may be ``Add(n)``: the column plus n.
     """
+    if _matches_nothing(where):
+        return 0
     connection = connections[using]
     columns = tuple((name, isinstance(value, Add)) for name, value in values.items())
     sql, value_fields, where_fields = _update_statement(model, using, _shape(where), columns)
@@ -163,6 +169,8 @@ def _select_statement(model: type[Model], alias: str, shape: tuple, for_update: 
 def select(model: type[M], using: str, *, for_update: bool = False, **where) -> list[M]:
     """``filter(**where).order_by("pk")``, for the comparisons ``where`` may hold; ``for_update``: locked, as
     ``select_for_update()`` locks them."""
+    if _matches_nothing(where):
+        return []
     connection = connections[using]
     sql, where_fields = _select_statement(model, using, _shape(where), for_update)
     with connection.cursor() as cursor:
@@ -203,6 +211,8 @@ def _delete_statement(model: type[Model], alias: str, shape: tuple) -> tuple[str
 
 def delete(model: type[Model], using: str, **where) -> int:
     """``filter(**where).delete()`` for a model that nothing refers to (no cascade, no signals); rows deleted."""
+    if _matches_nothing(where):
+        return 0
     connection = connections[using]
     sql, where_fields = _delete_statement(model, using, _shape(where))
     with connection.cursor() as cursor:
