@@ -237,10 +237,10 @@ def inbox_item_record(
     sent_at: datetime,
 ) -> InboxItem:
     """The notification in the customer's inbox, once however often its message comes."""
-    values = {"notification_id": notification_id, "user_id": user_id, "order_id": order_id, "kind": kind,
-              "subject": subject, "body": body, "sent_at": sent_at}
+    item = InboxItem(notification_id=notification_id, user_id=user_id, order_id=order_id, kind=kind,
+                     subject=subject, body=body, sent_at=sent_at)
     with message_transaction(DB):
-        statements.insert(InboxItem, DB, values, unless_exists=("notification_id",))
+        statements.create(DB, item, unless_exists=("notification_id",))
         return statements.select_one(InboxItem, DB, pk=notification_id)
 
 

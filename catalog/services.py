@@ -317,13 +317,8 @@ def _claim_decision(order_id: uuid.UUID) -> ReservationOutcome | None:
     on PostgreSQL a concurrent claim of the same order waits on the primary key
     until the first one commits, then finds it taken.
     """
-    decision = ReservationOutcome(order_id=order_id, outcome=ReservationOutcome.Outcome.RESERVED,
-                                  decided_at=timezone.now())
-    values = {field: getattr(decision, field) for field in ("order_id", "outcome", "decided_at")}
-    if not statements.insert(ReservationOutcome, DB, values, unless_exists=("order_id",)):
-        return None
-    decision._state.adding, decision._state.db = False, DB
-    return decision
+    decision = ReservationOutcome(order_id=order_id, outcome=ReservationOutcome.Outcome.RESERVED)
+    return decision if statements.create(DB, decision, unless_exists=("order_id",)) else None
 
 
 def _decide(decision: ReservationOutcome, outcome: str) -> None:

@@ -43,7 +43,7 @@ def deliver_everything(*, rounds: int = 50) -> int:
             message = Envelope.from_json(row.body).message()
             for service in settings.SERVICES:
                 handlers = subscriptions(service).get(type(message), ())
-                with transaction.atomic(using=settings.SERVICE_DATABASES[service]):
+                with consumer_transaction(service):
                     for handler in handlers:
                         handler(message)
             type(row).objects.filter(pk=row.pk).update(sent_at=row.created_at)
@@ -51,7 +51,7 @@ def deliver_everything(*, rounds: int = 50) -> int:
     raise AssertionError(f"the services were still sending messages after {rounds} rounds")
 
 
-def message_transaction(service: str):
+def consumer_transaction(service: str):
     """The transaction a consumer holds for one message, for a test that calls a handler directly and expects
     it to fail: the error rolls back what the handler wrote, as in the consumer, and the test's own
     transaction goes on (the services' message steps take no savepoint of their own: shopsite/transactions.py)."""

@@ -102,8 +102,16 @@ def insert(model: type[Model], using: str, values: dict, *, unless_exists: tuple
         return cursor.rowcount
 
 
-def create(using: str, *objects: M) -> None:
-    """Insert ``objects`` (of one model) in one statement, as ``objects.create`` or ``bulk_create`` would.
+@functools.cache
+def _created_columns(model: type[Model]) -> tuple[str, ...]:
+    """Every concrete field but an auto-increment key, which the database gives."""
+    return tuple(field.name for field in model._meta.concrete_fields
+                 if not (field.primary_key and field.get_internal_type() in ("AutoField", "BigAutoField")))
+
+
+def create(using: str, *objects: M, unless_exists: tuple[str, ...] = ()) -> int:
+    """Insert ``objects`` (of one model) in one statement, as ``objects.create`` or ``bulk_create`` would;
+    with ``unless_exists``, skip those whose fields clash with a stored row. Rows written.
 
     Defaults and ``auto_now``/``auto_now_add`` fields are filled in on the
     objects first. An auto-increment key is left to the database and not read
@@ -111,15 +119,14 @@ def create(using: str, *objects: M) -> None:
     """
     model = type(objects[0])
     connection = connections[using]
-    names = tuple(field.name for field in model._meta.concrete_fields
-                  if not (field.primary_key and field.get_internal_type() in ("AutoField", "BigAutoField")))
-    sql, fields = _insert_statement(model, using, names, (), len(objects))
+    sql, fields = _insert_statement(model, using, _created_columns(model), unless_exists, len(objects))
     params = []
     for obj in objects:
         params.extend(field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields)
         obj._state.adding, obj._state.db = False, using
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 @functools.cache

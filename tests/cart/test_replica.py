@@ -7,7 +7,7 @@ from cart.handlers import HANDLERS
 from cart.models import CartLine, ProductReplica
 from cart.services import ReplicaNotReady
 from shopsite import contracts
-from shopsite.testing import message_transaction
+from shopsite.testing import consumer_transaction
 
 pytestmark = pytest.mark.django_db(databases=["cart"])
 
@@ -72,7 +72,7 @@ def test_a_stock_change_updates_availability():
 
 
 def test_a_stock_change_for_an_unknown_product_is_retried_later():
-    with pytest.raises(ReplicaNotReady), message_transaction("cart"):
+    with pytest.raises(ReplicaNotReady), consumer_transaction("cart"):
         HANDLERS[contracts.StockChanged](contracts.StockChanged(product_id=1, available=2, version=2))
 
     assert not ProductReplica.objects.exists()

@@ -11,7 +11,7 @@ from notifications.models import Notification, OutboxMessage, Recipient
 from notifications.services import MailServerUnavailable, RecipientUnknown
 from shopsite import contracts
 from shopsite.bus.envelope import Envelope
-from shopsite.testing import an_address, message_transaction, recorded
+from shopsite.testing import an_address, consumer_transaction, recorded
 
 pytestmark = pytest.mark.django_db(databases=["notifications"])
 
@@ -82,7 +82,7 @@ def test_a_cancellation_says_why_and_whether_money_comes_back(ann, mailoutbox):
 
 
 def test_an_unknown_recipient_raises_so_the_message_is_retried(mailoutbox):
-    with pytest.raises(RecipientUnknown), message_transaction("notifications"):
+    with pytest.raises(RecipientUnknown), consumer_transaction("notifications"):
         handlers.order_confirmed(confirmed(user_id=8))
 
     assert mailoutbox == []
@@ -202,7 +202,7 @@ def test_a_refusal_the_mail_server_will_repeat_is_recorded_and_announced(ann, ma
 def test_a_mail_server_that_may_take_it_later_makes_the_bus_retry(ann, mail_server, error):
     mail_server(error)
 
-    with pytest.raises(MailServerUnavailable, match=type(error).__name__), message_transaction("notifications"):
+    with pytest.raises(MailServerUnavailable, match=type(error).__name__), consumer_transaction("notifications"):
         handlers.order_confirmed(confirmed())
 
     # Nothing is told: the consumer rolls back and the message comes again after a delay.

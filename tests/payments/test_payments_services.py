@@ -10,7 +10,7 @@ from payments.models import Charge, OutboxMessage, PaymentMethod, Refund
 from payments.services import payment_method_create
 from shopsite import contracts
 from shopsite.errors import ApplicationError
-from shopsite.testing import message_transaction, recorded
+from shopsite.testing import consumer_transaction, recorded
 
 pytestmark = pytest.mark.django_db(databases=["payments"])
 
@@ -93,7 +93,7 @@ def test_an_unreachable_gateway_raises_so_the_request_is_retried(settings):
     request = payment_request(card())
     settings.PAYMENT_GATEWAY = f"{__name__}.UnreachableGateway"
 
-    with pytest.raises(GatewayError), message_transaction("payments"):
+    with pytest.raises(GatewayError), consumer_transaction("payments"):
         handlers.payment_requested(request)
     assert Charge.objects.count() == 0
     assert recorded(OutboxMessage) == []
