@@ -52,6 +52,11 @@ class Sizes:
     growth_products: int = 20
     growth_customers: int = 30
     growth_checkouts: int = 10
+    #: ... and then, on the same started shop, checkouts arriving at this fixed rate for this long: the
+    #: latency to compare (a closed loop's is mostly queueing, and moves with the throughput). The rate is
+    #: one every history and database handles with room to spare, so what it measures is each order's path.
+    growth_rate: float = 5.0
+    growth_rate_seconds: float = 2.0
 
     @classmethod
     def full(cls) -> Sizes:
@@ -64,7 +69,7 @@ class Sizes:
                    soak_seconds=240.0, soak_rate=10.0, e2e_postgres=True, e2e_copies=True,
                    consumer_variants=True, repeats=3, latency_windows=3,
                    growth_orders=(1_000, 200_000), growth_products=10_000, growth_customers=50_000,
-                   growth_checkouts=300)
+                   growth_checkouts=300, growth_rate=15.0, growth_rate_seconds=30.0)
 
     @classmethod
     def smoke(cls) -> Sizes:

@@ -245,6 +245,14 @@ def _peers(r: dict) -> str:
     return table
 
 
+def _at_rate(run: dict) -> str:
+    """The growth run's fixed-rate phase: its percentiles, at what rate and how many orders."""
+    at = run.get("at_rate")
+    if not at:
+        return "—"
+    return f"{_percentiles(at['latency_ms'])} at {at['rate']:g}/s, {at['emailed']:,} of {at['orders']:,}"
+
+
 def _growth(r: dict) -> str:
     runs = _get(r, "growth", "runs", default=[])
     if not runs:
@@ -254,12 +262,13 @@ def _growth(r: dict) -> str:
              f"{run['existing']['products']:,} / {run['existing']['customers']:,}",
              f"{run['existing']['seconds']:,.0f}", f"{run['emailed']:,} of {run['orders']:,}",
              f"**{run['per_second']:.1f}**", _percentiles(run["latency_ms"]),
-             f"{sum(run['cpu_ms_per_order'].values()):.1f}"] for run in runs]
+             f"{sum(run['cpu_ms_per_order'].values()):.1f}", _at_rate(run)] for run in runs]
     table = _table(["database", "past orders", "products / customers", "history written in (s)",
                     "orders confirmed + emailed", "orders/s", "p50 / p95 / p99 to confirmed, closed loop (ms)",
-                    "CPU ms per order, every process"], rows)
-    apart = [f"{label.get(db, db)}: orders/s {c['throughput']:+.0%}, p99 {c['p99']:+.0%}"
-             for db, c in growth_changes(r).items()]
+                    "CPU ms per order, every process", "p50 / p95 / p99 to confirmed at a fixed rate (ms)"], rows)
+    apart = [f"{label.get(db, db)}: orders/s {c['throughput']:+.0%}, p99 at the fixed rate "
+             + (f"{c['rate_p99']:+.0%}" if "rate_p99" in c else "not measured")
+             + f" (closed loop {c['p99']:+.0%})" for db, c in growth_changes(r).items()]
     return table + ("\n\nThe long history against the short one: " + "; ".join(apart) + "." if apart else "")
 
 
@@ -426,9 +435,12 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         "Each run is the end-to-end closed loop of section 4 on a shop that already holds a history "
         "(`bench/grow.py`, written into the migrated databases before any process starts: past orders with "
         "every row their saga left in each service, outbox and inbox included, and the products and customers "
-        "above). Latency here is the closed loop's, so it is mostly queueing and moves with the throughput; "
-        "each database and history is measured once. `python -m bench.growth` runs the same measurement on "
-        "its own and keeps its runs in `benchmarks/growth.json`.",
+        "above), followed on the same started shop by checkouts arriving at a fixed rate that every database "
+        "and history handles with room to spare. The closed loop's latency is mostly queueing and moves with "
+        "the throughput; the fixed rate's is each order's own path through the services, and that is the "
+        "latency the target compares. The fixed-rate phase is one window, its percentiles taken over all of "
+        "its orders; each database and history is measured once. `python -m bench.growth` runs the same "
+        "measurement on its own and keeps its runs in `benchmarks/growth.json`.",
         "",
         "## What was optimised, and what it bought",
         "",

@@ -72,7 +72,8 @@ def test_the_smoke_run_writes_the_report_and_its_plots(tmp_path):
     for target in ["on PostgreSQL ≥ 0.9× SQLite's", "the Celery saga's orders/s", "lower than the Celery saga's",
                    "the ceiling's orders/s", "≥ 100 orders/s end to end on SQLite", "(long term)",
                    "orders/s with 200 vs 50 past orders no more than 10% apart (SQLite)",
-                   "with 200 vs 50 past orders no more than 10% apart (SQLite)"]:
+                   "p99 checkout → confirmed at 5 orders/s with 200 vs 50 past orders no more than 10% apart "
+                   "(SQLite)"]:
         row = next((line for line in page.splitlines() if target in line), None)
         assert row and re.search(r"\*\*(not )?met\*\*|\*\*not measured\*\*", row), target
 
@@ -114,3 +115,7 @@ def test_the_smoke_run_writes_the_report_and_its_plots(tmp_path):
         assert run["existing"]["rows"]["orders_order"] == run["existing"]["orders"], run["existing"]
         assert run["emailed"] == run["orders"] == sizes["growth_checkouts"] and run["refused"] == 0, run
         assert run["per_second"] > 0 and run["latency_ms"]["99"] > 0
+        # ... and every checkout arriving at the fixed rate afterwards, whose latency the target compares.
+        at_rate = run["at_rate"]
+        assert at_rate["orders"] == at_rate["emailed"] == sizes["growth_rate"] * sizes["growth_rate_seconds"], at_rate
+        assert 0 < at_rate["latency_ms"]["50"] <= at_rate["latency_ms"]["99"], at_rate
