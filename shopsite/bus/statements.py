@@ -173,6 +173,22 @@ def _select_statement(model: type[Model], alias: str, shape: tuple, for_update: 
     return sql, where_fields
 
 
+def _converters(model: type[Model], connection) -> tuple[list[str], list[tuple]]:
+    """The attribute names of ``model``'s columns and each column's converters, as the ORM's compiler applies them
+    (the backend's, then the field's). Kept on the connection itself, which belongs to one thread: the backend's
+    converters are bound to their connection's ``ops``, so another thread's are never used."""
+    cache = connection.__dict__.setdefault("_statement_converters", {})
+    found = cache.get(model)
+    if found is None:
+        table, fields = model._meta.db_table, model._meta.concrete_fields
+        converters = []
+        for field in fields:
+            column = field.get_col(table)
+            converters.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
+        found = cache[model] = ([field.attname for field in fields], converters)
+    return found
+
+
 def select(model: type[M], using: str, *, for_update: bool = False, **where) -> list[M]:
     """``filter(**where).order_by("pk")``, for the comparisons ``where`` may hold; ``for_update``: locked, as
     ``select_for_update()`` locks them."""
@@ -185,14 +201,7 @@ def select(model: type[M], using: str, *, for_update: bool = False, **where) -> 
         rows = cursor.fetchall()
     if not rows:
         return []
-    # Each column's converters, as the ORM's compiler applies them (the backend's, then the field's). Asked of
-    # this thread's connection each time: cheap beside compiling, and never another thread's connection.
-    table, fields = model._meta.db_table, model._meta.concrete_fields
-    converters = []
-    for field in fields:
-        column = field.get_col(table)
-        converters.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
-    names = [field.attname for field in fields]
+    names, converters = _converters(model, connection)
     objects = []
     for row in rows:
         values = []
