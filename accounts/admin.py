@@ -32,8 +32,9 @@ class UserEditForm(_EmailMixin, UserChangeForm):
 
 
 class UserPasswordForm(AdminPasswordChangeForm):
-    # A password set by staff (a suspected break-in, say) ends the user's API
-    # tokens as any new password does; their sessions end with the old password.
+    # A password set by staff (a suspected break-in, say) ends the user's API tokens as any new password does
+    # (User.save); so does turning password login off, which sets no new password. Their sessions end with the
+    # old password.
     def save(self, commit=True):
         with transaction.atomic():
             user = super().save(commit=commit)

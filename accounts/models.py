@@ -103,6 +103,17 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args, **kwargs):
+        # A new password ends every API token of the user, whichever way it was set: the API, the pages, a
+        # password reset, staff in the admin, or an operator's `manage.py changepassword` (Django's command,
+        # which comes straight here). Sessions end by themselves: they are signed with the password's hash.
+        new_password = self._password is not None and self.pk is not None
+        if not new_password:
+            return super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using") or self._state.db or "default"):
+            super().save(*args, **kwargs)
+            ApiToken.objects.using(self._state.db).filter(user_id=self.pk).delete()
+
     def get_full_name(self) -> str:
         return self.name
 

@@ -190,17 +190,15 @@ def user_logout_everywhere(*, user_id: int) -> None:
 
 
 def user_password_set(*, user: User, password: str) -> User:
-    """Give ``user`` a new password and revoke their API tokens.
+    """Give ``user`` a new password, which revokes their API tokens (``User.save``).
 
     Their other sessions end by themselves: Django signs each session with a
     hash of the password. ``user`` itself is updated, so that a caller can keep
     its own session with update_session_auth_hash.
     """
     _check_password(password, user=user)
-    with transaction.atomic(using=DB):
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        auth_token_revoke_all(user_id=user.pk)
+    user.set_password(password)
+    user.save(update_fields=["password"])
     return user
 
 

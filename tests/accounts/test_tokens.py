@@ -1,9 +1,11 @@
 """API tokens: each login its own, expiring, and ended by logout, "log out everywhere" and a new password."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
@@ -122,6 +124,27 @@ def test_changing_the_password_revokes_every_token_and_needs_the_old_one(ann):
     assert response.status_code == 204
     assert not opens_the_api(mine) and not opens_the_api(other_device)
     assert opens_the_api(log_in(NEW_PASSWORD))
+
+
+def test_an_operators_changepassword_command_revokes_every_token(ann, monkeypatch):
+    # Django's own command sets the password on the model directly, past the accounts service.
+    stolen = log_in()
+    monkeypatch.setattr("django.contrib.auth.management.commands.changepassword.getpass.getpass",
+                        lambda prompt="": NEW_PASSWORD)
+
+    call_command("changepassword", "ann@example.com", stdout=io.StringIO())
+
+    assert not opens_the_api(stolen)
+    assert opens_the_api(log_in(NEW_PASSWORD))
+
+
+def test_saving_a_user_without_a_new_password_keeps_their_tokens(ann):
+    token = log_in()
+    ann.refresh_from_db()
+    ann.name = "Ann B."
+    ann.save()
+
+    assert opens_the_api(token)
 
 
 def test_changing_the_password_with_a_session_keeps_that_session_and_ends_the_others(ann):
