@@ -3,8 +3,11 @@
 The Celery saga (``bench.celery_saga``) takes as many checkouts as the shop's
 closed loop and then arrivals at the shop's fixed rate, on one started set of
 processes; the ceiling (``bench.ceiling``) writes as many orders in one
-process. Each is measured once (the shop's end-to-end run is one run too), and
-each ends with its audit of every database, kept in the results.
+process; the shop in one process (``bench.in_process``) runs its own code for
+as many orders (the checkout through Django, every handler through its real
+consumer) with no broker, no HTTP server and no process switches. Each is
+measured once (the shop's end-to-end run is one run too), and each ends with
+its audit of every database, kept in the results.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ from __future__ import annotations
 from .ceiling import run_ceiling
 from .celery_saga import run_celery_saga
 from .common import Sizes, retrying
+from .in_process import run_in_process
 
-#: The steps ``run_all`` reports to the progress bar (the Celery saga's own, and one for the ceiling).
-STEPS = 8
+#: The steps ``run_all`` reports to the progress bar (the Celery saga's own, one for the ceiling, one for the
+#: shop in one process).
+STEPS = 9
 
 
 def run_all(sizes: Sizes, step) -> dict:
     celery = retrying("the Celery saga", lambda: run_celery_saga(sizes.e2e_orders, step=step, latency=sizes))
     step(f"the ceiling: {sizes.e2e_orders} orders in one process")
     ceiling = retrying("the ceiling", lambda: run_ceiling(sizes.e2e_orders))
-    return {"peers": {"celery_saga": celery, "ceiling": ceiling}}
+    step(f"the shop in one process: {sizes.e2e_orders} orders, no broker")
+    in_process = retrying("the shop in one process", lambda: run_in_process(sizes.e2e_orders))
+    return {"peers": {"celery_saga": celery, "ceiling": ceiling, "in_process": in_process}}

@@ -5,7 +5,9 @@ that every measurement ran and produced numbers, and audits what the peers
 of the whole saga left behind: the ceiling (one process, no messages) and the
 same saga as a Celery chain across six workers must each have taken every
 order to its end in every service's database without writing bus rows, and
-the Celery saga's queues and exchanges must be gone from the broker.
+the Celery saga's queues and exchanges must be gone from the broker; the shop
+in one process (its own code, no broker) must have done the same through its
+real consumers, with their outbox and inbox rows and nothing left unsent.
 """
 
 import json
@@ -24,13 +26,20 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 
 
-def _assert_every_order_complete(audit: dict, orders: int) -> None:
+def _assert_every_order_complete(audit: dict, orders: int, *, bus: bool = False) -> None:
+    """Every order confirmed and emailed in every service's database; ``bus``: by the shop's own code, which
+    records its messages in the outboxes and what each handler applied in the inboxes (none without it)."""
     for count in ["orders", "orders_confirmed", "charges_succeeded", "reservations_committed", "units_sold",
                   "notifications_sent", "summaries_confirmed", "inbox_items", "checkouts", "checkouts_placed"]:
         assert audit[count] == orders, (count, audit)
     # placed; stock reserved, payment requested; paid, confirmed; customer notified.
     assert audit["order_events"] == 6 * orders, audit
     assert audit["units_reserved"] == 0 and audit["cart_lines"] == 0, audit
+    if bus:  # seeding sends these services nothing: every row is the orders' own
+        for table in ("orders_outbox", "payments_outbox", "notifications_outbox", "orders_inbox", "payments_inbox",
+                      "notifications_inbox"):
+            assert audit[table] > 0 and audit[table] % orders == 0, (table, audit)
+        return
     # No outbox or inbox rows: seeding sends these services nothing, and the saga's writes record none.
     for service in ("orders", "payments", "notifications"):
         assert audit[f"{service}_outbox"] == 0, (service, audit)
@@ -107,6 +116,17 @@ def test_the_smoke_run_writes_the_report_and_its_plots(tmp_path):
     _assert_every_order_complete(ceiling["audit"], orders)
     assert ceiling["orders"] == orders and ceiling["transactions_per_order"] == 13
     assert ceiling["per_second"] > 0 and ceiling["cpu_ms_per_order"] > 0
+
+    # The shop's own code in one process: every order through the real consumers, nothing left unsent.
+    in_process = results["peers"]["in_process"]
+    _assert_every_order_complete(in_process["audit"], orders, bus=True)
+    assert in_process["orders"] == orders and in_process["per_second"] > 0 and in_process["cpu_ms_per_order"] > 0
+    assert in_process["messages_per_order"] > 0 and in_process["deliveries_per_order"] >= in_process["messages_per_order"]
+    assert all(ms > 0 for ms in in_process["cpu_split_ms_per_order"].values()), in_process["cpu_split_ms_per_order"]
+    assert not any(in_process["unsent_left"].values()), in_process["unsent_left"]
+    assert "the shop in one process (its own code: the checkout through Django" in page
+    floor = next(line for line in page.splitlines() if "≥ 100 orders/s end to end on SQLite" in line)
+    assert "the floor: the shop's own code in one process" in floor, floor
 
     # A shop that already holds a history still takes every checkout.
     growth = results["growth"]["runs"]

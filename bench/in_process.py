@@ -1,0 +1,273 @@
+"""The shop in one process: its own code for each order, with no broker, no HTTP server, no process switches.
+
+It starts where the end-to-end benchmark and the ceiling start: fresh SQLite
+databases with customers ready to check out, made by ``bench/seed.py`` while
+the shop's relay and consumers run (``bench.ceiling.seeded_shop``; they are
+stopped before anything is timed). Then one process, for each customer:
+
+* sends the checkout the load generator sends (``POST /api/cart/checkout/``
+  with the customer's API token, an Idempotency-Key and the same JSON body)
+  through Django's whole stack in-process (``django.test.Client``: the
+  middleware chain, DRF, the view), as a gunicorn worker would run it;
+* then hands every outbox row the request committed, and every row each
+  delivery commits in turn, in the order committed, to each service
+  subscribed to its type, through that service's real consumer
+  (``Consumer(service)``: the delivery decoded and checked as ``_decode`` does,
+  then ``apply_batch`` of one, which is ``apply``: the inbox rows, the
+  handlers, one transaction), and marks the row sent with the UPDATE the
+  publisher makes once the broker confirmed it; when nothing is left to
+  deliver, the next customer. At the end no service has an unsent row left
+  (``unsent_left``, counted in every outbox).
+
+The rows are the ones the shop publishes on commit (``BUS_PUBLISH_ON_COMMIT``,
+on as in the shop): the consumer's transaction gathers them
+(``publisher.collect_committed``) and ``Consumer._publish`` sends them with
+pika, which would need a broker (and, without one, would leave them to the
+relay after a warning and a pause). So the consumer here is the real one with
+only that step overridden: the rows go to this loop's queue instead. The
+checkout's rows, which the web hands to its background publisher, are gathered
+the same way (``collect_committed`` around the request). Finding the rows by
+polling every outbox, as the relay does, would add the polling's queries to
+every order, which the shop does not pay (6 to 7 ms of CPU an order in a trial
+on the 2-core machine).
+
+It leaves out: HTTP (parsing, sockets, gunicorn), the broker and everything
+talking to it (publishing with confirms, consuming, acks), the relay's
+sweeps, and process switches and contention between processes. It differs
+from the consumers in two ways besides: each delivery is its own transaction
+(a batch of one), where a consumer under load takes the deliveries already
+waiting together in one transaction (``BUS_BATCH``), and saves a commit per
+message; and each row is marked sent by an UPDATE of its own, where the
+publisher marks the rows of a batch of confirms together. Marking the rows
+sent is timed apart from the deliveries.
+
+Together with RabbitMQ's own CPU per order in the end-to-end run it gives a
+floor: what the shop would cost if its transport cost nothing but the broker.
+
+``python -m bench.in_process --orders 200`` prints the JSON report; in a
+shop's environment, ``python -m bench.in_process run <customers.json>`` is the
+timed part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import django
+
+from .ceiling import audit, seeded_shop
+from .common import remove_temp_dirs, run_json
+from .end_to_end import BENCH_ADDRESS
+
+CHECKOUT_PATH = "/api/cart/checkout/"
+#: What the shop's processes get for this measurement on top of the seeded shop's environment.
+IN_PROCESS_ENV = {"BUS_PUBLISH_ON_COMMIT": "true"}
+
+
+def run_in_process(orders: int) -> dict:
+    """Orders per second and CPU per order of the shop's own code in one process (SQLite)."""
+    shop, customers = seeded_shop("inprocess", orders)
+    customers_file = shop.workdir / "customers.json"
+    customers_file.write_text(json.dumps(customers))
+    return run_json("bench.in_process", {**shop.env, **IN_PROCESS_ENV}, "run", str(customers_file),
+                    timeout=max(600, orders * 2))
+
+
+# --- in the shop's environment ---------------------------------------------------
+
+
+def _consumer(service: str, sink: list):
+    """The service's real consumer, whose publishing step hands the rows its deliveries committed to ``sink``.
+
+    Only ``_publish`` differs: the consumer would send those rows to the broker
+    (``process_publisher().send``, then collect the confirms); here they join
+    this process's queue of rows to deliver.
+    """
+    from shopsite.bus.consumer import Consumer
+
+    class InProcessConsumer(Consumer):
+        def _publish(self, committed) -> None:
+            sink.extend(committed)
+
+    return InProcessConsumer(service)
+
+
+class Bus:
+    """Every service's consumer in this process, the rows waiting for delivery, what was delivered and its cost."""
+
+    def __init__(self) -> None:
+        from django.apps import apps
+        from django.conf import settings
+
+        self.services = list(settings.SERVICES)
+        self.pending: list = []  # (outbox model, row) committed and not yet delivered, oldest first
+        self.consumers = {service: _consumer(service, self.pending) for service in self.services}
+        self.outboxes = {service: apps.get_model(service, "OutboxMessage") for service in self.services}
+        self.databases = dict(settings.SERVICE_DATABASES)
+        # A row goes where the broker would route it: its type is the routing key every subscribed queue binds.
+        self.subscribers: dict[str, list[str]] = {}
+        for service, consumer in self.consumers.items():
+            for message_class in consumer.handlers:
+                self.subscribers.setdefault(message_class.TYPE, []).append(service)
+        self.reset()
+
+    def reset(self) -> None:
+        self.messages = 0
+        self.deliveries: Counter[str] = Counter()
+        self.delivery_cpu: Counter[str] = Counter()  # seconds of process time, by service
+        self.outbox_cpu = 0.0  # the rows' properties and marking them sent
+        self._tag = 0
+
+    def _deliver(self, service: str, row, properties, body: bytes) -> None:
+        """One delivery of ``row`` to ``service``'s consumer, as it would arrive from its queue."""
+        import pika
+
+        consumer = self.consumers[service]
+        self._tag += 1
+        method = pika.spec.Basic.Deliver(consumer_tag="in-process", delivery_tag=self._tag, redelivered=False,
+                                         exchange=consumer.names.exchange, routing_key=row.type)
+        failures = consumer.apply_batch([consumer._decode(method, properties, body)])
+        if failures:
+            raise RuntimeError(f"{service} failed on {row.type} {row.id}:\n{failures[0].traceback}")
+
+    def drain(self) -> int:
+        """Deliver the pending rows, and those their deliveries commit, until none is left; how many went out."""
+        import pika
+        from django.db.models import F
+        from django.utils import timezone
+
+        from shopsite.bus import deployment, spans
+
+        delivered = 0
+        while self.pending:
+            outbox, row = self.pending.pop(0)
+            clock = time.process_time()
+            # What the publisher sends (shopsite/bus/publisher.py); the consumer checks the deployment's mark.
+            properties = pika.BasicProperties(
+                message_id=str(row.id), type=row.type, correlation_id=str(row.correlation_id),
+                app_id=outbox._meta.app_label, content_type="application/json",
+                delivery_mode=pika.DeliveryMode.Persistent,
+                timestamp=int(row.created_at.timestamp()) if row.created_at else None,
+                headers=spans.with_traceparent(deployment.mark(), row.traceparent))
+            body = row.body.encode()
+            self.outbox_cpu += time.process_time() - clock
+            for service in self.subscribers.get(row.type, ()):
+                clock = time.process_time()
+                self._deliver(service, row, properties, body)
+                self.delivery_cpu[service] += time.process_time() - clock
+                self.deliveries[service] += 1
+            clock = time.process_time()
+            # As the publisher marks rows the broker confirmed (it takes a batch at a time; here one UPDATE a row).
+            outbox.objects.using(self.databases[outbox._meta.app_label]).filter(id=row.id).update(
+                sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None)
+            self.outbox_cpu += time.process_time() - clock
+            delivered += 1
+        self.messages += delivered
+        return delivered
+
+    def unsent(self) -> list:
+        """Every service's unsent outbox rows, oldest first (what the relay's sweep would find)."""
+        rows = [(outbox, row) for service, outbox in self.outboxes.items()
+                for row in outbox.objects.using(self.databases[service]).filter(sent_at__isnull=True)]
+        return sorted(rows, key=lambda pair: pair[1].created_at)
+
+    def unsent_left(self) -> dict[str, int]:
+        return {service: outbox.objects.using(self.databases[service]).filter(sent_at__isnull=True).count()
+                for service, outbox in self.outboxes.items()}
+
+
+def _checkout(client, customer: dict, bus: Bus) -> None:
+    """The load generator's checkout (bench/end_to_end.py ``Load.checkout``), through Django in this process."""
+    from django.db import close_old_connections
+
+    from shopsite.bus.publisher import collect_committed
+
+    body = json.dumps({"payment_method_id": customer["method"], "shipping_address": BENCH_ADDRESS})
+    # What the WSGI handler does around every request (the test client leaves it out, for tests' transactions).
+    close_old_connections()
+    # The rows the request commits go to the bus here; in the web they go to its background publisher.
+    with collect_committed() as committed:
+        response = client.post(CHECKOUT_PATH, data=body, content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Token {customer['token']}", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
+    close_old_connections()
+    if response.status_code != 202:
+        raise RuntimeError(f"checkout answered {response.status_code}: {response.content[:500]!r}")
+    bus.pending.extend(committed)
+
+
+def _orders(customers: list[dict]) -> dict:
+    """Every customer's checkout and everything it sets off, one order after the other; what it cost."""
+    from django.test import Client
+
+    from shopsite import heap, tracing
+
+    tracing.setup("web")  # as the web's WSGI module does: off unless the OTEL variables ask (they do not here)
+    bus = Bus()
+    # The shop's own address: with DEBUG off only it is allowed (the test client's "testserver" is not).
+    client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
+    # What the web process does before the timed run (tests/e2e/shop.py waits for this answer), and whatever
+    # seeding left unsent (its consumers took those messages already: the inboxes skip them).
+    if client.get("/api/catalog/products/").status_code != 200:
+        raise RuntimeError("the product list did not answer")
+    bus.pending.extend(bus.unsent())
+    left_by_seeding = bus.drain()
+    bus.reset()
+    heap.settle()  # as the web and the consumers do once started
+
+    checkout_cpu = 0.0
+    cpu_before, started = os.times(), time.perf_counter()
+    for customer in customers:
+        clock = time.process_time()
+        _checkout(client, customer, bus)
+        checkout_cpu += time.process_time() - clock
+        bus.drain()
+    seconds = time.perf_counter() - started
+    cpu_after = os.times()
+    cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+    count = len(customers)
+
+    def per_order(value: float) -> float:
+        return value / count if count else 0.0
+
+    deliveries = sum(bus.deliveries.values())
+    return {
+        "orders": count, "seconds": seconds, "per_second": count / seconds if seconds else 0.0,
+        "cpu_ms_per_order": per_order(cpu * 1000),
+        "cpu_split_ms_per_order": {
+            "checkout requests": per_order(checkout_cpu * 1000),
+            "deliveries": per_order(sum(bus.delivery_cpu.values()) * 1000),
+            "outbox rows marked sent": per_order(bus.outbox_cpu * 1000),
+        },
+        "delivery_cpu_ms_per_order": {service: per_order(bus.delivery_cpu[service] * 1000)
+                                      for service in bus.services},
+        "messages_per_order": per_order(bus.messages), "deliveries_per_order": per_order(deliveries),
+        "deliveries_by_service": {service: per_order(bus.deliveries[service]) for service in bus.services},
+        "left_by_seeding": left_by_seeding, "unsent_left": bus.unsent_left(),
+    }
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.in_process", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", choices=["measure", "run"], default="measure")
+    parser.add_argument("customers_file", nargs="?", help="run: the customers bench.seed made (JSON)")
+    parser.add_argument("--orders", type=int, default=200, help="measure: how many orders (default 200)")
+    args = parser.parse_args(argv)
+    if args.command == "measure":
+        print(json.dumps(run_in_process(args.orders)))
+        remove_temp_dirs()  # kept after a failure, to read the logs
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
+    django.setup()
+    result = _orders(json.loads(Path(args.customers_file).read_text()))
+    print(json.dumps({**result, "audit": audit()}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
