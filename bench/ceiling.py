@@ -33,7 +33,8 @@ from shopsite.bus.names import Names
 from tests.e2e.shop import Shop
 from tests.loopback import wait_for
 
-from .common import connect, delete_shop_topology, migrated_data_dir, remove_temp_dirs, run_json, run_prefix
+from .common import (connect, delete_shop_topology, migrated_data_dir, remove_temp_dirs, run_json, run_prefix,
+                     temp_dir)
 from .end_to_end import BENCH_ADDRESS, PRODUCTS, RETRY_DELAYS, SHOP_ENV
 
 #: The consumers that hear something while bench/seed.py runs: the catalog (user.registered, for its copy of
@@ -66,8 +67,11 @@ def wait_until(condition, what: str, timeout: float, processes: dict[str, subpro
     wait_for(holds, timeout=timeout, interval=0.25, what=what)
 
 
-def seeded_shop(kind: str, customers: int) -> tuple[Shop, list[dict]]:
+def seeded_shop(kind: str, customers: int, databases: dict[str, str] | None = None) -> tuple[Shop, list[dict]]:
     """A shop's fresh SQLite databases with ``customers`` ready to check out; none of its processes left running.
+
+    With ``databases`` (``<SERVICE>_DATABASE_URL`` settings, e.g. ``tests.e2e.shop.PostgresDatabases``'),
+    the shop uses those databases instead, migrated here.
 
     Seeding needs the bus (the cart's product replica and the mail recipients
     arrive by message), so the relay and the consumers that take part run
@@ -76,8 +80,11 @@ def seeded_shop(kind: str, customers: int) -> tuple[Shop, list[dict]]:
     a message published before its queue is bound would be lost.
     """
     prefix = run_prefix(kind)
-    shop = Shop(migrated_data_dir(kind), {**SHOP_ENV, "BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix})
+    shop = Shop(temp_dir(kind) if databases else migrated_data_dir(kind),
+                {**SHOP_ENV, "BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix, **(databases or {})})
     names = Names(prefix)
+    if databases:
+        shop.manage("migrate_all")
     try:
         for name in ["relay", *SEEDING_CONSUMERS]:
             shop.start(name)

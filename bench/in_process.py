@@ -14,9 +14,9 @@ stopped before anything is timed). Then one process, for each customer:
   subscribed to its type, through that service's real consumer
   (``Consumer(service)``: the delivery decoded and checked as ``_decode`` does,
   then ``apply_batch`` of one, which is ``apply``: the inbox rows, the
-  handlers, one transaction), and marks the row sent with the UPDATE the
-  publisher makes once the broker confirmed it; when nothing is left to
-  deliver, the next customer. At the end no service has an unsent row left
+  handlers, one transaction); when nothing is left to deliver, it marks the
+  order's rows sent as the publisher does once the broker confirmed them,
+  and goes on to the next customer. At the end no service has an unsent row left
   (``unsent_left``, counted in every outbox).
 
 The rows are the ones the shop publishes on commit (``BUS_PUBLISH_ON_COMMIT``,
@@ -37,12 +37,17 @@ sweeps, and process switches and contention between processes. It differs
 from the consumers in two ways besides: each delivery is its own transaction
 (a batch of one), where a consumer under load takes the deliveries already
 waiting together in one transaction (``BUS_BATCH``), and saves a commit per
-message; and each row is marked sent by an UPDATE of its own, where the
-publisher marks the rows of a batch of confirms together. Marking the rows
+message; and the rows are marked sent once the order's deliveries are done, one
+UPDATE per outbox, as the publisher marks the rows of a batch of confirms
+together. Marking the rows
 sent is timed apart from the deliveries.
 
 Together with RabbitMQ's own CPU per order in the end-to-end run it gives a
 floor: what the shop would cost if its transport cost nothing but the broker.
+Run on PostgreSQL as well (``--database postgresql``, with the server's CPU
+measured), it tells what the database alone adds to each order, with nothing
+else in the way: the part of PostgreSQL's cost that no change to the
+transport can remove.
 
 ``python -m bench.in_process --orders 200`` prints the JSON report; in a
 shop's environment, ``python -m bench.in_process run <customers.json>`` is the
@@ -62,8 +67,10 @@ from pathlib import Path
 
 import django
 
+from tests.e2e.shop import PostgresDatabases
+
 from .ceiling import audit, seeded_shop
-from .common import remove_temp_dirs, run_json
+from .common import cpu_seconds, pids_named, remove_temp_dirs, run_json
 from .end_to_end import BENCH_ADDRESS
 
 CHECKOUT_PATH = "/api/cart/checkout/"
@@ -71,13 +78,24 @@ CHECKOUT_PATH = "/api/cart/checkout/"
 IN_PROCESS_ENV = {"BUS_PUBLISH_ON_COMMIT": "true"}
 
 
-def run_in_process(orders: int) -> dict:
-    """Orders per second and CPU per order of the shop's own code in one process (SQLite)."""
-    shop, customers = seeded_shop("inprocess", orders)
-    customers_file = shop.workdir / "customers.json"
-    customers_file.write_text(json.dumps(customers))
-    return run_json("bench.in_process", {**shop.env, **IN_PROCESS_ENV}, "run", str(customers_file),
-                    timeout=max(600, orders * 2))
+def run_in_process(orders: int, database: str = "sqlite") -> dict:
+    """Orders per second and CPU per order of the shop's own code in one process, on SQLite or PostgreSQL.
+
+    On PostgreSQL the server's CPU during the timed part is measured too (every ``postgres`` process of the
+    machine's server: on a quiet machine, this process's connections; the benchmark runs nothing else).
+    """
+    databases = PostgresDatabases("shop_bench") if database == "postgresql" else None
+    urls = databases.__enter__() if databases else None
+    try:
+        shop, customers = seeded_shop("inprocess", orders, databases=urls)
+        customers_file = shop.workdir / "customers.json"
+        customers_file.write_text(json.dumps(customers))
+        result = run_json("bench.in_process", {**shop.env, **IN_PROCESS_ENV}, "run", str(customers_file),
+                          *(["--server-cpu"] if databases else []), timeout=max(600, orders * 2))
+    finally:
+        if databases:
+            databases.__exit__(None, None, None)
+    return {**result, "database": database}
 
 
 # --- in the shop's environment ---------------------------------------------------
@@ -146,6 +164,7 @@ class Bus:
         from shopsite.bus import deployment, spans
 
         delivered = 0
+        sent: dict[type, list] = {}  # outbox model -> the ids of its rows delivered
         while self.pending:
             outbox, row = self.pending.pop(0)
             clock = time.process_time()
@@ -163,12 +182,14 @@ class Bus:
                 self._deliver(service, row, properties, body)
                 self.delivery_cpu[service] += time.process_time() - clock
                 self.deliveries[service] += 1
-            clock = time.process_time()
-            # As the publisher marks rows the broker confirmed (it takes a batch at a time; here one UPDATE a row).
-            outbox.objects.using(self.databases[outbox._meta.app_label]).filter(id=row.id).update(
-                sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None)
-            self.outbox_cpu += time.process_time() - clock
+            sent.setdefault(outbox, []).append(row.id)
             delivered += 1
+        clock = time.process_time()
+        # As the publisher marks the rows of a batch of confirms: one UPDATE per outbox for the order's rows.
+        for outbox, ids in sent.items():
+            outbox.objects.using(self.databases[outbox._meta.app_label]).filter(id__in=ids).update(
+                sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None)
+        self.outbox_cpu += time.process_time() - clock
         self.messages += delivered
         return delivered
 
@@ -202,7 +223,12 @@ def _checkout(client, customer: dict, bus: Bus) -> None:
     bus.pending.extend(committed)
 
 
-def _orders(customers: list[dict]) -> dict:
+def _server_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL server's processes (one per connection)."""
+    return sum(cpu_seconds(pid) for pid in pids_named("postgres"))
+
+
+def _orders(customers: list[dict], *, server_cpu: bool = False) -> dict:
     """Every customer's checkout and everything it sets off, one order after the other; what it cost."""
     from django.test import Client
 
@@ -222,6 +248,7 @@ def _orders(customers: list[dict]) -> dict:
     heap.settle()  # as the web and the consumers do once started
 
     checkout_cpu = 0.0
+    server_before = _server_cpu() if server_cpu else 0.0
     cpu_before, started = os.times(), time.perf_counter()
     for customer in customers:
         clock = time.process_time()
@@ -230,6 +257,7 @@ def _orders(customers: list[dict]) -> dict:
         bus.drain()
     seconds = time.perf_counter() - started
     cpu_after = os.times()
+    server = _server_cpu() - server_before if server_cpu else 0.0
     cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
     count = len(customers)
 
@@ -240,6 +268,7 @@ def _orders(customers: list[dict]) -> dict:
     return {
         "orders": count, "seconds": seconds, "per_second": count / seconds if seconds else 0.0,
         "cpu_ms_per_order": per_order(cpu * 1000),
+        **({"server_cpu_ms_per_order": per_order(server * 1000)} if server_cpu else {}),
         "cpu_split_ms_per_order": {
             "checkout requests": per_order(checkout_cpu * 1000),
             "deliveries": per_order(sum(bus.delivery_cpu.values()) * 1000),
@@ -258,14 +287,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("command", nargs="?", choices=["measure", "run"], default="measure")
     parser.add_argument("customers_file", nargs="?", help="run: the customers bench.seed made (JSON)")
     parser.add_argument("--orders", type=int, default=200, help="measure: how many orders (default 200)")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite", help="measure: where")
+    parser.add_argument("--server-cpu", action="store_true", help="run: measure the PostgreSQL server's CPU too")
     args = parser.parse_args(argv)
     if args.command == "measure":
-        print(json.dumps(run_in_process(args.orders)))
+        print(json.dumps(run_in_process(args.orders, args.database)))
         remove_temp_dirs()  # kept after a failure, to read the logs
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
     django.setup()
-    result = _orders(json.loads(Path(args.customers_file).read_text()))
+    result = _orders(json.loads(Path(args.customers_file).read_text()), server_cpu=args.server_cpu)
     print(json.dumps({**result, "audit": audit()}))
 
 

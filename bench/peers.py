@@ -18,8 +18,12 @@ from .common import Sizes, retrying
 from .in_process import run_in_process
 
 #: The steps ``run_all`` reports to the progress bar (the Celery saga's own, one for the ceiling, one for the
-#: shop in one process).
+#: shop in one process; one more for it on PostgreSQL: ``steps``).
 STEPS = 9
+
+
+def steps(sizes: Sizes) -> int:
+    return STEPS + sizes.e2e_postgres
 
 
 def run_all(sizes: Sizes, step) -> dict:
@@ -28,4 +32,9 @@ def run_all(sizes: Sizes, step) -> dict:
     ceiling = retrying("the ceiling", lambda: run_ceiling(sizes.e2e_orders))
     step(f"the shop in one process: {sizes.e2e_orders} orders, no broker")
     in_process = retrying("the shop in one process", lambda: run_in_process(sizes.e2e_orders))
-    return {"peers": {"celery_saga": celery, "ceiling": ceiling, "in_process": in_process}}
+    peers = {"celery_saga": celery, "ceiling": ceiling, "in_process": in_process}
+    if sizes.e2e_postgres:  # what PostgreSQL adds to the same code, with no transport in the way
+        step(f"the shop in one process on PostgreSQL: {sizes.e2e_orders} orders, no broker")
+        peers["in_process_postgresql"] = retrying("the shop in one process on PostgreSQL",
+                                                  lambda: run_in_process(sizes.e2e_orders, "postgresql"))
+    return {"peers": peers}

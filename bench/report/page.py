@@ -209,6 +209,7 @@ def _peers(r: dict) -> str:
     celery = _get(r, "peers", "celery_saga", default={})
     ceiling = _get(r, "peers", "ceiling", default={})
     in_process = _get(r, "peers", "in_process", default={})
+    in_process_pg = _get(r, "peers", "in_process_postgresql", default={})
     if not celery and not ceiling and not in_process:
         return "Not measured in this run (the part \"peers\")."
     rows = []
@@ -227,6 +228,11 @@ def _peers(r: dict) -> str:
     if in_process:
         rows.append([IN_PROCESS_ROW, f"{in_process['orders']:,}", f"**{in_process['per_second']:.1f}**", "—", "—", "—",
                      f"{in_process['cpu_ms_per_order']:.1f}"])
+    if in_process_pg:
+        rows.append([IN_PROCESS_ROW + ", on PostgreSQL", f"{in_process_pg['orders']:,}",
+                     f"**{in_process_pg['per_second']:.1f}**", "—", "—", "—",
+                     f"{in_process_pg['cpu_ms_per_order'] + in_process_pg['server_cpu_ms_per_order']:.1f} (of which "
+                     f"the server {in_process_pg['server_cpu_ms_per_order']:.1f})"])
     table = _table(["", "orders (closed loop)", "orders/s", "p50 / p95 / p99 to confirmed, closed loop (ms)",
                     "fixed arrival rate", "p50 / p95 / p99 to confirmed at that rate (ms; the worst window)",
                     "CPU ms per order, every process"], rows)
@@ -236,6 +242,9 @@ def _peers(r: dict) -> str:
         cpu["the ceiling"] = {"the ceiling's one process": ceiling["cpu_ms_per_order"]}
     if in_process:
         cpu["the shop in one process"] = _in_process_cpu(in_process)
+    if in_process_pg:
+        cpu["the shop in one process, PostgreSQL"] = {
+            **_in_process_cpu(in_process_pg), "PostgreSQL server": in_process_pg["server_cpu_ms_per_order"]}
     if cpu:
         names = [name for per in cpu.values() for name in per]
         names = list(dict.fromkeys(names))
@@ -246,8 +255,8 @@ def _peers(r: dict) -> str:
                   "in one process split by what it was doing).\n\n"
                   + _table(["process"] + [f"CPU ms per order ({label})" for label in cpu], cpu_rows))
     audits = [f"{label}: {_audit(run['audit'])}" for label, run in (
-        ("the Celery saga", celery), ("the ceiling", ceiling), ("the shop in one process", in_process))
-        if run.get("audit")]
+        ("the Celery saga", celery), ("the ceiling", ceiling), ("the shop in one process", in_process),
+        ("the shop in one process on PostgreSQL", in_process_pg)) if run.get("audit")]
     if audits:
         table += "\n\nWhat each peer's databases held afterwards: " + "; ".join(audits) + "."
     if in_process:
@@ -462,17 +471,19 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         "(the middleware chain, DRF and the view), then hands every outbox row the request and each handler "
         "committed, in the order committed, to each service subscribed to its type through that service's real "
         "consumer (`Consumer`: the delivery decoded and checked, the inbox rows, the handlers, one transaction "
-        "each), and marks the row sent as the publisher does once the broker confirmed it; the next customer "
-        "comes once nothing is left to deliver. The consumer is the real one with one step replaced: the rows "
+        "each); once nothing is left to deliver it marks the order's rows sent as the publisher does once the "
+        "broker confirmed them, and the next customer comes. The consumer is the real one with one step "
+        "replaced: the rows "
         "its deliveries committed go to this loop instead of to pika. It leaves out HTTP (sockets, parsing, "
         "gunicorn), the broker and all talking to it (publishing with confirms, consuming, acks), the relay, "
         "and the process switches and contention between the shop's processes; and each delivery is a "
-        "transaction of its own, where a busy consumer takes the deliveries already waiting in one, and each row "
-        "is marked sent by an UPDATE of its own, where the publisher marks a batch of confirmed rows at once "
-        "(timed apart, in the table above). Its CPU per "
+        "transaction of its own, where a busy consumer takes the deliveries already waiting in one (marking "
+        "the rows sent, one UPDATE per outbox for each order, is timed apart in the table above). Its CPU per "
         "order is the part of the shop's CPU per order that is its own code; with RabbitMQ's own CPU per order "
         "from section 4 added, it is the floor the targets table sets beside issue 16's ≥ 100 and ≥ 150 "
-        "orders/s.",
+        "orders/s. Run again on PostgreSQL, with the server's processes' CPU measured during it, it gives what "
+        "the database alone adds to the same code with no transport in the way, the floor set beside the "
+        "target of PostgreSQL at 0.9× SQLite.",
         "",
         "Each peer is measured once (as is the shop's end-to-end run it is compared with), so their ratios "
         "carry the run-to-run spread of the end-to-end figures; each starts from databases seeded like the "
