@@ -70,7 +70,7 @@ def wait_until(condition, what: str, timeout: float, processes: dict[str, subpro
 def seeded_shop(kind: str, customers: int, databases: dict[str, str] | None = None) -> tuple[Shop, list[dict]]:
     """A shop's fresh SQLite databases with ``customers`` ready to check out; none of its processes left running.
 
-    With ``databases`` (``<SERVICE>_DATABASE_URL`` settings, e.g. ``tests.e2e.shop.PostgresDatabases``'),
+    With ``databases`` (``<SERVICE>_DATABASE_URL`` settings, e.g. from ``tests.e2e.shop.PostgresDatabases``),
     the shop uses those databases instead, migrated here.
 
     Seeding needs the bus (the cart's product replica and the mail recipients
