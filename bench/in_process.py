@@ -14,10 +14,10 @@ stopped before anything is timed). Then one process, for each customer:
   subscribed to its type, through that service's real consumer
   (``Consumer(service)``: the delivery decoded and checked as ``_decode`` does,
   then ``apply_batch`` of one, which is ``apply``: the inbox rows, the
-  handlers, one transaction); when nothing is left to deliver, it marks the
-  order's rows sent as the publisher does once the broker confirmed them,
-  and goes on to the next customer. At the end no service has an unsent row left
-  (``unsent_left``, counted in every outbox).
+  handlers, one transaction); when nothing is left to deliver, the next
+  customer. The delivered rows are marked sent as the publisher marks them
+  once the broker confirmed them, a batch at a time. At the end no service
+  has an unsent row left (``unsent_left``, counted in every outbox).
 
 The rows are the ones the shop publishes on commit (``BUS_PUBLISH_ON_COMMIT``,
 on as in the shop): the consumer's transaction gathers them
@@ -37,9 +37,9 @@ sweeps, and process switches and contention between processes. It differs
 from the consumers in two ways besides: each delivery is its own transaction
 (a batch of one), where a consumer under load takes the deliveries already
 waiting together in one transaction (``BUS_BATCH``), and saves a commit per
-message; and the rows are marked sent once the order's deliveries are done, one
-UPDATE per outbox, as the publisher marks the rows of a batch of confirms
-together. Marking the rows
+message; and the rows are marked sent 64 at a time, one UPDATE per outbox, as
+a consumer's publisher marks the rows of a batch of confirms together (at 64
+rows, or after a quarter of a second). Marking the rows
 sent is timed apart from the deliveries.
 
 Together with RabbitMQ's own CPU per order in the end-to-end run it gives a
@@ -72,6 +72,9 @@ from tests.e2e.shop import PostgresDatabases
 from .ceiling import audit, seeded_shop
 from .common import cpu_seconds, pids_named, remove_temp_dirs, run_json
 from .end_to_end import BENCH_ADDRESS
+
+#: How many delivered rows of one outbox are marked sent together (a consumer settles its confirms at that many).
+SETTLE_EVERY = 64
 
 CHECKOUT_PATH = "/api/cart/checkout/"
 #: What the shop's processes get for this measurement on top of the seeded shop's environment.
@@ -126,6 +129,7 @@ class Bus:
 
         self.services = list(settings.SERVICES)
         self.pending: list = []  # (outbox model, row) committed and not yet delivered, oldest first
+        self.sent: dict[type, list] = {}  # outbox model -> the ids of its rows delivered, not yet marked sent
         self.consumers = {service: _consumer(service, self.pending) for service in self.services}
         self.outboxes = {service: apps.get_model(service, "OutboxMessage") for service in self.services}
         self.databases = dict(settings.SERVICE_DATABASES)
@@ -158,13 +162,10 @@ class Bus:
     def drain(self) -> int:
         """Deliver the pending rows, and those their deliveries commit, until none is left; how many went out."""
         import pika
-        from django.db.models import F
-        from django.utils import timezone
 
         from shopsite.bus import deployment, spans
 
         delivered = 0
-        sent: dict[type, list] = {}  # outbox model -> the ids of its rows delivered
         while self.pending:
             outbox, row = self.pending.pop(0)
             clock = time.process_time()
@@ -182,16 +183,25 @@ class Bus:
                 self._deliver(service, row, properties, body)
                 self.delivery_cpu[service] += time.process_time() - clock
                 self.deliveries[service] += 1
-            sent.setdefault(outbox, []).append(row.id)
+            self.sent.setdefault(outbox, []).append(row.id)
             delivered += 1
-        clock = time.process_time()
-        # As the publisher marks the rows of a batch of confirms: one UPDATE per outbox for the order's rows.
-        for outbox, ids in sent.items():
-            outbox.objects.using(self.databases[outbox._meta.app_label]).filter(id__in=ids).update(
-                sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None)
-        self.outbox_cpu += time.process_time() - clock
+        self.mark_sent(SETTLE_EVERY)
         self.messages += delivered
         return delivered
+
+    def mark_sent(self, at_least: int = 1) -> None:
+        """Mark the delivered rows sent, one UPDATE per outbox holding ``at_least`` of them, as a publisher marks
+        the rows of a batch of confirms (a consumer's, once it holds ``SETTLE_EVERY`` or a quarter second passed)."""
+        from django.db.models import F
+        from django.utils import timezone
+
+        clock = time.process_time()
+        for outbox, ids in list(self.sent.items()):
+            if len(ids) >= at_least:
+                outbox.objects.using(self.databases[outbox._meta.app_label]).filter(id__in=ids).update(
+                    sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None)
+                del self.sent[outbox]
+        self.outbox_cpu += time.process_time() - clock
 
     def unsent(self) -> list:
         """Every service's unsent outbox rows, oldest first (what the relay's sweep would find)."""
@@ -244,6 +254,7 @@ def _orders(customers: list[dict], *, server_cpu: bool = False) -> dict:
         raise RuntimeError("the product list did not answer")
     bus.pending.extend(bus.unsent())
     left_by_seeding = bus.drain()
+    bus.mark_sent()
     bus.reset()
     heap.settle()  # as the web and the consumers do once started
 
@@ -255,6 +266,7 @@ def _orders(customers: list[dict], *, server_cpu: bool = False) -> dict:
         _checkout(client, customer, bus)
         checkout_cpu += time.process_time() - clock
         bus.drain()
+    bus.mark_sent()
     seconds = time.perf_counter() - started
     cpu_after = os.times()
     server = _server_cpu() - server_before if server_cpu else 0.0
