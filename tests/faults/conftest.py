@@ -47,8 +47,8 @@ def fault_run(tmp_path):
 
 @pytest.fixture
 def postgres_databases():
-    """One fresh PostgreSQL database per service, dropped afterwards."""
-    with PostgresDatabases("shop") as urls:
+    """One fresh PostgreSQL database per service (copies of migrated ones), dropped afterwards."""
+    with PostgresDatabases("shop", migrated=True) as urls:
         yield urls
 
 
@@ -61,7 +61,7 @@ def on_cluster(rabbit_cluster, fault_run):
     brought back (so its queues can be deleted and the next scenario starts
     with three), and the databases dropped.
     """
-    with PostgresDatabases("cluster") as urls:
+    with PostgresDatabases("cluster", migrated=True) as urls:
         yield {"BUS_URL": rabbit_cluster.bus_url(), "BUS_QUEUE_TYPE": "quorum", **urls}
         fault_run.stop_all()
         rabbit_cluster.heal()
