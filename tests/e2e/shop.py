@@ -175,7 +175,7 @@ class Shop:
         urls = [self.env.get(f"{service.upper()}_DATABASE_URL") for service in CONSUMERS]
         if all(url in PostgresDatabases.migrated_urls for url in urls):
             return
-        if any(urls):
+        if any(urls) or any((self.workdir / "db").glob("*.sqlite3")):  # not all fresh: migrate what is there
             self.manage("migrate_all")
             return
         with _MIGRATED_SQLITE_LOCK:
