@@ -26,6 +26,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -149,6 +150,15 @@ class Node:
                                f"{result.stdout}{result.stderr}")
         return result
 
+    def listening(self) -> bool:
+        """Something accepts connections on the node's AMQP port. Cheap, where the CLI is an Erlang VM of its own
+        (about half a second of CPU a call): a wait asks the CLI only once the port is open."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2):
+                return True
+        except OSError:
+            return False
+
     def is_running(self) -> bool:
         """The node is up and its RabbitMQ application runs (not merely the VM)."""
         try:
@@ -161,7 +171,7 @@ class Node:
             if self.process is not None and self.process.poll() is not None:
                 log = (self.home / "server.out").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{self.nodename} exited while starting:\n{log}")
-            return self.is_running()
+            return self.listening() and self.is_running()
 
         wait_for(running, timeout=timeout, what=f"{self.nodename} to run", interval=0.5)
 
@@ -268,8 +278,7 @@ class Cluster:
             node.ctl("stop_app")
             node.ctl("join_cluster", first.nodename)
             node.ctl("start_app")
-        wait_for(lambda: self.running_nodes() == {n.nodename for n in self.nodes},
-                   timeout=BOOT_TIMEOUT, what="all three nodes to run in one cluster")
+        self.wait_all_running(what="all three nodes to run in one cluster")
 
     def destroy(self) -> None:
         """Kill every process this cluster started and delete its folders (safe to call twice)."""
@@ -295,8 +304,14 @@ class Cluster:
                 node.start_app()  # the VM is up: only the app was stopped
             else:
                 node.start()
-        wait_for(lambda: self.running_nodes() == {n.nodename for n in self.nodes},
-                   timeout=BOOT_TIMEOUT, what="all three nodes to run in one cluster again")
+        self.wait_all_running(what="all three nodes to run in one cluster again")
+
+    def wait_all_running(self, timeout: float = BOOT_TIMEOUT, what: str = "every node to run in one cluster") -> None:
+        """Until every node sees every node running (``running_nodes``); the CLI is asked once all the nodes'
+        ports are open, and twice a second at most."""
+        everyone = {n.nodename for n in self.nodes}
+        wait_for(lambda: all(n.listening() for n in self.nodes) and self.running_nodes() == everyone,
+                 timeout=timeout, interval=0.5, what=what)
 
     def running_nodes(self, asking: Node | None = None) -> set[str]:
         """The nodes that ``asking`` (by default the first one that answers) sees running."""

@@ -28,7 +28,7 @@ RABBITMQ_METRICS = "127.0.0.1:15692"
 
 def up_with_metrics(shop: Shop) -> dict[str, int]:
     """Start ``shop`` (as ``Shop.up``) with the relay and each consumer serving metrics on a port of its own; the ports."""
-    shop.manage("migrate_all")
+    shop.migrate()
     shop.manage("declare_topology")
     ports = {name: free_port() for name in ["relay", *CONSUMERS]}
     shop.start("web")  # it serves /metrics itself

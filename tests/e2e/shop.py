@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -22,27 +26,67 @@ CONSUMERS = ["accounts", "catalog", "cart", "orders", "payments", "notifications
 class PostgresDatabases:
     """One fresh database per service on 127.0.0.1:5432 (user postgres, trust), dropped afterwards.
 
-    ``with PostgresDatabases("shop") as urls:`` gives the ``<SERVICE>_DATABASE_URL`` settings.
+    ``with PostgresDatabases("shop") as urls:`` gives the ``<SERVICE>_DATABASE_URL`` settings. With
+    ``migrated=True`` each database is a copy of one this process migrated before (``CREATE DATABASE ... TEMPLATE``):
+    a shop on them starts without migrating (``Shop.up``).
     """
 
-    def __init__(self, label: str) -> None:
+    #: The databases made from migrated templates: ``Shop.up`` does not migrate them again.
+    migrated_urls: set[str] = set()
+    _templates: dict[str, str] | None = None
+    _templates_lock = threading.Lock()
+
+    def __init__(self, label: str, migrated: bool = False) -> None:
         run = uuid.uuid4().hex[:8]
         self.names = {service: f"{label}_{run}_{service}" for service in CONSUMERS}
+        self.migrated = migrated
 
     @staticmethod
     def _psql(sql: str) -> None:
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
                         "-c", sql], check=True, capture_output=True, timeout=60)
 
-    def __enter__(self) -> dict[str, str]:
-        for name in self.names.values():
-            self._psql(f"CREATE DATABASE {name}")
+    @staticmethod
+    def urls(names: dict[str, str]) -> dict[str, str]:
         return {f"{service.upper()}_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"
-                for service, name in self.names.items()}
+                for service, name in names.items()}
+
+    @classmethod
+    def templates(cls) -> dict[str, str]:
+        """The names of this process's migrated databases, one a service: made and migrated (``migrate_all``) on
+        first use, dropped when the process ends."""
+        with cls._templates_lock:
+            if cls._templates is None:
+                template = cls("template")
+                template.__enter__()
+                atexit.register(template.__exit__)
+                workdir = Path(tempfile.mkdtemp(prefix="shop-template-"))
+                try:
+                    Shop(workdir, cls.urls(template.names)).manage("migrate_all")
+                finally:
+                    shutil.rmtree(workdir, ignore_errors=True)
+                cls._templates = template.names
+            return cls._templates
+
+    def __enter__(self) -> dict[str, str]:
+        templates = self.templates() if self.migrated else {}
+        for service, name in self.names.items():
+            # A template may have no other session: migrate_all has ended, and copies are made one at a time.
+            self._psql(f"CREATE DATABASE {name} TEMPLATE {templates[service]}" if templates else
+                       f"CREATE DATABASE {name}")
+        urls = self.urls(self.names)
+        if self.migrated:
+            self.migrated_urls.update(urls.values())
+        return urls
 
     def __exit__(self, *exc) -> None:
         for name in self.names.values():
             self._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+#: SQLite databases migrated once per process and checkout (``migrate_all``), copied into each shop's data folder.
+_MIGRATED_SQLITE: dict[Path, Path] = {}
+_MIGRATED_SQLITE_LOCK = threading.Lock()
 
 
 class Shop:
@@ -114,7 +158,7 @@ class Shop:
     def up(self, copies: int = 1, migrate: bool = True) -> Shop:
         """Start every process; ``migrate=False`` for databases already migrated (one Django start fewer)."""
         if migrate:
-            self.manage("migrate_all")
+            self.migrate()
         self.manage("declare_topology")
         for name in ["web", "relay", *CONSUMERS]:
             self.start(name)
@@ -123,6 +167,24 @@ class Shop:
                 self.start(f"{name}#{copy}")
         self.wait_for_web()
         return self
+
+    def migrate(self) -> None:
+        """Every service's database migrated: on SQLite, a copy of the databases ``migrate_all`` made for the first
+        shop this process ran from this checkout; on PostgreSQL made from migrated templates
+        (``PostgresDatabases(migrated=True)``), nothing to do; otherwise ``migrate_all``."""
+        urls = [self.env.get(f"{service.upper()}_DATABASE_URL") for service in CONSUMERS]
+        if all(url in PostgresDatabases.migrated_urls for url in urls):
+            return
+        if any(urls) or any((self.workdir / "db").glob("*.sqlite3")):  # not all fresh: migrate what is there
+            self.manage("migrate_all")
+            return
+        with _MIGRATED_SQLITE_LOCK:
+            if self.root not in _MIGRATED_SQLITE:
+                template = Path(tempfile.mkdtemp(prefix="shop-migrated-"))
+                atexit.register(shutil.rmtree, template, ignore_errors=True)
+                Shop(template, root=self.root).manage("migrate_all")
+                _MIGRATED_SQLITE[self.root] = template / "db"
+        shutil.copytree(_MIGRATED_SQLITE[self.root], self.workdir / "db", dirs_exist_ok=True)
 
     def wait_for_web(self) -> None:
         wait_for(self._web_answers, timeout=60, what="the web process")

@@ -1,11 +1,15 @@
 """What must be true once every flow has settled, read from the services' databases.
 
 Run inside a shop's environment (``python -m tests.faults.audit``): it prints
-one JSON object. Test code may read every service's tables; the shop never does.
+one JSON object. With ``--serve`` it stays up and prints one for each line it
+reads (harness.Auditor): a test that polls for the settled state starts Django
+once, not once a poll. Test code may read every service's tables; the shop never does.
 """
 
 import json
 import os
+import sys
+import traceback
 from collections import Counter
 from decimal import Decimal
 
@@ -63,7 +67,27 @@ def audit() -> dict:
     }
 
 
+def serve() -> None:
+    """One audit for each line read from stdin, as one line of JSON; a failed one as ``{"error": traceback}``.
+
+    Every query runs in autocommit, so each audit reads what the services have committed by then.
+    """
+    for _ in sys.stdin:
+        try:
+            answer = audit()
+        except Exception:  # the caller fails the test with it, as it did the subprocess's exit code
+            answer = {"error": traceback.format_exc()}
+        finally:
+            from django.db import close_old_connections
+
+            close_old_connections()
+        print(json.dumps(answer), flush=True)
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
     django.setup()
-    print(json.dumps(audit()))
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        print(json.dumps(audit()))

@@ -20,7 +20,7 @@ def fault_run(tmp_path):
 
     ``fault_run.stop_all()`` stops the shops early (a fixture whose cleanup needs them gone calls it).
     """
-    shops = []
+    shops, runs = [], []
 
     def start(extra_env: dict[str, str] | None = None, copies: int = 1) -> FaultRun:
         shop = Shop(tmp_path / f"shop{len(shops)}", extra_env)
@@ -31,9 +31,12 @@ def fault_run(tmp_path):
         shop.manage("load_demo", "--password", password, "--products", "0")
         token = shop.call("POST", "/api/accounts/token/",
                           json={"email": "staff@shop.test", "password": password}).json()["token"]
-        return FaultRun(shop, token, password)
+        runs.append(FaultRun(shop, token, password))
+        return runs[-1]
 
     def stop_all() -> None:
+        for run in runs:
+            run.close()
         for shop in shops:
             shop.down()
 
@@ -47,8 +50,8 @@ def fault_run(tmp_path):
 
 @pytest.fixture
 def postgres_databases():
-    """One fresh PostgreSQL database per service, dropped afterwards."""
-    with PostgresDatabases("shop") as urls:
+    """One fresh PostgreSQL database per service (copies of migrated ones), dropped afterwards."""
+    with PostgresDatabases("shop", migrated=True) as urls:
         yield urls
 
 
@@ -61,7 +64,7 @@ def on_cluster(rabbit_cluster, fault_run):
     brought back (so its queues can be deleted and the next scenario starts
     with three), and the databases dropped.
     """
-    with PostgresDatabases("cluster") as urls:
+    with PostgresDatabases("cluster", migrated=True) as urls:
         yield {"BUS_URL": rabbit_cluster.bus_url(), "BUS_QUEUE_TYPE": "quorum", **urls}
         fault_run.stop_all()
         rabbit_cluster.heal()

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import re
+import select
 import subprocess
 import sys
 import threading
@@ -55,6 +56,50 @@ def broker_ports(pid: int) -> set[int]:
     return ports
 
 
+class Auditor:
+    """``python -m tests.faults.audit --serve`` in the shop's environment: one Django start-up for all the audits
+    of a run, instead of one an audit (``settle`` polls twice a second, each poll a whole start-up before)."""
+
+    def __init__(self, shop: Shop) -> None:
+        self.shop = shop
+        self.process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def audit(self, timeout: float = 120.0) -> dict:
+        with self._lock:
+            if self.process is None or self.process.poll() is not None:
+                with open(self.shop.workdir / "audit.stderr", "ab") as errors:
+                    self.process = subprocess.Popen(
+                        [sys.executable, "-m", "tests.faults.audit", "--serve"], cwd=ROOT, env=self.shop.env,
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)
+            self.process.stdin.write("audit\n")
+            self.process.stdin.flush()
+            ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+            line = self.process.stdout.readline() if ready else ""
+            if not line:  # no answer in time, or the auditor died: what it said, as the failed run's stderr
+                self.process.kill()
+                self.close()
+            assert line, (self.shop.workdir / "audit.stderr").read_text(errors="replace")[-3000:]
+            answer = json.loads(line)
+            assert "error" not in answer, answer.get("error")
+            return answer
+
+    def close(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):  # end of input: it leaves its loop
+            try:
+                stream.close()
+            except OSError:  # the pipe broke with the process
+                pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class Result:
     scenario: str
@@ -85,6 +130,7 @@ class FaultRun:
         self.restarts = 0
         self.notes: dict = {}  # what a fault saw, for the record
         self.reserve: list[Customer] = []  # ready to check out whenever a fault needs a message in flight
+        self.auditor = Auditor(shop)
 
     # --- set-up -----------------------------------------------------------
 
@@ -110,9 +156,15 @@ class FaultRun:
         return customer
 
     def fill_carts(self, customers: list[Customer], product_ids: list[int], quantity: int = 1) -> None:
+        """Customer ``i`` adds product ``i`` (round the list). The cart hears of a new product over the bus: the
+        first customer of each product waits for that, alone, so the others' adds then go through at once
+        (rather than eight threads polling the web, and taking the CPU from the consumers they wait on)."""
+        pairs = [(c, product_ids[i % len(product_ids)]) for i, c in enumerate(customers)]
+        first, rest = pairs[:len(product_ids)], pairs[len(product_ids):]
+        for customer, product_id in first:
+            customer.add_to_cart(product_id, quantity)
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda pair: pair[0].add_to_cart(product_ids[pair[1] % len(product_ids)], quantity),
-                          [(c, i) for i, c in enumerate(customers)]))
+            list(pool.map(lambda pair: pair[0].add_to_cart(pair[1], quantity), rest))
 
     def checkout_all(self, customers: list[Customer], workers: int = 8) -> None:
         def checkout(customer: Customer) -> None:
@@ -179,10 +231,11 @@ class FaultRun:
     # --- the end state ----------------------------------------------------
 
     def audit(self) -> dict:
-        result = subprocess.run([sys.executable, "-m", "tests.faults.audit"], cwd=ROOT, env=self.shop.env,
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
+        return self.auditor.audit()
+
+    def close(self) -> None:
+        """Stop the auditor (before the shop's databases are dropped)."""
+        self.auditor.close()
 
     def queue_depths(self) -> dict[str, int]:
         names = Names(self.shop.env["BUS_PREFIX"])

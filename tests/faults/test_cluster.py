@@ -26,8 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.cluster_faults]
 
 
 def everyone_running(cluster: Cluster) -> None:
-    wait_for(lambda: cluster.running_nodes() == {n.nodename for n in cluster.nodes}, timeout=120,
-               what="the three nodes to run in one cluster")
+    cluster.wait_all_running(timeout=120, what="the three nodes to run in one cluster")
 
 
 def relay_node(cluster: Cluster, run: FaultRun) -> Node | None:
@@ -67,7 +66,9 @@ def kill_the_leader(cluster: Cluster, run: FaultRun) -> int:
     leader = cluster.leader(queue)
     leader.kill()
     # The remaining two elect a new leader; checkouts keep arriving meanwhile.
-    wait_for(lambda: cluster.leader(queue) is not leader, timeout=60, what="a new leader for the orders queue")
+    # Each look is a few CLI calls (an Erlang VM each): twice a second is plenty, and leaves the CPU to the nodes.
+    wait_for(lambda: cluster.leader(queue) is not leader, timeout=60, interval=0.5,
+             what="a new leader for the orders queue")
     time.sleep(2)
     leader.start()
     everyone_running(cluster)

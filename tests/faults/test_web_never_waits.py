@@ -27,14 +27,18 @@ BOUND = 1.0
 @pytest.fixture(scope="module")
 def run(lone_broker, tmp_path_factory):
     shop = Shop(tmp_path_factory.mktemp("web-never-waits"), {"BUS_URL": lone_broker.bus_url()})
+    run = None
     try:
         shop.up()
         password = "staff-" + uuid.uuid4().hex
         shop.manage("load_demo", "--password", password, "--products", "0")
         token = shop.call("POST", "/api/accounts/token/",
                           json={"email": "staff@shop.test", "password": password}).json()["token"]
-        yield FaultRun(shop, token, password)
+        run = FaultRun(shop, token, password)
+        yield run
     finally:
+        if run is not None:
+            run.close()
         codes = shop.down()
         delays = [float(d) for d in shop.env["BUS_RETRY_DELAYS"].split(",")]
         delete_topology(Names(shop.env["BUS_PREFIX"]), delays, connection=broker_connection(shop.env))
