@@ -92,6 +92,18 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: groups.get(item) != "cluster")
 
 
+def pytest_collection_finish(session):
+    """On a pytest-xdist worker of ``--dist loadgroup``: fail at once if a grouped test's id lacks its group, as
+    a pytest release once made happen silently (``_join_group``): a group spread over the workers starts its
+    session-wide cluster, broker or shop on each of them."""
+    if not hasattr(session.config, "workerinput") or not session.config.getoption("loadgroup", False):
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"--dist loadgroup: {len(lost)} grouped tests lost their group (e.g. {lost[0]}); "
+                                "see _join_group in tests/conftest.py")
+
+
 @pytest.fixture(scope="session")
 def lone_broker():
     """A one-node RabbitMQ of the session's own (tests/cluster.py), for the tests that stop their broker: the
