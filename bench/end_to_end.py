@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
@@ -61,6 +61,8 @@ class Load:
         self.sent: dict[str, float] = {}
         self.answered: dict[str, float] = {}  # when the 202 came back
         self.refused = 0
+        #: Why checkouts were refused: the status and the start of the answer, or the error; a few of each.
+        self.refusals: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -78,7 +80,7 @@ class Load:
         headers = {"Authorization": f"Token {customer['token']}", "Idempotency-Key": uuid.uuid4().hex,
                    "Content-Type": "application/json"}
         started = time.time()
-        order_id = None
+        order_id, why = None, ""
         try:
             connection = self._connection()
             connection.request("POST", self.path, body=body, headers=headers)
@@ -86,14 +88,18 @@ class Load:
             answer = response.read()
             if response.status == 202:
                 order_id = json.loads(answer)["order_id"]
-        except (OSError, http.client.HTTPException, ValueError):
+            else:
+                why = f"{response.status}: {answer[:200].decode(errors='replace')}"
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             self._local.__dict__.pop("connection", None)  # a fresh connection for the next checkout
+            why = repr(exc)
         with self._lock:
             if order_id:
                 self.sent[order_id] = started
                 self.answered[order_id] = time.time()
             else:
                 self.refused += 1
+                self.refusals[why] += 1
 
     def closed_loop(self, count: int, concurrency: int = 16) -> None:
         """``count`` checkouts, as fast as ``concurrency`` clients can send them."""
@@ -329,6 +335,7 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
             result["soak"]["rate"] = sizes.soak_rate
         sampler.stop()
         result["refused"] = load.refused
+        result["refusals"] = dict(load.refusals)
         result["rss_kib"] = {name: rss_kib(process.pid) for name, process in shop.processes.items()}
         result["rss_samples"] = sampler.samples
         result["rss_marks"] = sampler.marks

@@ -311,7 +311,12 @@ def _growth(r: dict) -> str:
     apart = [f"{label.get(db, db)}: orders/s {c['throughput']:+.0%}, p99 at the fixed rate "
              + (f"{c['rate_p99']:+.0%}" if "rate_p99" in c else "not measured")
              + f" (closed loop {c['p99']:+.0%})" for db, c in growth_changes(r).items()]
-    return table + ("\n\nThe long history against the short one: " + "; ".join(apart) + "." if apart else "")
+    refused = [f"{label.get(run['database'], run['database'])} with {run['existing']['orders']:,} past orders: "
+               + ", ".join(f"{count} × {why}" for why, count in run["refusals"].items())
+               for run in runs if run.get("refusals")]
+    return (table + ("\n\nThe long history against the short one: " + "; ".join(apart) + "." if apart else "")
+            + ("\n\nCheckouts the shop did not accept (the answer, or the load generator's error): "
+               + "; ".join(refused) + "." if refused else ""))
 
 
 def _baseline(r: dict, baseline: dict | None) -> str:
