@@ -73,9 +73,6 @@ from .ceiling import audit, seeded_shop
 from .common import cpu_seconds, pids_named, remove_temp_dirs, run_json
 from .end_to_end import BENCH_ADDRESS
 
-#: How many delivered rows of one outbox are marked sent together (a consumer settles its confirms at that many).
-SETTLE_EVERY = 64
-
 CHECKOUT_PATH = "/api/cart/checkout/"
 #: What the shop's processes get for this measurement on top of the seeded shop's environment.
 IN_PROCESS_ENV = {"BUS_PUBLISH_ON_COMMIT": "true"}
@@ -161,21 +158,15 @@ class Bus:
 
     def drain(self) -> int:
         """Deliver the pending rows, and those their deliveries commit, until none is left; how many went out."""
-        import pika
-
-        from shopsite.bus import deployment, spans
+        from shopsite.bus import deployment
+        from shopsite.bus.publisher import message_properties
 
         delivered = 0
         while self.pending:
             outbox, row = self.pending.pop(0)
             clock = time.process_time()
-            # What the publisher sends (shopsite/bus/publisher.py); the consumer checks the deployment's mark.
-            properties = pika.BasicProperties(
-                message_id=str(row.id), type=row.type, correlation_id=str(row.correlation_id),
-                app_id=outbox._meta.app_label, content_type="application/json",
-                delivery_mode=pika.DeliveryMode.Persistent,
-                timestamp=int(row.created_at.timestamp()) if row.created_at else None,
-                headers=spans.with_traceparent(deployment.mark(), row.traceparent))
+            # What the publisher sends; the consumer checks the deployment's mark.
+            properties = message_properties(outbox, row, deployment.mark())
             body = row.body.encode()
             self.outbox_cpu += time.process_time() - clock
             for service in self.subscribers.get(row.type, ()):
@@ -185,6 +176,8 @@ class Bus:
                 self.deliveries[service] += 1
             self.sent.setdefault(outbox, []).append(row.id)
             delivered += 1
+        from shopsite.bus.consumer import SETTLE_EVERY
+
         self.mark_sent(SETTLE_EVERY)
         self.messages += delivered
         return delivered
@@ -192,14 +185,12 @@ class Bus:
     def mark_sent(self, at_least: int = 1) -> None:
         """Mark the delivered rows sent, one UPDATE per outbox holding ``at_least`` of them, as a publisher marks
         the rows of a batch of confirms (a consumer's, once it holds ``SETTLE_EVERY`` or a quarter second passed)."""
-        from django.db.models import F
-        from django.utils import timezone
+        from shopsite.bus.publisher import mark_sent
 
         clock = time.process_time()
         for outbox, ids in list(self.sent.items()):
             if len(ids) >= at_least:
-                outbox.objects.using(self.databases[outbox._meta.app_label]).filter(id__in=ids).update(
-                    sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None)
+                mark_sent(outbox, ids)
                 del self.sent[outbox]
         self.outbox_cpu += time.process_time() - clock
 

@@ -230,16 +230,7 @@ class Publisher:
         published_at = time.perf_counter()
         try:
             for outbox, row in rows:
-                properties = pika.BasicProperties(
-                    message_id=str(row.id),
-                    type=row.type,
-                    correlation_id=str(row.correlation_id),
-                    app_id=outbox._meta.app_label,
-                    content_type="application/json",
-                    delivery_mode=pika.DeliveryMode.Persistent,
-                    timestamp=int(row.created_at.timestamp()) if row.created_at else None,
-                    headers=spans.with_traceparent(headers, row.traceparent),
-                )
+                properties = message_properties(outbox, row, headers)
                 flight.copies[row.id] = copies
                 for _ in range(copies):
                     channel.basic_publish(self.names.exchange, row.type, row.body.encode(), properties,
@@ -288,9 +279,7 @@ class Publisher:
         for outbox, row in confirmed:
             by_outbox[outbox].append(row.id)
         for outbox, ids in by_outbox.items():
-            outbox.objects.using(router.db_for_write(outbox)).filter(id__in=ids).update(
-                sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None
-            )
+            mark_sent(outbox, ids)
         for (outbox, row), reason in refused:
             log.warning("broker did not take %s %s: %s", row.type, row.id, reason)
             # No longer the sweep's to release (see ``sweep``): a refused row
@@ -307,6 +296,28 @@ class Publisher:
 
 
 _local = threading.local()
+
+
+def message_properties(outbox: type[OutboxMessage], row: OutboxMessage, headers: dict) -> pika.BasicProperties:
+    """What ``row`` is published with: its id, type and correlation id, the service that recorded it, and
+    ``headers`` (the deployment's mark) with the row's trace context."""
+    return pika.BasicProperties(
+        message_id=str(row.id),
+        type=row.type,
+        correlation_id=str(row.correlation_id),
+        app_id=outbox._meta.app_label,
+        content_type="application/json",
+        delivery_mode=pika.DeliveryMode.Persistent,
+        timestamp=int(row.created_at.timestamp()) if row.created_at else None,
+        headers=spans.with_traceparent(headers, row.traceparent),
+    )
+
+
+def mark_sent(outbox: type[OutboxMessage], ids: list[uuid.UUID]) -> int:
+    """Record the rows of ``ids`` as sent, once the broker confirmed them (the relay's sweep leaves them then)."""
+    return outbox.objects.using(router.db_for_write(outbox)).filter(id__in=ids).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1, claimed_by=None, claimed_until=None
+    )
 
 
 def process_publisher() -> Publisher:
