@@ -229,7 +229,37 @@ def _server_cpu() -> float:
     return sum(cpu_seconds(pid) for pid in pids_named("postgres"))
 
 
-def _orders(customers: list[dict], *, server_cpu: bool = False) -> dict:
+class Statements:
+    """How many SQL statements each service's database is sent (every ``execute`` and ``executemany``).
+
+    With ``texts``, also how many times each statement's text was sent, by database: what to look at when
+    cutting round trips.
+    """
+
+    def __init__(self, texts: bool = False) -> None:
+        from django.db import connections
+
+        self.counts: Counter[str] = Counter()
+        self.texts: dict[str, Counter[str]] | None = {} if texts else None
+        for alias in connections:
+            connections[alias].execute_wrappers.append(self._wrapper(alias))
+
+    def _wrapper(self, alias: str):
+        def count(execute, sql, params, many, context):
+            self.counts[alias] += 1
+            if self.texts is not None:
+                self.texts.setdefault(alias, Counter())[sql] += 1
+            return execute(sql, params, many, context)
+
+        return count
+
+    def reset(self) -> None:
+        self.counts.clear()
+        if self.texts is not None:
+            self.texts.clear()
+
+
+def _orders(customers: list[dict], *, server_cpu: bool = False, statement_texts: Path | None = None) -> dict:
     """Every customer's checkout and everything it sets off, one order after the other; what it cost."""
     from django.test import Client
 
@@ -237,6 +267,7 @@ def _orders(customers: list[dict], *, server_cpu: bool = False) -> dict:
 
     tracing.setup("web")  # as the web's WSGI module does: off unless the OTEL variables ask (they do not here)
     bus = Bus()
+    statements = Statements(texts=statement_texts is not None)
     # The shop's own address: with DEBUG off only it is allowed (the test client's "testserver" is not).
     client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
     # What the web process does before the timed run (tests/e2e/shop.py waits for this answer), and whatever
@@ -247,6 +278,7 @@ def _orders(customers: list[dict], *, server_cpu: bool = False) -> dict:
     left_by_seeding = bus.drain()
     bus.mark_sent()
     bus.reset()
+    statements.reset()
     heap.settle()  # as the web and the consumers do once started
 
     checkout_cpu = 0.0
@@ -268,6 +300,10 @@ def _orders(customers: list[dict], *, server_cpu: bool = False) -> dict:
         return value / count if count else 0.0
 
     deliveries = sum(bus.deliveries.values())
+    if statement_texts is not None:
+        statement_texts.write_text(json.dumps(
+            {alias: {sql: per_order(n) for sql, n in texts.most_common()} for alias, texts in statements.texts.items()},
+            indent=1))
     return {
         "orders": count, "seconds": seconds, "per_second": count / seconds if seconds else 0.0,
         "cpu_ms_per_order": per_order(cpu * 1000),
@@ -279,6 +315,8 @@ def _orders(customers: list[dict], *, server_cpu: bool = False) -> dict:
         },
         "delivery_cpu_ms_per_order": {service: per_order(bus.delivery_cpu[service] * 1000)
                                       for service in bus.services},
+        "statements_per_order": per_order(sum(statements.counts.values())),
+        "statements_by_database": {alias: per_order(n) for alias, n in sorted(statements.counts.items())},
         "messages_per_order": per_order(bus.messages), "deliveries_per_order": per_order(deliveries),
         "deliveries_by_service": {service: per_order(bus.deliveries[service]) for service in bus.services},
         "left_by_seeding": left_by_seeding, "unsent_left": bus.unsent_left(),
@@ -292,6 +330,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--orders", type=int, default=200, help="measure: how many orders (default 200)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite", help="measure: where")
     parser.add_argument("--server-cpu", action="store_true", help="run: measure the PostgreSQL server's CPU too")
+    parser.add_argument("--statement-texts", type=Path, help="run: write each statement's text and how many an "
+                                                             "order sent, by database, to this JSON file")
     args = parser.parse_args(argv)
     if args.command == "measure":
         print(json.dumps(run_in_process(args.orders, args.database)))
@@ -299,7 +339,8 @@ def main(argv: list[str]) -> None:
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")
     django.setup()
-    result = _orders(json.loads(Path(args.customers_file).read_text()), server_cpu=args.server_cpu)
+    result = _orders(json.loads(Path(args.customers_file).read_text()), server_cpu=args.server_cpu,
+                     statement_texts=args.statement_texts)
     print(json.dumps({**result, "audit": audit()}))
 
 

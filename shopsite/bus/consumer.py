@@ -8,11 +8,13 @@ the message to a retry queue that hands it back after a growing delay; after
 the last retry, or at once for a message that can never be handled, it is
 parked in the service's dead-letter queue with the reason.
 
-Deliveries that are already waiting when one arrives are handled together:
-one transaction for the batch, each message in a savepoint of its own, so a
-failing message is rolled back alone and the others commit. A message that
-failed in a batch is tried once more in a transaction of its own before it
-counts as failed. A quiet queue gives batches of one: batching costs no
+Deliveries that are already waiting when one arrives are handled together,
+in one transaction for the batch. If a message fails, that transaction is
+rolled back and the batch is handled again with each message in a savepoint
+of its own, so the failing message is rolled back alone and the others
+commit (savepoints only then: they cost two statements a message). A message
+that failed in a batch is tried once more in a transaction of its own before
+it counts as failed. A quiet queue gives batches of one: batching costs no
 latency, and under load it saves a commit, a write to the
 broker and an ack per message.
 
@@ -362,14 +364,42 @@ class Consumer:
         return Delivery(method, properties, body, envelope, message, handlers)
 
     def apply_batch(self, deliveries: list[Delivery]) -> list[Failure]:
-        """Handle ``deliveries`` in one transaction, each in its own savepoint; the ones that failed.
+        """Handle ``deliveries`` in one transaction; the ones that failed.
 
-        A message that failed here is tried again alone, in its own
-        transaction, so a batch never changes what counts as an attempt. If
-        the batch cannot commit at all, every message is handled alone.
+        The batch is first tried as one plain transaction, with no savepoint
+        per message: each savepoint costs two statements (two round trips on
+        PostgreSQL) per message, and messages rarely fail. If any of them
+        fails, that transaction is rolled back whole and the batch is handled
+        again with a savepoint per message (``_apply_in_savepoints``), which
+        keeps the others. A message that failed there is tried once more
+        alone, in its own transaction, so a batch never changes what counts
+        as an attempt. If the batch cannot commit at all, every message is
+        handled alone.
         """
         if len(deliveries) == 1:
             return self._apply_alone(deliveries[0])
+        self._check_connections()
+        handled: list[tuple[str, bool]] = []  # (type, duplicate), counted once the batch committed
+        try:
+            with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
+                with transaction.atomic(using=self.db):
+                    for delivery in deliveries:
+                        with spans.processing(self.service, delivery, batch=batch):
+                            duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
+                                                           redelivered=delivery.method.redelivered)
+                        handled.append((delivery.envelope.type, duplicate))
+                    self._check_committable()  # else the whole batch would be rolled back silently
+        except Exception as exc:
+            log.info("%s: a batch of %d failed after %d handled (%r); handling it again, a savepoint per message",
+                     self.service, len(deliveries), len(handled), exc)
+            return self._apply_in_savepoints(deliveries)
+        for message_type, duplicate in handled:
+            self.metrics.handled(message_type, duplicate=duplicate)
+        self._publish(committed)
+        return []
+
+    def _apply_in_savepoints(self, deliveries: list[Delivery]) -> list[Failure]:
+        """Handle ``deliveries`` in one transaction, each in its own savepoint; the ones that failed."""
         self._check_connections()
         failed: list[Delivery] = []
         handled: list[tuple[str, bool]] = []  # (type, duplicate), counted once the batch committed

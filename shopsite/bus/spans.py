@@ -8,9 +8,9 @@ delivery a CONSUMER span whose parent it is. So one checkout is one trace
 through every service, and a log line written inside a handler carries the
 trace id of the message it handles.
 
-A batch (several deliveries in one transaction, each in a savepoint) does not
+A batch (several deliveries in one transaction) does not
 merge their traces: each message's handlers still run in a span of its own,
-in its own trace. The transaction itself (begin, the savepoints, the commit)
+in its own trace. The transaction itself (begin, any savepoints, the commit)
 is a span too, the root of a trace of its own with a link to where each
 message came from; each message's span links back to it. A commit shared by
 several traces can be the child of none of them, and the link is how a

@@ -1,4 +1,4 @@
-"""Deliveries already waiting are handled in one transaction, each message in a savepoint of its own."""
+"""Deliveries already waiting are handled in one transaction; after a failure, each message in a savepoint of its own."""
 
 import time
 import uuid
@@ -60,6 +60,24 @@ def test_waiting_deliveries_share_a_transaction(bus_names, commits):
     assert replies() == WAITING
     # One commit per batch (plus the updates that mark the replies sent), far fewer than one per message.
     assert len(commits) < WAITING / 2
+
+
+def test_a_batch_that_does_not_fail_takes_no_savepoints(bus_names, commits):
+    in_savepoint = []
+
+    def note(message):
+        reply(message)
+        in_savepoint.append(bool(connections["catalog"].savepoint_ids))
+
+    consumer = declared(note)
+    waiting(WAITING)
+    commits.clear()
+
+    consume(consumer, until=lambda: consumer.handled == WAITING)
+
+    assert len(commits) < WAITING / 2  # they came in batches
+    assert in_savepoint == [False] * WAITING
+    assert replies() == WAITING
 
 
 def test_a_message_failing_in_a_batch_is_rolled_back_alone_and_tried_again_alone(bus_names):
