@@ -10,6 +10,7 @@
 | ``shop_handler_duration_seconds`` | histogram | service, type | consumer | one delivery's handlers |
 | ``shop_batch_duration_seconds`` | histogram | service | consumer | one batch, its transaction included |
 | ``shop_batch_size`` | histogram | service | consumer | deliveries in one batch |
+| ``shop_batch_lock_conflicts_total`` | counter | service | consumer | batches that lost a race for a row lock and were handled one by one |
 | ``shop_consumer_connected`` | gauge | service | consumer | 1 while connected and consuming, else 0 |
 | ``shop_publish_confirm_seconds`` | histogram | process | publishers | from a publish to the broker's confirm |
 | ``shop_outbox_unsent`` | gauge | service | relay | outbox rows not yet sent (read at scrape time) |
@@ -68,6 +69,8 @@ handler_duration = Histogram("shop_handler_duration_seconds", "Time one delivery
 batch_duration = Histogram("shop_batch_duration_seconds", "Time one batch of deliveries took, its commit included.",
                            ["service"], buckets=HANDLER_BUCKETS)
 batch_size = Histogram("shop_batch_size", "Deliveries handled in one batch.", ["service"], buckets=BATCH_SIZES)
+batch_lock_conflicts = Counter("shop_batch_lock_conflicts", "Batches that lost a race for a row lock (handled one by one).",
+                               ["service"])
 consumer_connected = Gauge("shop_consumer_connected", "1 while the consumer is connected and consuming.",
                            ["service"], multiprocess_mode="liveall")
 publish_confirm = Histogram("shop_publish_confirm_seconds", "Time from publishing a message to the broker's confirm.",
@@ -115,6 +118,7 @@ class ConsumerMetrics:
             self.of(message_type)
         self.batch_duration = batch_duration.labels(service)
         self.batch_size = batch_size.labels(service)
+        self.lock_conflicts = batch_lock_conflicts.labels(service)
         self._connected = consumer_connected.labels(service)
         self._connected.set(0)
 

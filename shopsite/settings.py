@@ -279,8 +279,12 @@ BUS = {
     "QUEUE_TYPE": env.str("BUS_QUEUE_TYPE", default="classic"),
     "PREFETCH": env.int("BUS_PREFETCH", default=64),
     # Deliveries already waiting are handled together, up to this many in one
-    # transaction (each in its own savepoint); see shopsite/bus/consumer.py.
+    # transaction; see shopsite/bus/consumer.py.
     "BATCH": env.int("BUS_BATCH", default=32),
+    # PostgreSQL: seconds a batch waits for a row lock that another copy's
+    # transaction holds before it gives way and handles its messages one by one
+    # (two batches locking the same rows in another order would deadlock).
+    "BATCH_LOCK_TIMEOUT": env.float("BUS_BATCH_LOCK_TIMEOUT", default=0.1),
     # Seconds to wait before each retry of a failed handler; after the last
     # one the message is parked in the service's dead-letter queue.
     "RETRY_DELAYS": [float(d) for d in env.list("BUS_RETRY_DELAYS", default=["1", "5", "30"])],

@@ -107,6 +107,21 @@ class Failure:
     traceback: str
 
 
+#: PostgreSQL's SQLSTATEs for a transaction that lost a race for a row lock: a deadlock, a lock wait past
+#: ``lock_timeout``, a serialization failure. Rolling back to a savepoint keeps the locks taken before it,
+#: so a batch that meets one of these gives up whole (see ``apply_batch``).
+LOCK_CONFLICTS = frozenset({"40P01", "55P03", "40001"})
+
+
+def lost_a_lock(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what it was raised from: Django wraps the driver's error) is a lock conflict."""
+    while exc is not None:
+        if getattr(exc, "sqlstate", None) in LOCK_CONFLICTS:
+            return True
+        exc = exc.__cause__
+    return False
+
+
 class BatchAborted(Exception):
     """The transaction cannot commit; in a batch, its messages are handled one by one instead."""
 
@@ -375,6 +390,16 @@ class Consumer:
         alone, in its own transaction, so a batch never changes what counts
         as an attempt. If the batch cannot commit at all, every message is
         handled alone.
+
+        Several copies of a consumer take batches from the same queue, and two
+        batches that touch the same rows in another order (a popular
+        product's stock) would deadlock, which PostgreSQL notices only after
+        ``deadlock_timeout`` (a second by default), while both wait. So on
+        PostgreSQL a batch waits at most ``BUS["BATCH_LOCK_TIMEOUT"]`` for a
+        row lock; one that loses a race for a lock is rolled back whole,
+        releasing its locks for the other copy, and its messages are handled
+        one by one (each message's own rows are locked in a fixed order, so
+        those transactions do not deadlock with each other).
         """
         if len(deliveries) == 1:
             return self._apply_alone(deliveries[0])
@@ -383,6 +408,7 @@ class Consumer:
         try:
             with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
                 with transaction.atomic(using=self.db):
+                    self._limit_lock_waits()
                     for delivery in deliveries:
                         with spans.processing(self.service, delivery, batch=batch):
                             duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
@@ -390,6 +416,11 @@ class Consumer:
                         handled.append((delivery.envelope.type, duplicate))
                     self._check_committable()  # else the whole batch would be rolled back silently
         except Exception as exc:
+            if lost_a_lock(exc):
+                log.info("%s: a batch of %d lost a race for a lock (%r); handling its messages one by one",
+                         self.service, len(deliveries), exc)
+                self.metrics.lock_conflicts.inc()
+                return [failure for delivery in deliveries for failure in self._apply_alone(delivery)]
             log.info("%s: a batch of %d failed after %d handled (%r); handling it again, a savepoint per message",
                      self.service, len(deliveries), len(handled), exc)
             return self._apply_in_savepoints(deliveries)
@@ -406,6 +437,7 @@ class Consumer:
         try:
             with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
                 with transaction.atomic(using=self.db):
+                    self._limit_lock_waits()
                     for delivery in deliveries:
                         try:
                             with spans.processing(self.service, delivery, batch=batch), \
@@ -415,6 +447,8 @@ class Consumer:
                                 self._check_committable()  # else the savepoint is rolled back silently
                             handled.append((delivery.envelope.type, duplicate))
                         except Exception as exc:
+                            if lost_a_lock(exc):
+                                raise  # its savepoint's rollback would keep the locks taken before it
                             log.info("%s: %s %s failed in a batch (%r); trying it alone", self.service,
                                      delivery.envelope.type, delivery.envelope.id, exc)
                             failed.append(delivery)
@@ -428,6 +462,13 @@ class Consumer:
             self.metrics.handled(message_type, duplicate=duplicate)
         self._publish(committed)
         return [failure for delivery in failed for failure in self._apply_alone(delivery)]
+
+    def _limit_lock_waits(self) -> None:
+        """On PostgreSQL, this transaction waits at most ``BUS["BATCH_LOCK_TIMEOUT"]`` seconds for a row lock."""
+        connection = connections[self.db]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = {int(settings.BUS['BATCH_LOCK_TIMEOUT'] * 1000)}")
 
     def _apply_alone(self, delivery: Delivery) -> list[Failure]:
         try:
