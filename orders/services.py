@@ -30,13 +30,18 @@ Kind = OrderEvent.Kind
 CANCELLABLE = (Status.PENDING, Status.AWAITING_PAYMENT, Status.CONFIRMED)
 
 
-def _move(order_id: uuid.UUID, *, allowed: tuple[str, ...], to: str, **fields) -> Order | None:
-    """Move the order to ``to`` if it is in one of ``allowed``; the order, or None."""
-    if not allowed or not statements.update(Order, DB, where={"pk": order_id, "status": tuple(allowed)},
-                                            values={"status": to, "updated_at": timezone.now(), **fields}):
+def _move(order_id: uuid.UUID, *, allowed: tuple[str, ...], to: str, only_if: dict | None = None,
+          **fields) -> Order | None:
+    """Move the order to ``to`` if it is in one of ``allowed`` (and matches ``only_if``, more ``where`` terms);
+    the order as moved, or None. One statement: the update returns the row."""
+    if not allowed:
+        return None
+    moved = statements.update_returning(Order, DB, where={"pk": order_id, "status": tuple(allowed), **(only_if or {})},
+                                        values={"status": to, "updated_at": timezone.now(), **fields})
+    if not moved:
         return None
     log.info("order %s is now %s", order_id, to)
-    return statements.select_one(Order, DB, pk=order_id)
+    return moved[0]
 
 
 def _note(order: Order | uuid.UUID, kind: str, detail: str = "", *more: tuple[str, str]) -> None:
@@ -56,9 +61,6 @@ def _status_message(order: Order, message_type, **extra):
 
 def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
     with message_transaction(DB):
-        placed = statements.select_one(Order, DB, pk=checkout.order_id)
-        if placed is not None:  # placed already (a replayed checkout)
-            return placed
         # The total is recomputed from the lines rather than trusted.
         total = sum((line.unit_price * line.quantity for line in checkout.lines), Decimal("0.00"))
         order = Order(
@@ -66,7 +68,8 @@ def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
             total=total, currency=checkout.currency, payment_method_id=checkout.payment_method_id,
             **Order.shipping_fields(checkout.shipping_address),
         )
-        statements.create(DB, order)
+        if not statements.create(DB, order, unless_exists=("id",)):  # placed already (a replayed checkout)
+            return statements.select_one(Order, DB, pk=checkout.order_id)
         statements.create(DB, *(
             OrderLine(order=order, product_id=l.product_id, sku=l.sku, name=l.name,
                       unit_price=l.unit_price, quantity=l.quantity,
@@ -84,16 +87,15 @@ def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
 def order_stock_reserved(*, order_id: uuid.UUID) -> None:
     """Ask payments for the total; an order with nothing to pay is confirmed at once, with no charge."""
     with message_transaction(DB):
-        order = statements.select_one(Order, DB, pk=order_id)
-        if order is not None and order.total == 0:
-            order = _move(order_id, allowed=(Status.PENDING,), to=Status.CONFIRMED)
-            if order is not None:
-                _note(order, Kind.STOCK_RESERVED, "", (Kind.CONFIRMED, "nothing to pay"))
-                _confirmed(order)
-            return
-        order = _move(order_id, allowed=(Status.PENDING,), to=Status.AWAITING_PAYMENT)
+        order = _move(order_id, allowed=(Status.PENDING,), to=Status.AWAITING_PAYMENT, only_if={"total__gt": 0})
         if order is None:
-            return  # cancelled meanwhile: catalog releases on order.cancelled
+            order = statements.select_one(Order, DB, pk=order_id)
+            if order is not None and order.total == 0:
+                order = _move(order_id, allowed=(Status.PENDING,), to=Status.CONFIRMED)
+                if order is not None:
+                    _note(order, Kind.STOCK_RESERVED, "", (Kind.CONFIRMED, "nothing to pay"))
+                    _confirmed(order)
+            return  # else cancelled meanwhile: catalog releases on order.cancelled
         _note(order, Kind.STOCK_RESERVED, "", (Kind.PAYMENT_REQUESTED, f"{order.total} {order.currency}"))
         OutboxMessage.record(contracts.RequestPayment(
             order_id=order.id, user_id=order.user_id, amount=order.total, currency=order.currency,

@@ -129,9 +129,14 @@ def create(using: str, *objects: M, unless_exists: tuple[str, ...] = ()) -> int:
         return cursor.rowcount
 
 
+def _columns(model: type[Model], alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    return ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+
+
 @functools.cache
-def _update_statement(model: type[Model], alias: str, shape: tuple, columns: tuple[tuple[str, bool], ...]
-                      ) -> tuple[str, list[Field], list[Field]]:
+def _update_statement(model: type[Model], alias: str, shape: tuple, columns: tuple[tuple[str, bool], ...],
+                      returning: bool = False) -> tuple[str, list[Field], list[Field]]:
     quote = connections[alias].ops.quote_name
     fields = _fields(model)
     where, where_fields = _where(model, alias, shape)
@@ -139,8 +144,20 @@ def _update_statement(model: type[Model], alias: str, shape: tuple, columns: tup
         f"{quote(fields[name].column)} = {quote(fields[name].column)} + %s" if added
         else f"{quote(fields[name].column)} = %s" for name, added in columns
     )
-    return (f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {where}",
-            [fields[name] for name, _ in columns], where_fields)
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {where}"
+    if returning:
+        sql += f" RETURNING {_columns(model, alias)}"
+    return sql, [fields[name] for name, _ in columns], where_fields
+
+
+def _update_params(model: type[Model], using: str, where: dict, values: dict, returning: bool
+                   ) -> tuple[str, list]:
+    connection = connections[using]
+    columns = tuple((name, isinstance(value, Add)) for name, value in values.items())
+    sql, value_fields, where_fields = _update_statement(model, using, _shape(where), columns, returning)
+    params = [value.amount if isinstance(value, Add) else field.get_db_prep_save(value, connection)
+              for field, value in zip(value_fields, values.values())]
+    return sql, params + _where_params(where_fields, where, connection)
 
 
 def update(model: type[Model], using: str, where: dict, values: dict) -> int:
@@ -150,24 +167,29 @@ def update(model: type[Model], using: str, where: dict, values: dict) -> int:
     """
     if _matches_nothing(where):
         return 0
-    connection = connections[using]
-    columns = tuple((name, isinstance(value, Add)) for name, value in values.items())
-    sql, value_fields, where_fields = _update_statement(model, using, _shape(where), columns)
-    params = [value.amount if isinstance(value, Add) else field.get_db_prep_save(value, connection)
-              for field, value in zip(value_fields, values.values())]
-    params += _where_params(where_fields, where, connection)
-    with connection.cursor() as cursor:
+    sql, params = _update_params(model, using, where, values, returning=False)
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def update_returning(model: type[M], using: str, where: dict, values: dict) -> list[M]:
+    """``update``, and the rows it changed as they are after it (``UPDATE … RETURNING``), in no set order:
+    one statement where the ORM needs an update and then a select."""
+    if _matches_nothing(where):
+        return []
+    sql, params = _update_params(model, using, where, values, returning=True)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return _objects(model, using, cursor.fetchall())
 
 
 @functools.cache
 def _select_statement(model: type[Model], alias: str, shape: tuple, for_update: bool) -> tuple[str, list[Field]]:
     connection = connections[alias]
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
     where, where_fields = _where(model, alias, shape)
-    sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {where} ORDER BY {quote(model._meta.pk.column)}"
+    sql = f"SELECT {_columns(model, alias)} FROM {quote(model._meta.db_table)} WHERE {where} ORDER BY {quote(model._meta.pk.column)}"
     if for_update and connection.features.has_select_for_update:  # SQLite locks the whole database anyway
         sql += " FOR UPDATE"
     return sql, where_fields
@@ -198,9 +220,14 @@ def select(model: type[M], using: str, *, for_update: bool = False, **where) -> 
     sql, where_fields = _select_statement(model, using, _shape(where), for_update)
     with connection.cursor() as cursor:
         cursor.execute(sql, _where_params(where_fields, where, connection))
-        rows = cursor.fetchall()
+        return _objects(model, using, cursor.fetchall())
+
+
+def _objects(model: type[M], using: str, rows: list[tuple]) -> list[M]:
+    """Model instances of ``rows`` (every concrete column, in field order), as the ORM reads them."""
     if not rows:
         return []
+    connection = connections[using]
     names, converters = _converters(model, connection)
     objects = []
     for row in rows:

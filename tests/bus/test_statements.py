@@ -63,6 +63,23 @@ def test_update_with_comparisons_and_additions_changes_what_the_orm_would():
     assert (product.stock_on_hand, product.stock_reserved, product.name) == (3, 2, "Big mug")
 
 
+def test_an_update_returning_gives_the_changed_rows_as_the_orm_reads_them_after():
+    order, other = an_order(), an_order()
+    statements.create("orders", order, other)
+
+    assert statements.update_returning(Order, "orders", where={"pk": order.pk, "status": ("paid",)},
+                                       values={"status": "cancelled"}) == []
+    assert statements.update_returning(Order, "orders", where={"pk": order.pk, "status": ()},
+                                       values={"status": "cancelled"}) == []
+    [moved] = statements.update_returning(Order, "orders", where={"pk": order.pk, "status": (Order.Status.PENDING,),
+                                                                   "total__gt": 0},
+                                          values={"status": Order.Status.AWAITING_PAYMENT, "total": Decimal("12.00")})
+
+    assert every_field(moved) == every_field(Order.objects.get(pk=order.pk))  # types too
+    assert (moved.status, moved.total) == (Order.Status.AWAITING_PAYMENT, Decimal("12.00"))
+    assert Order.objects.get(pk=other.pk).status == Order.Status.PENDING
+
+
 def test_in_a_tuple_and_an_empty_tuple_matching_nothing():
     orders = [an_order(), an_order(), an_order()]
     for order in orders:
