@@ -238,7 +238,8 @@ def inbox_item_record(
     item = InboxItem(notification_id=notification_id, user_id=user_id, order_id=order_id, kind=kind,
                      subject=subject, body=body, sent_at=sent_at)
     with message_transaction(DB):
-        statements.create(DB, item, unless_exists=("notification_id",))
+        if statements.create(DB, item, unless_exists=("notification_id",)):
+            return item  # as written: every field is the item's own
         return statements.select_one(InboxItem, DB, pk=notification_id)
 
 

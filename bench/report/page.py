@@ -266,7 +266,26 @@ def _peers(r: dict) -> str:
         table += (f"\n\nThe shop in one process delivered {in_process['messages_per_order']:g} messages per order, "
                   f"{in_process['deliveries_per_order']:g} deliveries (each message to every consumer subscribed to "
                   f"it; per order by service, with their CPU ms per order: {by_service}).")
+        table += _statements(in_process, in_process_pg)
     return table
+
+
+def _statements(*runs: dict) -> str:
+    """The SQL statements the shop in one process sent per order, by service database (BEGIN and COMMIT not counted:
+    on PostgreSQL psycopg sends them itself, two more round trips for each transaction)."""
+    counted = [(run, run["statements_by_database"]) for run in runs if run.get("statements_by_database")]
+    if not counted:
+        return ""
+    parts = []
+    for run, by_database in counted:
+        where = "on PostgreSQL" if run.get("database") == "postgresql" else "on SQLite"
+        listed = ", ".join(f"{'accounts' if alias == 'default' else alias} {count:.1f}"
+                           for alias, count in by_database.items())
+        parts.append(f"{where} {run['statements_per_order']:.1f} ({listed})")
+    return ("\n\nSQL statements per order sent by the shop in one process, every database together and by "
+            "service (without BEGIN and COMMIT, which psycopg sends itself on PostgreSQL, and SQLite's "
+            "BEGIN IMMEDIATE counted as one): " + "; ".join(parts) + ". Each statement is a round trip to "
+            "the server on PostgreSQL; on SQLite a call into the library in the same process.")
 
 
 #: The peers table's row for ``bench.in_process``.
