@@ -69,7 +69,7 @@ class Sizes:
                    soak_seconds=240.0, soak_rate=10.0, e2e_postgres=True, e2e_copies=True,
                    consumer_variants=True, repeats=3, latency_windows=3,
                    growth_orders=(1_000, 200_000), growth_products=10_000, growth_customers=50_000,
-                   growth_checkouts=300, growth_rate=15.0, growth_rate_seconds=60.0)
+                   growth_checkouts=1000, growth_rate=15.0, growth_rate_seconds=60.0)
 
     @classmethod
     def smoke(cls) -> Sizes:
