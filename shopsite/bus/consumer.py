@@ -404,64 +404,74 @@ class Consumer:
         if len(deliveries) == 1:
             return self._apply_alone(deliveries[0])
         self._check_connections()
-        handled: list[tuple[str, bool]] = []  # (type, duplicate), counted once the batch committed
         try:
-            with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
-                with transaction.atomic(using=self.db):
-                    self._limit_lock_waits()
-                    for delivery in deliveries:
-                        with spans.processing(self.service, delivery, batch=batch):
-                            duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
-                                                           redelivered=delivery.method.redelivered)
-                        handled.append((delivery.envelope.type, duplicate))
-                    self._check_committable()  # else the whole batch would be rolled back silently
+            handled, _, committed = self._in_one_transaction(deliveries, savepoints=False)
         except Exception as exc:
             if lost_a_lock(exc):
                 log.info("%s: a batch of %d lost a race for a lock (%r); handling its messages one by one",
                          self.service, len(deliveries), exc)
                 self.metrics.lock_conflicts.inc()
-                return [failure for delivery in deliveries for failure in self._apply_alone(delivery)]
-            log.info("%s: a batch of %d failed after %d handled (%r); handling it again, a savepoint per message",
-                     self.service, len(deliveries), len(handled), exc)
+                return self._one_by_one(deliveries)
+            log.info("%s: a batch of %d failed (%r); handling it again, a savepoint per message",
+                     self.service, len(deliveries), exc)
             return self._apply_in_savepoints(deliveries)
-        for message_type, duplicate in handled:
-            self.metrics.handled(message_type, duplicate=duplicate)
-        self._publish(committed)
+        self._committed(handled, committed)
         return []
 
     def _apply_in_savepoints(self, deliveries: list[Delivery]) -> list[Failure]:
         """Handle ``deliveries`` in one transaction, each in its own savepoint; the ones that failed."""
         self._check_connections()
-        failed: list[Delivery] = []
-        handled: list[tuple[str, bool]] = []  # (type, duplicate), counted once the batch committed
         try:
-            with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
-                with transaction.atomic(using=self.db):
-                    self._limit_lock_waits()
-                    for delivery in deliveries:
-                        try:
-                            with spans.processing(self.service, delivery, batch=batch), \
-                                    transaction.atomic(using=self.db):
-                                duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
-                                                               redelivered=delivery.method.redelivered)
-                                self._check_committable()  # else the savepoint is rolled back silently
-                            handled.append((delivery.envelope.type, duplicate))
-                        except Exception as exc:
-                            if lost_a_lock(exc):
-                                raise  # its savepoint's rollback would keep the locks taken before it
-                            log.info("%s: %s %s failed in a batch (%r); trying it alone", self.service,
-                                     delivery.envelope.type, delivery.envelope.id, exc)
-                            failed.append(delivery)
-                        self._check_committable()  # a savepoint that could not be rolled back dooms the batch
+            handled, failed, committed = self._in_one_transaction(deliveries, savepoints=True)
         except Exception as exc:
             log.warning("%s: a batch of %d could not commit (%r); handling its messages one by one",
                         self.service, len(deliveries), exc)
             self._connections_checked = 0.0
-            return [failure for delivery in deliveries for failure in self._apply_alone(delivery)]
+            return self._one_by_one(deliveries)
+        self._committed(handled, committed)
+        return self._one_by_one(failed)
+
+    def _in_one_transaction(self, deliveries: list[Delivery], *, savepoints: bool
+                            ) -> tuple[list[tuple[str, bool]], list[Delivery], list[Row]]:
+        """Run the deliveries' handlers in one transaction and commit it: (type, duplicate) of each message
+        handled, the deliveries that failed, the rows committed for publishing.
+
+        With ``savepoints``, each message has one, and a failing message is
+        rolled back alone and listed; without, any failure rolls the whole
+        transaction back and is raised. A lost race for a lock is raised
+        either way: rolling back to a savepoint would keep the locks taken
+        before it.
+        """
+        handled: list[tuple[str, bool]] = []
+        failed: list[Delivery] = []
+        with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
+            with transaction.atomic(using=self.db):
+                self._limit_lock_waits()
+                for delivery in deliveries:
+                    try:
+                        with spans.processing(self.service, delivery, batch=batch), \
+                                transaction.atomic(using=self.db, savepoint=savepoints):
+                            duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
+                                                           redelivered=delivery.method.redelivered)
+                            self._check_committable()  # else the transaction is rolled back silently
+                        handled.append((delivery.envelope.type, duplicate))
+                    except Exception as exc:
+                        if not savepoints or lost_a_lock(exc):
+                            raise
+                        log.info("%s: %s %s failed in a batch (%r); trying it alone", self.service,
+                                 delivery.envelope.type, delivery.envelope.id, exc)
+                        failed.append(delivery)
+                    self._check_committable()  # a savepoint that could not be rolled back dooms the batch
+        return handled, failed, committed
+
+    def _committed(self, handled: list[tuple[str, bool]], committed: list[Row]) -> None:
+        """Count what a batch's commit handled and publish the rows it committed."""
         for message_type, duplicate in handled:
             self.metrics.handled(message_type, duplicate=duplicate)
         self._publish(committed)
-        return [failure for delivery in failed for failure in self._apply_alone(delivery)]
+
+    def _one_by_one(self, deliveries: list[Delivery]) -> list[Failure]:
+        return [failure for delivery in deliveries for failure in self._apply_alone(delivery)]
 
     def _limit_lock_waits(self) -> None:
         """On PostgreSQL, this transaction waits at most ``BUS["BATCH_LOCK_TIMEOUT"]`` seconds for a row lock."""
