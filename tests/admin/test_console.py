@@ -21,7 +21,7 @@ from shopsite.bus.consumer import Consumer
 from shopsite.bus.handlers import Handler
 from shopsite.bus.deadletters import list_dead_letters, replay_dead_letters
 
-pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases="__all__")]
+pytestmark = [pytest.mark.broker, pytest.mark.django_db(databases="__all__", transaction=True)]
 
 SERVICE = "orders"
 

@@ -15,6 +15,8 @@ import hypothesis.strategies as st
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from schemathesis import GenerationMode
 
 from shopsite.wsgi import application
@@ -68,6 +70,18 @@ def is_staff_operation(operation) -> bool:
 #: One test per operation, with an id of its own ("GET /api/orders/"), so pytest-xdist can tell them apart.
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 STAFF_OPERATIONS = [operation for operation in OPERATIONS if is_staff_operation(operation)]
+
+
+@pytest.fixture(autouse=True)
+def _connections_kept_per_request():
+    """What Django's test client does around a request: the WSGI handler's per-request connection check would
+    close the connection holding the test's transaction (on PostgreSQL; SQLite's in-memory test database
+    ignores a close), and every later query would fail."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 def cases(operation):
