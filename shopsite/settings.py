@@ -283,7 +283,8 @@ BUS = {
     "BATCH": env.int("BUS_BATCH", default=32),
     # PostgreSQL: seconds a batch waits for a row lock that another copy's
     # transaction holds before it gives way and handles its messages one by one
-    # (two batches locking the same rows in another order would deadlock).
+    # (two batches locking the same rows in another order would deadlock);
+    # 0 takes the limit away.
     "BATCH_LOCK_TIMEOUT": env.float("BUS_BATCH_LOCK_TIMEOUT", default=0.1),
     # Seconds to wait before each retry of a failed handler; after the last
     # one the message is parked in the service's dead-letter queue.
