@@ -50,3 +50,17 @@ def test_the_sqlite_floor_is_the_shops_own_code_and_the_brokers_cpu():
     assert cpu_floor(r) == {"own": 15.0, "broker": 6.0, "total": 21.0}
     row = next(row for row in round_two_targets(r) if row[0].startswith("≥ 100 orders/s"))
     assert "= 21.0 ms" in row[2] and "20.0 ms two cores allow" in row[2], row
+
+
+def test_the_statements_per_order_are_reported_for_each_database_the_peer_ran_on():
+    from bench.report.page import _statements
+
+    sqlite = {"database": "sqlite", "statements_per_order": 77.1,
+              "statements_by_database": {"default": 9.0, "orders": 21.04}}
+    postgresql = {"database": "postgresql", "statements_per_order": 64.1,
+                  "statements_by_database": {"default": 7.0, "orders": 17.04}}
+
+    text = _statements(sqlite, postgresql)
+
+    assert "on SQLite 77.1 (accounts 9.0, orders 21.0); on PostgreSQL 64.1 (accounts 7.0, orders 17.0)" in text
+    assert _statements({"database": "sqlite"}) == ""  # a run from before they were counted
