@@ -41,7 +41,8 @@ def measure(*, orders: int, database: str, checkouts: int, products: int, custom
     return {"database": database, "existing": run["existing"], "per_second": throughput["per_second"],
             "latency_ms": throughput["latency_ms"], "email_latency_ms": throughput["email_latency_ms"],
             "placed_latency_ms": throughput["placed_latency_ms"], "emailed": throughput["emailed"],
-            "orders": throughput["orders"], "refused": run["refused"], "refusals": run["refusals"], "cpu_ms_per_order": run["cpu_ms_per_order"],
+            "orders": throughput["orders"], "refused": run["refused"], "refusals": run["refusals"],
+            "cpu_ms_per_order": run["cpu_ms_per_order"],
             "at_rate": {"rate": rate, "seconds": seconds, "orders": at_rate["orders"],
                         "emailed": at_rate["emailed"], "latency_ms": at_rate["latency_ms"]}}
 

@@ -230,25 +230,26 @@ def _server_cpu() -> float:
 
 
 class Statements:
-    """How many SQL statements each service's database is sent (every ``execute`` and ``executemany``).
+    """How many SQL statements each service's database is sent (every ``execute`` and ``executemany``), by service.
 
     With ``texts``, also how many times each statement's text was sent, by database: what to look at when
     cutting round trips.
     """
 
     def __init__(self, texts: bool = False) -> None:
+        from django.conf import settings
         from django.db import connections
 
         self.counts: Counter[str] = Counter()
         self.texts: dict[str, Counter[str]] | None = {} if texts else None
-        for alias in connections:
-            connections[alias].execute_wrappers.append(self._wrapper(alias))
+        for service, alias in settings.SERVICE_DATABASES.items():
+            connections[alias].execute_wrappers.append(self._wrapper(service))
 
-    def _wrapper(self, alias: str):
+    def _wrapper(self, service: str):
         def count(execute, sql, params, many, context):
-            self.counts[alias] += 1
+            self.counts[service] += 1
             if self.texts is not None:
-                self.texts.setdefault(alias, Counter())[sql] += 1
+                self.texts.setdefault(service, Counter())[sql] += 1
             return execute(sql, params, many, context)
 
         return count
@@ -302,7 +303,8 @@ def _orders(customers: list[dict], *, server_cpu: bool = False, statement_texts:
     deliveries = sum(bus.deliveries.values())
     if statement_texts is not None:
         statement_texts.write_text(json.dumps(
-            {alias: {sql: per_order(n) for sql, n in texts.most_common()} for alias, texts in statements.texts.items()},
+            {service: {sql: per_order(n) for sql, n in texts.most_common()}
+             for service, texts in statements.texts.items()},
             indent=1))
     return {
         "orders": count, "seconds": seconds, "per_second": count / seconds if seconds else 0.0,
@@ -316,7 +318,7 @@ def _orders(customers: list[dict], *, server_cpu: bool = False, statement_texts:
         "delivery_cpu_ms_per_order": {service: per_order(bus.delivery_cpu[service] * 1000)
                                       for service in bus.services},
         "statements_per_order": per_order(sum(statements.counts.values())),
-        "statements_by_database": {alias: per_order(n) for alias, n in sorted(statements.counts.items())},
+        "statements_by_database": {service: per_order(n) for service, n in sorted(statements.counts.items())},
         "messages_per_order": per_order(bus.messages), "deliveries_per_order": per_order(deliveries),
         "deliveries_by_service": {service: per_order(bus.deliveries[service]) for service in bus.services},
         "left_by_seeding": left_by_seeding, "unsent_left": bus.unsent_left(),
@@ -331,7 +333,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite", help="measure: where")
     parser.add_argument("--server-cpu", action="store_true", help="run: measure the PostgreSQL server's CPU too")
     parser.add_argument("--statement-texts", type=Path, help="run: write each statement's text and how many an "
-                                                             "order sent, by database, to this JSON file")
+                                                             "order sent, by service, to this JSON file")
     args = parser.parse_args(argv)
     if args.command == "measure":
         print(json.dumps(run_in_process(args.orders, args.database)))

@@ -271,7 +271,7 @@ def _peers(r: dict) -> str:
 
 
 def _statements(*runs: dict) -> str:
-    """The SQL statements the shop in one process sent per order, by service database (BEGIN and COMMIT not counted:
+    """The SQL statements the shop in one process sent per order, by service (BEGIN and COMMIT not counted:
     on PostgreSQL psycopg sends them itself, two more round trips for each transaction)."""
     counted = [(run, run["statements_by_database"]) for run in runs if run.get("statements_by_database")]
     if not counted:
@@ -279,8 +279,7 @@ def _statements(*runs: dict) -> str:
     parts = []
     for run, by_database in counted:
         where = "on PostgreSQL" if run.get("database") == "postgresql" else "on SQLite"
-        listed = ", ".join(f"{'accounts' if alias == 'default' else alias} {count:.1f}"
-                           for alias, count in by_database.items())
+        listed = ", ".join(f"{service} {count:.1f}" for service, count in by_database.items())
         parts.append(f"{where} {run['statements_per_order']:.1f} ({listed})")
     return ("\n\nSQL statements per order sent by the shop in one process, every database together and by "
             "service (without BEGIN and COMMIT, which psycopg sends itself on PostgreSQL, and SQLite's "

@@ -189,7 +189,8 @@ def _select_statement(model: type[Model], alias: str, shape: tuple, for_update: 
     connection = connections[alias]
     quote = connection.ops.quote_name
     where, where_fields = _where(model, alias, shape)
-    sql = f"SELECT {_columns(model, alias)} FROM {quote(model._meta.db_table)} WHERE {where} ORDER BY {quote(model._meta.pk.column)}"
+    sql = (f"SELECT {_columns(model, alias)} FROM {quote(model._meta.db_table)} WHERE {where} "
+           f"ORDER BY {quote(model._meta.pk.column)}")
     if for_update and connection.features.has_select_for_update:  # SQLite locks the whole database anyway
         sql += " FOR UPDATE"
     return sql, where_fields

@@ -56,9 +56,9 @@ def test_the_statements_per_order_are_reported_for_each_database_the_peer_ran_on
     from bench.report.page import _statements
 
     sqlite = {"database": "sqlite", "statements_per_order": 77.1,
-              "statements_by_database": {"default": 9.0, "orders": 21.04}}
+              "statements_by_database": {"accounts": 9.0, "orders": 21.04}}
     postgresql = {"database": "postgresql", "statements_per_order": 64.1,
-                  "statements_by_database": {"default": 7.0, "orders": 17.04}}
+                  "statements_by_database": {"accounts": 7.0, "orders": 17.04}}
 
     text = _statements(sqlite, postgresql)
 
