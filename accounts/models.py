@@ -1,6 +1,5 @@
 import hashlib
 import secrets
-import uuid
 from datetime import datetime
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.utils.crypto import salted_hmac
 
 from shopsite import contracts
 from shopsite.bus import models as bus
+from shopsite.ids import uuid7
 from shopsite.limits import (
     ADDRESS_CITY_LENGTH, ADDRESS_LINE_LENGTH, ADDRESS_NAME_LENGTH, ADDRESS_POSTAL_CODE_LENGTH, ADDRESS_REGION_LENGTH,
 )
@@ -262,7 +262,7 @@ class InboxItem(models.Model):
 class Address(models.Model):
     """An address in a customer's address book, to check out with; at most one is their default."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
     name = models.CharField(max_length=ADDRESS_NAME_LENGTH)
     line1 = models.CharField(max_length=ADDRESS_LINE_LENGTH)

@@ -266,7 +266,7 @@ def fixed_rate(shop: Shop, load: Load, sizes: Sizes) -> dict:
     return {**worst, "rate": sizes.e2e_rate, "p99_windows_ms": [window["latency_ms"]["99"] for window in windows]}
 
 
-def _grow(shop: Shop, existing: Existing, step, label: str) -> dict:
+def write_history(shop: Shop, existing: Existing, step, label: str) -> dict:
     """Write ``existing``'s history into the shop's migrated databases; rows written per table."""
     step(f"end to end ({label}): a history of {existing.orders:,} orders, {existing.products:,} products, "
          f"{existing.customers:,} customers")
@@ -304,7 +304,7 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
         if databases:
             shop.manage("migrate_all")
         if existing:
-            result["existing"] = _grow(shop, existing, step, label)
+            result["existing"] = write_history(shop, existing, step, label)
         step(f"end to end ({label}): starting the shop")
         shop.up(copies=copies, migrate=False)
         wanted = sizes.e2e_orders + (fixed_rate_customers(sizes) if latency else 0)

@@ -41,6 +41,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
+from shopsite.ids import uuid7
+
 #: Orders written per round: every table gets one transaction (or COPY) per round.
 CHUNK = 5_000
 #: What each past order ended as, with its share of the history.
@@ -246,8 +248,9 @@ class History:
         self.customers: list[Customer] = []
         self.items: list[Item] = []
 
-    def uuid(self) -> uuid.UUID:
-        return uuid.UUID(int=self.random.getrandbits(128), version=4)
+    def uuid(self, at: datetime) -> uuid.UUID:
+        """An id as the shop would have minted it at ``at`` (time-ordered, shopsite/ids.py), from the seed."""
+        return uuid7(at.timestamp(), random_bits=self.random.getrandbits(80))
 
     def write(self) -> dict[str, int]:
         started = time.monotonic()
@@ -281,7 +284,7 @@ class History:
     def message(self, producer: str, message_type: type, at: datetime, correlation_id: uuid.UUID,
                 payload: dict, *, causation_id: uuid.UUID | None = None) -> uuid.UUID:
         """A message as the bus leaves it: sent from ``producer``'s outbox, applied by every subscriber."""
-        message_id = self.uuid()
+        message_id = self.uuid(at)
         body = json.dumps({
             "id": str(message_id), "type": message_type.TYPE, "version": 1, "occurred_at": at.isoformat(),
             "producer": producer, "correlation_id": str(correlation_id),
@@ -312,7 +315,7 @@ class History:
                             stock_on_hand=1_000_000, created_at=at, updated_at=at)
             self.tables.add(m.ProductReplica, product_id=product_id, sku=item.sku, name=item.name, price=price,
                             is_active=True, available=1_000_000, version=1, stock_version=1, updated_at=at)
-            self.message("catalog", c.ProductPublished, at, self.uuid(),
+            self.message("catalog", c.ProductPublished, at, self.uuid(at),
                          {"product_id": product_id, "sku": item.sku, "name": item.name, "price": price,
                           "is_active": True, "available": 1_000_000, "version": 1})
             if n % CHUNK == CHUNK - 1:
@@ -330,7 +333,7 @@ class History:
         for n in range(self.existing.customers):
             user_id = first_user + n
             at = self.start - timedelta(days=20) + timedelta(seconds=n)
-            customer = Customer(user_id, f"grown-{user_id}@example.com", f"Grown {user_id}", self.uuid())
+            customer = Customer(user_id, f"grown-{user_id}@example.com", f"Grown {user_id}", self.uuid(at))
             self.customers.append(customer)
             self.tables.add(m.User, id=user_id, password=password, is_superuser=False, is_staff=False,
                             is_active=True, date_joined=at, email=customer.email, name=customer.name,
@@ -340,7 +343,7 @@ class History:
                             updated_at=at)
             self.tables.add(m.Recipient, user_id=user_id, email=customer.email, name=customer.name, version=1,
                             updated_at=at)
-            self.message("accounts", c.UserRegistered, at, self.uuid(),
+            self.message("accounts", c.UserRegistered, at, self.uuid(at),
                          {"user_id": user_id, "email": customer.email, "name": customer.name, "is_staff": False,
                           "role": "customer", "is_active": True, "version": 1})
             self.tables.add(m.PaymentMethod, id=customer.method_id, user_id=user_id, token=f"tok_{user_id}",
@@ -366,7 +369,7 @@ class History:
         outcome = rnd.choices([name for name, _ in OUTCOMES], [weight for _, weight in OUTCOMES])[0]
         bought = [(item, rnd.randint(1, 2)) for item in rnd.sample(self.items, rnd.randint(1, 3))]
         total = sum((item.price * quantity for item, quantity in bought), Decimal("0.00"))
-        order_id, checkout_id = self.uuid(), self.uuid()
+        order_id, checkout_id = self.uuid(placed), self.uuid(placed)
         user_id = customer.user_id
         clock = iter(placed + timedelta(milliseconds=100 * k) for k in range(1000))
         lines = [{"product_id": item.product_id, "quantity": quantity} for item, quantity in bought]
@@ -382,7 +385,7 @@ class History:
         # The cart: the checkout that emptied it, and its message.
         at = next(clock)
         cancelled = outcome in ("payment_declined", "out_of_stock")
-        add(m.Checkout, id=checkout_id, user_id=user_id, idempotency_key=self.uuid().hex, order_id=order_id,
+        add(m.Checkout, id=checkout_id, user_id=user_id, idempotency_key=self.uuid(placed).hex, order_id=order_id,
             total=total, created_at=at, placed_at=at + timedelta(seconds=1),
             restored_at=at + timedelta(seconds=5) if cancelled else None)
         for item, quantity in bought:
@@ -425,7 +428,8 @@ class History:
         self.message("orders", c.RequestPayment, next(clock), checkout_id,
                      {"order_id": order_id, "user_id": user_id, "amount": total, "currency": "USD",
                       "payment_method_id": customer.method_id})
-        charged, charge_id = next(clock), self.uuid()
+        charged = next(clock)
+        charge_id = self.uuid(charged)
         paid = outcome != "payment_declined"
         add(m.Charge, id=charge_id, order_id=order_id, user_id=user_id, payment_method_id=customer.method_id,
             amount=total, currency="USD", status="succeeded" if paid else "failed",
@@ -471,7 +475,8 @@ class History:
     def _emailed(self, order_id, user_id, customer: Customer, kind: str, checkout_id, clock, event) -> None:
         """The email about a change: the notification, its message, the customer's inbox and the timeline."""
         m, c = self.models, self.contracts
-        at, notification_id = next(clock), self.uuid()
+        at = next(clock)
+        notification_id = self.uuid(at)
         subject = f"Your order {str(order_id)[:8]}: {kind.removeprefix('order_')}"
         body = f"Hello {customer.name},\n\n{subject}.\n\n" + "Thank you for shopping with us. " * 6
         self.tables.add(m.Notification, id=notification_id, user_id=user_id, order_id=order_id, kind=kind,

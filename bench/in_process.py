@@ -71,31 +71,42 @@ from tests.e2e.shop import PostgresDatabases
 
 from .ceiling import audit, seeded_shop
 from .common import cpu_seconds, pids_named, remove_temp_dirs, run_json
-from .end_to_end import BENCH_ADDRESS
+from .end_to_end import BENCH_ADDRESS, write_history
+from .grow import Existing
 
 CHECKOUT_PATH = "/api/cart/checkout/"
 #: What the shop's processes get for this measurement on top of the seeded shop's environment.
 IN_PROCESS_ENV = {"BUS_PUBLISH_ON_COMMIT": "true"}
 
 
-def run_in_process(orders: int, database: str = "sqlite") -> dict:
+def run_in_process(orders: int, database: str = "sqlite", existing: Existing | None = None,
+                   statement_texts: Path | None = None) -> dict:
     """Orders per second and CPU per order of the shop's own code in one process, on SQLite or PostgreSQL.
 
     On PostgreSQL the server's CPU during the timed part is measured too (every ``postgres`` process of the
     machine's server: on a quiet machine, this process's connections; the benchmark runs nothing else).
+    With ``existing``, the seeded shop first gets that much history (bench/grow.py), as the growth
+    measurement's shops do; with ``statement_texts``, each statement's count and time go to that file.
     """
     databases = PostgresDatabases("shop_bench") if database == "postgresql" else None
     urls = databases.__enter__() if databases else None
     try:
         shop, customers = seeded_shop("inprocess", orders, databases=urls)
+        grown = write_history(shop, existing, _stderr, f"in process, {database}") if existing else None
         customers_file = shop.workdir / "customers.json"
         customers_file.write_text(json.dumps(customers))
         result = run_json("bench.in_process", {**shop.env, **IN_PROCESS_ENV}, "run", str(customers_file),
-                          *(["--server-cpu"] if databases else []), timeout=max(600, orders * 2))
+                          *(["--server-cpu"] if databases else []),
+                          *([f"--statement-texts={statement_texts.resolve()}"] if statement_texts else []),
+                          timeout=max(600, orders * 2))
     finally:
         if databases:
             databases.__exit__(None, None, None)
-    return {**result, "database": database}
+    return {**result, "database": database, **({"existing": grown} if grown else {})}
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 # --- in the shop's environment ---------------------------------------------------
@@ -232,8 +243,9 @@ def _server_cpu() -> float:
 class Statements:
     """How many SQL statements each service's database is sent (every ``execute`` and ``executemany``), by service.
 
-    With ``texts``, also how many times each statement's text was sent, by database: what to look at when
-    cutting round trips.
+    With ``texts``, also how many times each statement's text was sent and how long its calls took (wall
+    time, in this process: the database's work and the driver's), by service: what to look at when cutting
+    round trips, or when a statement grows slower with the data.
     """
 
     def __init__(self, texts: bool = False) -> None:
@@ -242,15 +254,21 @@ class Statements:
 
         self.counts: Counter[str] = Counter()
         self.texts: dict[str, Counter[str]] | None = {} if texts else None
+        self.seconds: dict[str, Counter[str]] = {}
         for service, alias in settings.SERVICE_DATABASES.items():
             connections[alias].execute_wrappers.append(self._wrapper(service))
 
     def _wrapper(self, service: str):
         def count(execute, sql, params, many, context):
             self.counts[service] += 1
-            if self.texts is not None:
-                self.texts.setdefault(service, Counter())[sql] += 1
-            return execute(sql, params, many, context)
+            if self.texts is None:
+                return execute(sql, params, many, context)
+            self.texts.setdefault(service, Counter())[sql] += 1
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                self.seconds.setdefault(service, Counter())[sql] += time.perf_counter() - started
 
         return count
 
@@ -258,6 +276,7 @@ class Statements:
         self.counts.clear()
         if self.texts is not None:
             self.texts.clear()
+            self.seconds.clear()
 
 
 def _orders(customers: list[dict], *, server_cpu: bool = False, statement_texts: Path | None = None) -> dict:
@@ -303,7 +322,8 @@ def _orders(customers: list[dict], *, server_cpu: bool = False, statement_texts:
     deliveries = sum(bus.deliveries.values())
     if statement_texts is not None:
         statement_texts.write_text(json.dumps(
-            {service: {sql: per_order(n) for sql, n in texts.most_common()}
+            {service: {sql: {"per_order": per_order(n), "ms_per_order": per_order(statements.seconds[service][sql] * 1000)}
+                       for sql, n in texts.most_common()}
              for service, texts in statements.texts.items()},
             indent=1))
     return {
@@ -331,12 +351,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("customers_file", nargs="?", help="run: the customers bench.seed made (JSON)")
     parser.add_argument("--orders", type=int, default=200, help="measure: how many orders (default 200)")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite", help="measure: where")
+    parser.add_argument("--existing", type=int, default=0,
+                        help="measure: past orders written into the shop first (bench/grow.py; default none)")
     parser.add_argument("--server-cpu", action="store_true", help="run: measure the PostgreSQL server's CPU too")
-    parser.add_argument("--statement-texts", type=Path, help="run: write each statement's text and how many an "
-                                                             "order sent, by service, to this JSON file")
+    parser.add_argument("--statement-texts", type=Path, help="run: write each statement's text, how many an order "
+                                                             "sent and their time, by service, to this JSON file")
     args = parser.parse_args(argv)
     if args.command == "measure":
-        print(json.dumps(run_in_process(args.orders, args.database)))
+        existing = Existing(orders=args.existing) if args.existing else None
+        print(json.dumps(run_in_process(args.orders, args.database, existing, args.statement_texts)))
         remove_temp_dirs()  # kept after a failure, to read the logs
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings")

@@ -13,6 +13,7 @@ from shopsite import contracts
 from shopsite.addresses import address_parse
 from shopsite.bus import statements
 from shopsite.errors import ApplicationError, NotFound
+from shopsite.ids import uuid7
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 from shopsite.replicas import replica_update, replica_upsert
 from shopsite.transactions import message_transaction
@@ -225,7 +226,7 @@ def cart_checkout(
                 {"lines": len(lines), "total": str(total)},
             )
         checkout = Checkout(
-            id=uuid.uuid4(), user_id=user_id, idempotency_key=idempotency_key, order_id=uuid.uuid4(), total=total
+            id=uuid7(), user_id=user_id, idempotency_key=idempotency_key, order_id=uuid7(), total=total
         )
         statements.create(DB, checkout)
         # What a cancelled order gives back (the product's image comes from the replica again then).

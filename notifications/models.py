@@ -1,9 +1,9 @@
-import uuid
 
 from django.db import models
 
 from shopsite import contracts
 from shopsite.bus import models as bus
+from shopsite.ids import uuid7
 
 
 class OutboxMessage(bus.OutboxMessage):
@@ -50,7 +50,7 @@ class Notification(models.Model):
         # Not sent on purpose (the account is deactivated): recorded, with why in ``error``, so staff see it.
         SKIPPED = "skipped"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     user_id = models.PositiveBigIntegerField(db_index=True)
     order_id = models.UUIDField(null=True, blank=True)
     kind = models.CharField(max_length=50, choices=Kind.choices)

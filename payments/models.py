@@ -1,9 +1,9 @@
-import uuid
 
 from django.db import models
 
 from shopsite import contracts
 from shopsite.bus import models as bus
+from shopsite.ids import uuid7
 
 
 class OutboxMessage(bus.OutboxMessage):
@@ -21,7 +21,7 @@ class InboxMessage(bus.InboxMessage):
 class PaymentMethod(models.Model):
     """A card as the gateway tokenized it: the number itself is never kept."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     user_id = models.PositiveBigIntegerField(db_index=True)
     token = models.CharField(max_length=255)
     brand = models.CharField(max_length=20)
@@ -42,7 +42,7 @@ class Charge(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     # One attempt per order, whatever is redelivered: the database says so too.
     order_id = models.UUIDField(unique=True)
     user_id = models.PositiveBigIntegerField(db_index=True)
@@ -69,7 +69,7 @@ class Charge(models.Model):
 
 
 class Refund(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     gateway_reference = models.CharField(max_length=100)

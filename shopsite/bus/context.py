@@ -12,6 +12,8 @@ import uuid
 from contextvars import ContextVar
 from typing import Iterator
 
+from shopsite.ids import uuid7
+
 from .envelope import Envelope
 
 _current: ContextVar[Envelope | None] = ContextVar("shop_bus_current", default=None)
@@ -33,5 +35,5 @@ def handling(envelope: Envelope) -> Iterator[None]:
 def ids_for_new_message(correlation_id: uuid.UUID | None) -> tuple[uuid.UUID, uuid.UUID | None]:
     cause = current()
     if correlation_id is None:
-        correlation_id = cause.correlation_id if cause else uuid.uuid4()
+        correlation_id = cause.correlation_id if cause else uuid7()
     return correlation_id, (cause.id if cause else None)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shopsite.contracts import MESSAGE_TYPES, Message, NotSendableAsPrevious
+from shopsite.ids import uuid7
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Envelope:
     payload: dict[str, Any]
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(default_factory=uuid7)
     occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @classmethod

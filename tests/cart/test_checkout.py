@@ -170,3 +170,9 @@ def test_bad_checkout_requests_are_refused(filled_cart, overrides):
         checkout(**overrides)
 
     assert not Checkout.objects.exists()
+
+
+def test_a_checkout_and_its_order_get_time_ordered_ids(filled_cart):
+    done = checkout()
+
+    assert (done.id.version, done.order_id.version) == (7, 7)
