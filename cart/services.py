@@ -13,7 +13,7 @@ from shopsite import contracts
 from shopsite.addresses import address_parse
 from shopsite.bus import statements
 from shopsite.errors import ApplicationError, NotFound
-from shopsite.ids import uuid7
+from shopsite.ids import short, uuid7
 from shopsite.limits import MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 from shopsite.replicas import replica_update, replica_upsert
 from shopsite.transactions import message_transaction
@@ -185,7 +185,7 @@ def checkout_restore(*, order_id: uuid.UUID, user_id: int, reason: str) -> int:
             return 0
         checkout = Checkout.objects.get(order_id=order_id)
         lines = {line.product_id: line for line in cart.lines.all()}
-        why = f"your order #{str(order_id)[:8]} was cancelled because {cause}."
+        why = f"your order #{short(order_id)} was cancelled because {cause}."
         restored = sum(_line_restore(cart, lines, was, why=why) for was in checkout.lines.all())
         cart.save(update_fields=["updated_at"])
     return restored

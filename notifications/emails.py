@@ -12,6 +12,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from shopsite import contracts
+from shopsite.ids import short
 
 SUBJECTS = {
     "order_confirmed": "Your order {number} is confirmed",
@@ -43,7 +44,7 @@ class Email:
 
 def order_number(order_id: uuid.UUID) -> str:
     """The short form customers see, as the order pages show it."""
-    return str(order_id)[:8]
+    return short(order_id)
 
 
 def order_email(

@@ -3,6 +3,7 @@ from django.db import models
 
 from shopsite import contracts
 from shopsite.bus import models as bus
+from shopsite.ids import short
 from shopsite.limits import (
     ADDRESS_CITY_LENGTH, ADDRESS_LINE_LENGTH, ADDRESS_NAME_LENGTH, ADDRESS_POSTAL_CODE_LENGTH, ADDRESS_REGION_LENGTH,
 )
@@ -59,7 +60,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {str(self.id)[:8]} ({self.status})"
+        return f"Order {short(self.id)} ({self.status})"
 
     @property
     def shipping_address(self) -> contracts.ShippingAddress:

@@ -40,3 +40,16 @@ def uuid7(at: float | None = None, *, random_bits: int | None = None) -> uuid.UU
     if random_bits is None:
         random_bits = int.from_bytes(os.urandom(10), "big")
     return uuid.UUID(int=milliseconds << 80 | _VERSION | _VARIANT | random_bits & _RANDOM)
+
+
+def short(value: uuid.UUID | str) -> str:
+    """The eight hex digits people are shown for an id: an order's number, a message or flow in the console.
+
+    A time-ordered id's first digits are its time, the same for every id made
+    in the same minute, so it is shown by its last eight, which are random.
+    An id made before the shop minted them (a random one) keeps its first
+    eight: the number its customer was already given.
+    """
+    value = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    text = str(value)
+    return text[-8:] if value.version == 7 else text[:8]

@@ -10,7 +10,7 @@ from payments.models import Charge, PaymentMethod, Refund
 from shopsite.bus import context
 from shopsite.bus.envelope import Envelope
 from shopsite.contracts import PaymentSucceeded
-from shopsite.ids import uuid7
+from shopsite.ids import short, uuid7
 
 ALL_RANDOM = (1 << 80) - 1
 
@@ -63,3 +63,17 @@ def test_messages_and_their_flows_get_time_ordered_ids():
 def test_the_models_ids_are_time_ordered():
     for model in (Address, Charge, PaymentMethod, Refund, Notification):
         assert model().id.version == 7, model.__name__
+
+
+def test_ids_made_in_the_same_minute_are_told_apart_by_their_short_form():
+    first, second = uuid7(1_800_000_000.0), uuid7(1_800_000_030.0)
+
+    assert str(first)[:8] == str(second)[:8]  # their time: why the first characters cannot be shown
+    assert short(first) != short(second)
+    assert short(first) == str(first)[-8:]
+
+
+def test_an_older_random_id_keeps_the_short_form_it_was_shown_by():
+    older = uuid.UUID("3f2a9c1e-0b7d-4e8a-9c5f-6d1e2f3a4b5c")
+
+    assert short(older) == short(str(older)) == "3f2a9c1e"

@@ -7,6 +7,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from shopsite.ids import short
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Rows written only by the services and the bus: staff look, never touch."""
@@ -45,7 +47,7 @@ def _trace_link(correlation_id, text: str | None = None) -> str:
 
 def _short(value) -> str:
     # Lists stay one line per row; the whole id is in the title and on the row's page.
-    return format_html('<code title="{}">{}</code>', value, str(value)[:8])
+    return format_html('<code title="{}">{}</code>', value, short(value))
 
 
 def _moment(value) -> str:
@@ -58,7 +60,7 @@ def _moment(value) -> str:
 class BusRowAdmin(ReadOnlyAdmin):
     @admin.display(description="flow")
     def flow_link(self, row):
-        return _trace_link(row.correlation_id, str(row.correlation_id)[:8])
+        return _trace_link(row.correlation_id, short(row.correlation_id))
 
     @admin.display(description="flow (correlation id)")
     def flow(self, row):

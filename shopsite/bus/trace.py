@@ -18,6 +18,7 @@ from typing import Iterable
 from django.apps import apps
 from django.conf import settings
 from django.db import router
+from django.db.models import Q
 
 #: How many order ids a partial id may match before we stop looking.
 MAX_MATCHES = 20
@@ -107,16 +108,19 @@ def _payload_order_id(body: str) -> str | None:
 
 
 def find_order_ids(text: str) -> list[uuid.UUID]:
-    """The order ids named in any outbox that start with ``text`` (a whole id or its first characters)."""
-    prefix = text.strip().lower()
-    if not re.fullmatch(r"[0-9a-f-]{4,36}", prefix):
+    """The order ids named in any outbox that start or end with ``text``: a whole id, or the number customers
+    are shown (``shopsite.ids.short``: a time-ordered id's last characters, an older id's first ones)."""
+    part = text.strip().lower()
+    if not re.fullmatch(r"[0-9a-f-]{4,36}", part):
         return []
     found: dict[uuid.UUID, None] = {}
     for service in settings.SERVICES:
-        bodies = _rows(outbox_table(service)).filter(body__contains=_order_id_pattern(prefix))
+        # The end of an id is followed by the closing quote; what else ends so is told apart below.
+        bodies = _rows(outbox_table(service)).filter(
+            Q(body__contains=_order_id_pattern(part)) | Q(body__contains=part + '"'))
         for body in bodies.values_list("body", flat=True)[: MAX_MATCHES * 10]:
             order_id = _payload_order_id(body)
-            if order_id and order_id.startswith(prefix):
+            if order_id and (order_id.startswith(part) or order_id.endswith(part)):
                 found[uuid.UUID(order_id)] = None
             if len(found) >= MAX_MATCHES:
                 return list(found)

@@ -8,9 +8,17 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
+from shopsite.ids import short
+
 register = template.Library()
 
 CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+@register.filter
+def short_id(value) -> str:
+    """An id as people are shown it (an order's number): ``shopsite.ids.short``."""
+    return short(value)
 
 
 @register.filter

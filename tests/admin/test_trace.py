@@ -14,6 +14,7 @@ from shopsite import contracts
 from shopsite.bus.consumer import Consumer
 from shopsite.bus.handlers import Handler
 from shopsite.bus.trace import correlation_ids_for_order, find_order_ids, trace_order
+from shopsite.ids import short, uuid7
 from shopsite.testing import an_address
 
 from .conftest import make_row
@@ -204,3 +205,13 @@ def test_an_unknown_order_is_said_so(staff_client, order_id):
 
     assert response.status_code == 200
     assert "No message in any outbox is about an order" in response.content.decode()
+
+
+def test_a_time_ordered_order_is_found_by_the_number_its_customer_is_shown():
+    # Made in the same minute, the two ids share their first characters; the number is their last ones.
+    order_id, twin = uuid7(1_800_000_000.0), uuid7(1_800_000_020.0)
+    for made in (order_id, twin):
+        checkout_flow(made, uuid7(1_800_000_000.0))
+
+    assert find_order_ids(short(order_id)) == [order_id]
+    assert sorted(find_order_ids(str(order_id)[:8])) == sorted([order_id, twin])

@@ -18,6 +18,7 @@ from accounts import services as account_services
 from catalog import services as catalog_services
 from orders.models import Order
 from payments import services as payment_services
+from shopsite.ids import short
 from shopsite.testing import ADDRESS, deliver_everything
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -101,10 +102,10 @@ def test_a_declined_order_comes_back_into_the_cart_with_a_notice(customer, produ
     assert (order(order_id).status, order(order_id).cancel_reason) == ("cancelled", "payment_declined")
     [line] = customer.cart()["lines"]
     assert (line["product_id"], line["quantity"]) == (lamp, 4)
-    assert line["notice"] == (f"Lamp is back in your cart: your order #{order_id[:8]} was cancelled because "
+    assert line["notice"] == (f"Lamp is back in your cart: your order #{short(order_id)} was cancelled because "
                               "the payment was declined.")
     page = customer.browser.get("/cart/")
-    assert 'id="cart-notices"' in page.text and f"your order #{order_id[:8]} was cancelled" in page.text
+    assert 'id="cart-notices"' in page.text and f"your order #{short(order_id)} was cancelled" in page.text
 
 
 def test_an_order_cancelled_for_stock_comes_back_and_the_cart_shows_what_is_left(customer, product):

@@ -11,6 +11,7 @@ from cart.models import Cart, CartLine, Checkout, OutboxMessage
 from shopsite import contracts
 from shopsite.bus.connection import subscriptions
 from shopsite.bus.handlers import Handler
+from shopsite.ids import short
 from shopsite.limits import MAX_LINES, MAX_QUANTITY
 from shopsite.testing import an_address, recorded
 
@@ -53,10 +54,10 @@ def test_the_cart_subscribes_to_cancelled_orders():
 def test_an_order_cancelled_for_stock_or_payment_comes_back_with_a_notice(ordered, reason, because):
     handlers.restore_cancelled_order(cancelled(ordered, reason))
 
-    short = str(ordered.order_id)[:8]
+    number = short(ordered.order_id)
     assert cart() == {
-        1: (2, f"Mug is back in your cart: your order #{short} was cancelled because {because}."),
-        2: (1, f"Tee is back in your cart: your order #{short} was cancelled because {because}."),
+        1: (2, f"Mug is back in your cart: your order #{number} was cancelled because {because}."),
+        2: (1, f"Tee is back in your cart: your order #{number} was cancelled because {because}."),
     }
     assert Checkout.objects.get(pk=ordered.pk).restored_at is not None
     assert len(recorded(OutboxMessage)) == 1  # the checkout's cart.checked_out: restoring sends nothing

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from shopsite.ids import short
+
 from .conftest import STAFF_PASSWORD
 from .shop import wait_for
 
@@ -204,7 +206,7 @@ def test_a_declined_card_shows_its_message(page, shop, new_product):
     expect(page.locator("#order-status")).to_have_text(re.compile("cancelled", re.I), timeout=20_000)
     expect(page.locator("body")).to_contain_text(re.compile("declined", re.I))
     snap(page, "order-declined")
-    order_number = page.url.rstrip("/").rsplit("/", 1)[-1][:8]
+    order_number = short(page.url.rstrip("/").rsplit("/", 1)[-1])
 
     # The cart gives the declined order's lines back, saying why (the message may still be on its way).
     def restored() -> bool:
@@ -254,7 +256,7 @@ def test_two_quick_orders_in_a_row(page, shop, new_product):
     rows = page.locator("#orders .order-row")
     expect(rows).to_have_count(2)
     for number in (first, second):
-        expect(page.locator("#orders")).to_contain_text(f"Order #{number[:8]}")
+        expect(page.locator("#orders")).to_contain_text(f"Order #{short(number)}")
     expect(rows.nth(0)).to_contain_text(f"1 × {product['name']}")
     expect(rows.nth(1)).to_contain_text(f"1 × {product['name']}")
     snap(page, "orders-two-in-a-row")
