@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable, Iterable
 
-from shopsite.ids import uuid7
+from shopsite.ids import short, uuid7
 
 #: Orders written per round: every table gets one transaction (or COPY) per round.
 CHUNK = 5_000
@@ -477,7 +477,7 @@ class History:
         m, c = self.models, self.contracts
         at = next(clock)
         notification_id = self.uuid(at)
-        subject = f"Your order {str(order_id)[:8]}: {kind.removeprefix('order_')}"
+        subject = f"Your order {short(order_id)}: {kind.removeprefix('order_')}"
         body = f"Hello {customer.name},\n\n{subject}.\n\n" + "Thank you for shopping with us. " * 6
         self.tables.add(m.Notification, id=notification_id, user_id=user_id, order_id=order_id, kind=kind,
                         to_email=customer.email, subject=subject, body=body, status="sent", created_at=at,

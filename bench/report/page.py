@@ -151,6 +151,19 @@ def _e2e(r: dict) -> str:
                   "the closed-loop run (read from /proc before and after). On two cores, 2,000 ms of CPU a second "
                   "divided by the total is the most orders a second the shop could do here.\n\n"
                   + _table(["process"] + [f"CPU ms per order ({label})" for label in cpu], cpu_rows))
+    at_rate = []
+    for key, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        lat = _get(e2e, key, "latency", default=None)
+        if lat and lat.get("cpu_ms_per_order_windows"):
+            windows = lat["cpu_ms_per_order_windows"]
+            at_rate.append([label, f"{lat['rate']:g}/s", " / ".join(f"{ms:.1f}" for ms in windows),
+                            " / ".join(f"{ms * lat['rate'] / 1000:.2f}" for ms in windows)])
+    if at_rate:
+        table += ("\n\nThe CPU per order at the fixed rate, window by window (every process, as above). Orders "
+                  "arriving one at a time make smaller batches than the closed loop's, so an order can cost more "
+                  "there; the rate times that cost is how many of the two cores were busy.\n\n"
+                  + _table(["database", "fixed arrival rate", "CPU ms per order, each window",
+                            "cores busy, each window"], at_rate))
     if calm:
         table += ("\n\nThe same latency at a lower fixed rate (the memory run of section 5):\n\n"
                   + _table(["database", "fixed arrival rate", "orders confirmed + emailed",

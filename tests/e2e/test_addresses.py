@@ -9,6 +9,7 @@ import pytest
 
 from shopsite.bus import deployment
 from shopsite.bus.names import Names
+from shopsite.ids import short
 
 from .shop import E2E_ADDRESS, wait_for
 
@@ -34,7 +35,7 @@ def publish(shop, routing_key: str, body: bytes) -> None:
 
 def confirmation_mail(shop, customer, order_id: str) -> str:
     def mailed():
-        return next((m for m in shop.mails() if customer.email in m and f"order {order_id[:8]} is confirmed" in m),
+        return next((m for m in shop.mails() if customer.email in m and f"order {short(order_id)} is confirmed" in m),
                     None)
 
     return wait_for(mailed, what=f"the confirmation email of {order_id}")

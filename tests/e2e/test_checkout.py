@@ -89,7 +89,7 @@ def test_a_declined_card_cancels_the_order_and_restores_the_stock(shop, new_prod
     assert customer.get("/api/payments/charges/")["results"][0]["status"] == "failed"
     [line] = wait_for(lambda: customer.get("/api/cart/")["lines"], what="the order's lines back in the cart")
     assert (line["product_id"], line["quantity"]) == (product["id"], 3)
-    assert line["notice"] == (f"{product['name']} is back in your cart: your order #{order['id'][:8]} was "
+    assert line["notice"] == (f"{product['name']} is back in your cart: your order #{short(order['id'])} was "
                               "cancelled because the payment was declined.")
 
 
