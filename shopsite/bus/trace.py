@@ -109,8 +109,9 @@ def _payload_order_id(body: str) -> str | None:
 
 def find_order_ids(text: str) -> list[uuid.UUID]:
     """The order ids named in any outbox that start or end with ``text``: a whole id, or the number customers
-    are shown (``shopsite.ids.short``: a time-ordered id's last characters, an older id's first ones)."""
-    part = text.strip().lower()
+    are shown (``shopsite.ids.short``: a time-ordered id's last characters, an older id's first ones), with or
+    without the "#" the pages put before it."""
+    part = text.strip().lower().removeprefix("#")
     if not re.fullmatch(r"[0-9a-f-]{4,36}", part):
         return []
     found: dict[uuid.UUID, None] = {}
