@@ -49,7 +49,8 @@ measured), it tells what the database alone adds to each order, with nothing
 else in the way: the part of PostgreSQL's cost that no change to the
 transport can remove.
 
-``python -m bench.in_process --orders 200`` prints the JSON report; in a
+``python -m bench.in_process --orders 200`` prints the JSON report (``--existing N`` first writes a history
+of N past orders into the shop, as bench/growth.py's shops hold); in a
 shop's environment, ``python -m bench.in_process run <customers.json>`` is the
 timed part.
 """
@@ -321,8 +322,9 @@ def _orders(customers: list[dict], *, server_cpu: bool = False, statement_texts:
 
     deliveries = sum(bus.deliveries.values())
     if statement_texts is not None:
+        seconds = statements.seconds
         statement_texts.write_text(json.dumps(
-            {service: {sql: {"per_order": per_order(n), "ms_per_order": per_order(statements.seconds[service][sql] * 1000)}
+            {service: {sql: {"per_order": per_order(n), "ms_per_order": per_order(seconds[service][sql] * 1000)}
                        for sql, n in texts.most_common()}
              for service, texts in statements.texts.items()},
             indent=1))

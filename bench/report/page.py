@@ -537,8 +537,14 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         "and history handles with room to spare. The closed loop's latency is mostly queueing and moves with "
         "the throughput; the fixed rate's is each order's own path through the services, and that is the "
         "latency the target compares. The fixed-rate phase is one window, its percentiles taken over all of "
-        "its orders; each database and history is measured once. `python -m bench.growth` runs the same "
-        "measurement on its own and keeps its runs in `benchmarks/growth.json`.",
+        "its orders. "
+        + ("Each database's histories are measured twice, in the order short, long, long, short (the table's "
+           "order), and compared by the means of their two runs: the machine's speed drifts by more than the "
+           "10% the target allows over the half hour the four runs take, and this order cancels a steady "
+           "drift. " if _get(r, "sizes", "growth_twice", default=False) else
+           "Each database and history is measured once. ")
+        + "`python -m bench.growth` runs the same measurement on its own and keeps its runs in "
+        "`benchmarks/growth.json`.",
         "",
         "## What was optimised, and what it bought",
         "",

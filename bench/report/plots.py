@@ -125,5 +125,7 @@ def plot_growth(r: dict, folder: Path) -> Path | None:
     runs = _get(r, "growth", "runs", default=[])
     if not runs:
         return None
-    note = "smoke sizes" if r.get("smoke") else f"one run each, started {r['started']}"
+    twice = _get(r, "sizes", "growth_twice", default=False)
+    note = "smoke sizes" if r.get("smoke") else (
+        f"{'two runs (first, second pass)' if twice else 'one run'} each, started {r['started']}")
     return plot({"runs": runs}, folder / "growth.png", note=note)
