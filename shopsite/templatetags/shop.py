@@ -1,4 +1,5 @@
-"""Presentation helpers shared by every page: money, and the product's image or its placeholder tile."""
+"""Presentation helpers shared by every page: money, ids as people are shown them, and the product's image or its
+placeholder tile."""
 
 from __future__ import annotations
 
