@@ -165,6 +165,15 @@ def growth_changes(r: dict) -> dict[str, dict]:
     return changes
 
 
+def _each_run(change: dict, value, digits: int, unit: str = "") -> str:
+    """For histories measured twice, each run's ``value`` behind the means compared (long, then short); else ""."""
+    runs = [history["runs"] for history in (change["long"], change["short"])]
+    if len(runs[1]) < 2:
+        return ""
+    long, short = ("/".join(f"{value(run):,.{digits}f}" for run in history) for history in runs)
+    return f" (means of the runs short, long, long, short: {long} vs {short}{unit})"
+
+
 def cpu_floor(r: dict) -> dict[str, float]:
     """The CPU per order no transport can take below: the shop's own code in one process (the peer
     ``in_process``) plus the broker's own CPU per order in section 4's SQLite run; {} unless both were measured."""
@@ -251,26 +260,14 @@ def round_two_targets(r: dict) -> list[tuple[str, str, str, bool | str | None]]:
             continue
         short, long = change["short"], change["long"]
         histories = f"{change['long_orders']:,} vs {change['short_orders']:,} past orders"
-        twice = len(short["runs"]) > 1
-        means = " (means of the runs short, long, long, short: " if twice else ""
-
-        def each(history: dict, value, digits: int) -> str:
-            return "/".join(f"{value(run):,.{digits}f}" for run in history["runs"])
-
-        def ends(history_runs: str) -> str:
-            return f"{means}{history_runs})" if twice else ""
-
         rows.append((f"orders/s with {histories} no more than 10% apart ({name})", f"{change['throughput']:+.0%}",
                      f"{long['per_second']:.1f}/s vs {short['per_second']:.1f}/s"
-                     + ends(f"{each(long, lambda run: run['per_second'], 1)} vs "
-                            f"{each(short, lambda run: run['per_second'], 1)}"),
-                     abs(change["throughput"]) <= 0.1))
+                     + _each_run(change, lambda run: run["per_second"], 1), abs(change["throughput"]) <= 0.1))
         if "rate_p99" in change:
             rows.append((f"p99 checkout → confirmed at {long['rate']:g} orders/s with {histories} no more than "
                          f"10% apart ({name})", f"{change['rate_p99']:+.0%}",
                          f"{long['rate_p99']:,.0f} ms vs {short['rate_p99']:,.0f} ms"
-                         + ends(f"{each(long, lambda run: run['at_rate']['latency_ms']['99'], 0)} vs "
-                                f"{each(short, lambda run: run['at_rate']['latency_ms']['99'], 0)} ms"),
+                         + _each_run(change, lambda run: run["at_rate"]["latency_ms"]["99"], 0, " ms"),
                          abs(change["rate_p99"]) <= 0.1))
         else:  # a run from before the growth part had its fixed-rate phase
             rows.append((f"p99 checkout → confirmed (closed loop) with {histories} no more than 10% apart ({name})",
