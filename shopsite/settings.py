@@ -110,7 +110,10 @@ def _database(service: str) -> dict:
         config.setdefault("OPTIONS", {}).update(
             {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
         )
-    elif config["ENGINE"].endswith("postgresql") and PREPARE_THRESHOLD is not None:
+    elif config["ENGINE"].endswith("postgresql"):
+        # Django's backend with a health check that sends nothing while the server has said nothing (its module).
+        config["ENGINE"] = "shopsite.db.postgresql"
+    if config["ENGINE"].endswith("postgresql") and PREPARE_THRESHOLD is not None:
         # Prepared statements: PostgreSQL parses and plans each of the few statements a service runs again
         # and again once per connection instead of every time (a third of its CPU per order). psycopg prepares
         # a statement once it has run PREPARE_THRESHOLD times; that needs its server-side binding cursors.

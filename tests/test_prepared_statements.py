@@ -22,7 +22,8 @@ with connections["orders"].cursor() as cursor:
         cursor.execute("SELECT %s::int + 1", [number])
     cursor.execute("SELECT count(*) FROM pg_prepared_statements")
     prepared = cursor.fetchone()[0]
-print(json.dumps({"options": connections["orders"].settings_dict["OPTIONS"], "prepared": prepared}))
+print(json.dumps({"options": connections["orders"].settings_dict["OPTIONS"], "prepared": prepared,
+                  "engine": connections["orders"].settings_dict["ENGINE"]}))
 """
 
 
@@ -37,12 +38,13 @@ def test_a_statement_run_twice_is_prepared_by_default():
     probe = orders_on_postgres()
     assert probe["options"] == {"server_side_binding": True, "prepare_threshold": 2}
     assert probe["prepared"] == 1
+    assert probe["engine"] == "shopsite.db.postgresql"  # Django's, with a health check that sends nothing
 
 
 @pytest.mark.parametrize("setting", ["off", "none"])
 def test_prepared_statements_can_be_turned_off_for_a_pooler(setting):
     probe = orders_on_postgres(DATABASE_PREPARE_THRESHOLD=setting)
-    assert probe["options"] == {}
+    assert probe["options"] == {} and probe["engine"] == "shopsite.db.postgresql"
     assert probe["prepared"] == 0
 
 
