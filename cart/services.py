@@ -160,7 +160,8 @@ def cart_notices_clear(*, user_id: int) -> None:
 def checkout_mark_placed(*, order_id: uuid.UUID) -> None:
     """The orders service has the order. The cart is not touched: it emptied itself at checkout, and what the
     customer put in since is theirs."""
-    Checkout.objects.filter(order_id=order_id, placed_at__isnull=True).update(placed_at=timezone.now())
+    statements.update(Checkout, DB, where={"order_id": order_id, "placed_at__isnull": True},
+                      values={"placed_at": timezone.now()})
 
 
 def checkout_restore(*, order_id: uuid.UUID, user_id: int, reason: str) -> int:

@@ -32,6 +32,8 @@ from django.db import connections
 from django.db.models import Model
 from django.utils import timezone
 
+from shopsite.bus import statements
+
 
 def replica_upsert(
     model: type[Model],
@@ -74,10 +76,8 @@ def replica_update(
 
 
 def _execute(connection, sql: str, params: list) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        # An upsert whose WHERE refused the update reports no row on both databases.
-        return cursor.rowcount > 0
+    # An upsert whose WHERE refused the update reports no row on both databases.
+    return statements.run(connection, sql, params) > 0
 
 
 def _stamps(model: type[Model], now, *, created: bool) -> dict:

@@ -12,10 +12,10 @@ converters, so what is written and read is exactly what the ORM's
 ``filter(...).delete()`` would write, read and delete.
 
 The shapes are deliberately few: a comparison (``=``, or ``IN`` for a tuple;
-``__gte`` and the like) on each named field, every concrete field read, a
+``__gte`` and the like; ``__isnull``) on each named field, every concrete field read, a
 column set or added to (``Add``). Anything else belongs to the ORM.
 
-They also run on a cursor kept for its connection (``_run``) rather than on
+They also run on a cursor kept for its connection (``run``) rather than on
 a new Django cursor each time: making the cursor and its wrapper cost more
 than a third of what a statement costs this process on PostgreSQL. What
 Django's cursor does around a statement is kept: the check that the
@@ -54,22 +54,29 @@ def _fields(model: type[Model]) -> dict[str, Field]:
     return fields
 
 
-def _where(model: type[Model], alias: str, shape: tuple[tuple[str, int | None], ...]) -> tuple[str, list[Field]]:
-    """``WHERE`` for (key, size) pairs: the key's comparison, or ``IN`` of ``size`` values when size is not None."""
+def _where(model: type[Model], alias: str, shape: tuple[tuple[str, int | str | None], ...]
+           ) -> tuple[str, list[Field | None]]:
+    """``WHERE`` for (key, size) pairs: the key's comparison, or ``IN`` of ``size`` values when size is a number;
+    for ``__isnull``, ``IS NULL`` or ``IS NOT NULL`` as size says, with no value sent (its field is None)."""
     quote = connections[alias].ops.quote_name
     fields = _fields(model)
     terms, where_fields = [], []
     for key, size in shape:
         name, _, lookup = key.partition("__")
         column = quote(fields[name].column)
+        if lookup == "isnull":
+            terms.append(f"{column} IS {size}")
+            where_fields.append(None)
+            continue
         terms.append(f"{column} {OPERATORS[lookup or 'exact']} %s" if size is None
                      else f"{column} IN ({', '.join(['%s'] * size)})")
         where_fields.append(fields[name])
     return " AND ".join(terms), where_fields
 
 
-def _shape(where: dict) -> tuple[tuple[str, int | None], ...]:
-    return tuple((key, len(value) if isinstance(value, tuple) else None) for key, value in where.items())
+def _shape(where: dict) -> tuple[tuple[str, int | str | None], ...]:
+    return tuple((key, ("NULL" if value else "NOT NULL") if key.endswith("__isnull")
+                  else len(value) if isinstance(value, tuple) else None) for key, value in where.items())
 
 
 def _matches_nothing(where: dict) -> bool:
@@ -77,8 +84,10 @@ def _matches_nothing(where: dict) -> bool:
     return any(isinstance(value, tuple) and not value for value in where.values())
 
 
-def _run(connection, sql: str, params: list, *, rows: bool = False) -> list | int:
-    """Run ``sql`` on ``connection`` (Django's); its rows if ``rows``, else how many rows it changed."""
+def run(connection, sql: str, params: list, *, rows: bool = False) -> list | int:
+    """Run ``sql`` on ``connection`` (Django's); its rows if ``rows``, else how many rows it changed.
+
+    For statements built once elsewhere too (shopsite/replicas.py)."""
     if connection.queries_logged:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -108,9 +117,11 @@ def _execute(connection, cursor, sql: str, params: list, many: bool = False, con
         cursor.execute(sql, params)
 
 
-def _where_params(fields: list[Field], where: dict, connection) -> list:
+def _where_params(fields: list[Field | None], where: dict, connection) -> list:
     params = []
     for field, value in zip(fields, where.values()):
+        if field is None:  # IS NULL, IS NOT NULL
+            continue
         for one in value if isinstance(value, tuple) else (value,):
             params.append(field.get_db_prep_value(one, connection, prepared=False))
     return params
@@ -136,7 +147,7 @@ def insert(model: type[Model], using: str, values: dict, *, unless_exists: tuple
     connection = connections[using]
     sql, fields = _insert_statement(model, using, tuple(values), unless_exists)
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values())]
-    return _run(connection, sql, params)
+    return run(connection, sql, params)
 
 
 @functools.cache
@@ -161,7 +172,7 @@ def create(using: str, *objects: M, unless_exists: tuple[str, ...] = ()) -> int:
     for obj in objects:
         params.extend(field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields)
         obj._state.adding, obj._state.db = False, using
-    return _run(connection, sql, params)
+    return run(connection, sql, params)
 
 
 def _columns(model: type[Model], alias: str) -> str:
@@ -203,7 +214,7 @@ def update(model: type[Model], using: str, where: dict, values: dict) -> int:
     if _matches_nothing(where):
         return 0
     sql, params = _update_params(model, using, where, values, returning=False)
-    return _run(connections[using], sql, params)
+    return run(connections[using], sql, params)
 
 
 def update_returning(model: type[M], using: str, where: dict, values: dict) -> list[M]:
@@ -212,7 +223,7 @@ def update_returning(model: type[M], using: str, where: dict, values: dict) -> l
     if _matches_nothing(where):
         return []
     sql, params = _update_params(model, using, where, values, returning=True)
-    return _objects(model, using, _run(connections[using], sql, params, rows=True))
+    return _objects(model, using, run(connections[using], sql, params, rows=True))
 
 
 @functools.cache
@@ -250,7 +261,7 @@ def select(model: type[M], using: str, *, for_update: bool = False, **where) -> 
         return []
     connection = connections[using]
     sql, where_fields = _select_statement(model, using, _shape(where), for_update)
-    return _objects(model, using, _run(connection, sql, _where_params(where_fields, where, connection), rows=True))
+    return _objects(model, using, run(connection, sql, _where_params(where_fields, where, connection), rows=True))
 
 
 def _objects(model: type[M], using: str, rows: list[tuple]) -> list[M]:
@@ -288,4 +299,4 @@ def delete(model: type[Model], using: str, **where) -> int:
         return 0
     connection = connections[using]
     sql, where_fields = _delete_statement(model, using, _shape(where))
-    return _run(connection, sql, _where_params(where_fields, where, connection))
+    return run(connection, sql, _where_params(where_fields, where, connection))

@@ -105,3 +105,20 @@ def test_delete_removes_only_the_matching_rows():
 
     assert statements.delete(OrderEvent, "orders", order_id=order.pk, kind=OrderEvent.Kind.PLACED) == 1
     assert list(OrderEvent.objects.values_list("kind", flat=True)) == [OrderEvent.Kind.PAID]
+
+
+def test_isnull_compares_with_null_and_sends_no_value_for_it():
+    from django.utils import timezone
+
+    from orders.models import OutboxMessage
+
+    waiting, sent = (OutboxMessage.objects.create(id=uuid.uuid4(), type="order.placed", body="{}",
+                                                  correlation_id=uuid.uuid4())
+                     for _ in range(2))
+    OutboxMessage.objects.filter(pk=sent.pk).update(sent_at=timezone.now())
+
+    assert [row.pk for row in statements.select(OutboxMessage, "orders", sent_at__isnull=True)] == [waiting.pk]
+    assert [row.pk for row in statements.select(OutboxMessage, "orders", sent_at__isnull=False)] == [sent.pk]
+    assert statements.update(OutboxMessage, "orders", where={"pk": (waiting.pk, sent.pk), "sent_at__isnull": True},
+                             values={"attempts": Add(1)}) == 1
+    assert dict(OutboxMessage.objects.values_list("pk", "attempts")) == {waiting.pk: 1, sent.pk: 0}
