@@ -46,6 +46,9 @@ class Sizes:
     repeats: int = 1
     #: Windows of the fixed-rate latency run; the report judges the worst one.
     latency_windows: int = 1
+    #: Then one window (``e2e_latency_seconds`` long) at each of these lower rates: what an order costs as the
+    #: arrivals thin out and a consumer's batches shrink to one delivery (section 4's CPU table by rate).
+    rate_sweep: tuple[float, ...] = ()
     #: Cost as the data grows: the past orders of the short and of the long history, the products and
     #: customers both hold, and the closed-loop checkouts measured on each.
     growth_orders: tuple[int, int] = (50, 200)
@@ -72,7 +75,7 @@ class Sizes:
                    db_ceiling=5_000, celery=5_000, relay=10_000, consumer=5_000,
                    e2e_orders=1000, e2e_rate=50.0, e2e_latency_seconds=10.0,
                    soak_seconds=240.0, soak_rate=10.0, e2e_postgres=True, e2e_copies=True,
-                   consumer_variants=True, repeats=3, latency_windows=3,
+                   consumer_variants=True, repeats=3, latency_windows=3, rate_sweep=(10.0, 30.0, 40.0),
                    growth_orders=(1_000, 200_000), growth_products=10_000, growth_customers=50_000,
                    growth_checkouts=1000, growth_rate=15.0, growth_rate_seconds=60.0, growth_twice=True)
 
@@ -82,7 +85,7 @@ class Sizes:
                    db_ceiling=100, celery=100, relay=200, consumer=100,
                    e2e_orders=10, e2e_rate=10.0, e2e_latency_seconds=1.0,
                    soak_seconds=2.0, soak_rate=5.0, e2e_postgres=False, e2e_copies=False,
-                   consumer_variants=False)
+                   consumer_variants=False, rate_sweep=(5.0,))
 
 
 def run_prefix(kind: str) -> str:

@@ -256,6 +256,11 @@ def fixed_rate_customers(sizes: Sizes) -> int:
     return int(sizes.e2e_rate * sizes.e2e_latency_seconds) * sizes.latency_windows
 
 
+def rate_sweep_customers(sizes: Sizes) -> int:
+    """How many customers ``rate_sweep`` checks out."""
+    return sum(int(rate * sizes.e2e_latency_seconds) for rate in sizes.rate_sweep)
+
+
 def fixed_rate(shop: Shop, load: Load, sizes: Sizes) -> dict:
     """Latency at ``sizes.e2e_rate`` orders/s: ``sizes.latency_windows`` windows, the worst one with every p99."""
     count = int(sizes.e2e_rate * sizes.e2e_latency_seconds)
@@ -270,6 +275,20 @@ def fixed_rate(shop: Shop, load: Load, sizes: Sizes) -> dict:
     worst = max(windows, key=lambda window: window["latency_ms"]["99"])
     return {**worst, "rate": sizes.e2e_rate, "p99_windows_ms": [window["latency_ms"]["99"] for window in windows],
             "cpu_ms_per_order_windows": [sum(window["cpu_ms_per_order"].values()) for window in windows]}
+
+
+def rate_sweep(shop: Shop, load: Load, sizes: Sizes) -> list[dict]:
+    """One window at each of ``sizes.rate_sweep``: the CPU an order costs, and its latency, as arrivals thin out."""
+    rows = []
+    for rate in sizes.rate_sweep:
+        count = int(rate * sizes.e2e_latency_seconds)
+        with CpuMeter(shop) as cpu:
+            window = _phase(shop, load, lambda: load.open_loop(rate, sizes.e2e_latency_seconds),
+                            expected=count, timeout=max(60, count / 5))
+        per_order = cpu.per_order_ms(window["emailed"])
+        rows.append({"rate": rate, "orders": window["emailed"], "cpu_ms_per_order": sum(per_order.values()),
+                     "cpu_ms_per_order_by_process": per_order, "latency_ms": window["latency_ms"]})
+    return rows
 
 
 def write_history(shop: Shop, existing: Existing, step, label: str) -> dict:
@@ -313,7 +332,7 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
             result["existing"] = write_history(shop, existing, step, label)
         step(f"end to end ({label}): starting the shop")
         shop.up(copies=copies, migrate=False)
-        wanted = sizes.e2e_orders + (fixed_rate_customers(sizes) if latency else 0)
+        wanted = sizes.e2e_orders + (fixed_rate_customers(sizes) + rate_sweep_customers(sizes) if latency else 0)
         wanted += int(sizes.soak_rate * sizes.soak_seconds) if soak else 0
         step(f"end to end ({label}): {wanted} customers")
         seeded = run_json("bench.seed", shop.env, str(wanted), str(PRODUCTS), timeout=600)
@@ -332,6 +351,10 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
                  f"{sizes.latency_windows} time(s)")
             sampler.mark(f"{sizes.e2e_rate:g}/s")
             result["latency"] = fixed_rate(shop, load, sizes)
+            if sizes.rate_sweep:
+                step(f"end to end ({label}): one window at each of "
+                     f"{', '.join(f'{rate:g}' for rate in sizes.rate_sweep)} orders/s")
+                result["rate_sweep"] = rate_sweep(shop, load, sizes)
         if soak:
             count = int(sizes.soak_rate * sizes.soak_seconds)
             step(f"end to end ({label}): memory over {sizes.soak_seconds:g} s at {sizes.soak_rate:g} orders/s")

@@ -94,6 +94,13 @@ def test_the_smoke_run_writes_the_report_and_its_plots(tmp_path):
     run = results["e2e"]["sqlite"]
     assert run["throughput"]["per_second"] > 0 and run["throughput"]["emailed"] == run["throughput"]["orders"]
     assert run["latency"]["latency_ms"]["99"] > 0
+    # One window at each lower rate, every order of it emailed, with what it cost and its latency; and the table.
+    sweep = run["rate_sweep"]
+    assert [row["rate"] for row in sweep] == results["sizes"]["rate_sweep"]
+    for row in sweep:
+        assert row["orders"] == int(row["rate"] * results["sizes"]["e2e_latency_seconds"]), row
+        assert row["cpu_ms_per_order"] > 0 and row["latency_ms"]["99"] > 0, row
+    assert "The CPU an order costs by arrival rate" in page
     assert all(rss > 0 for name, rss in run["rss_kib"].items())
     bold = [float(n.replace(",", "")) for n in re.findall(r"\*\*([\d,.]+)\*\*", page)]
     assert bold and all(n > 0 for n in bold)
