@@ -6,18 +6,43 @@ so nothing here may need the test tools; tests/e2e/shop.py uses the same helpers
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
 
 
+#: Ports handed out lie below the kernel's ephemeral range, and above the machine's own services (RabbitMQ's
+#: 25672 among them). A port the kernel picks (bind to 0) is one it may also give any outgoing connection as
+#: its local port: a node stopped and started again on it then meets "address in use" (seen in a rolling
+#: restart of the test cluster, while the shop's clients were connecting to the other nodes).
+LOWEST_PORT = 26000
+_random = random.SystemRandom()  # not the test run's seeded generator: two workers must not draw alike
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port free on loopback now, outside the ephemeral range, so that nothing but a server takes it later."""
+    highest = _ephemeral_start() - 1
+    for _ in range(200):
+        port = _random.randint(LOWEST_PORT, highest)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {LOWEST_PORT} and {highest}")
 
 
 def wait_for(condition: Callable[[], T], *, timeout: float = 20.0, interval: float = 0.05, what: str = "") -> T:
