@@ -12,8 +12,9 @@ converters, so what is written and read is exactly what the ORM's
 ``filter(...).delete()`` would write, read and delete.
 
 The shapes are deliberately few: a comparison (``=``, or ``IN`` for a tuple;
-``__gte`` and the like; ``__isnull``) on each named field, every concrete field read, a
-column set or added to (``Add``). Anything else belongs to the ORM.
+``__gte`` and the like; ``__isnull``) on each named field, every concrete
+field read, a column set or added to (``Add``). Anything else belongs to the
+ORM.
 
 They also run on a cursor kept for its connection (``run``) rather than on
 a new Django cursor each time: making the cursor and its wrapper cost more
