@@ -2,15 +2,13 @@
 
 import threading
 import time
-import uuid
 
-import environ
 import pytest
 from django.db import connections, transaction
 
 from notifications.models import Recipient
 from shopsite.replicas import replica_update, replica_upsert
-from tests.e2e.shop import PostgresDatabases
+from tests.postgres import fresh_database
 
 DB = "notifications"
 
@@ -78,28 +76,9 @@ class TestOnSQLite:
 
 @pytest.fixture
 def postgres_database(django_db_blocker):
-    """A fresh PostgreSQL database holding the Recipient table, as the alias ``replicas_pg``; dropped after.
-
-    The test is in the cluster's pytest-xdist group (tests/conftest.py), with the other PostgreSQL users.
-    """
-    alias = "replicas_pg"
-    name = f"replicas_{uuid.uuid4().hex[:8]}"
-    config = environ.Env.db_url_config(f"postgres://postgres@127.0.0.1:5432/{name}")
-    # Filled in as Django fills the configured databases (it insists on seeing a default among them).
-    connections.settings[alias] = connections.configure_settings(
-        {"default": {**connections.settings["default"]}, alias: config}
-    )[alias]
-    try:
-        PostgresDatabases._psql(f"CREATE DATABASE {name}")
-        with django_db_blocker.unblock():
-            with connections[alias].schema_editor() as editor:
-                editor.create_model(Recipient)
-            yield alias
-            connections[alias].close()
-            del connections[alias]  # the next test's database has another name
-    finally:
-        del connections.settings[alias]
-        PostgresDatabases._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    """A fresh PostgreSQL database holding the Recipient table, as the alias ``replicas_pg``; dropped after."""
+    with fresh_database("replicas_pg", django_db_blocker, [Recipient]) as alias:
+        yield alias
 
 
 def wait_for_a_blocked_writer(alias: str) -> None:

@@ -13,7 +13,6 @@ import uuid
 
 import logging
 
-import environ
 import pika
 import pytest
 from django.db import connections
@@ -26,7 +25,7 @@ from shopsite.bus.consumer import Consumer, lost_a_lock
 from shopsite.bus.envelope import Envelope
 from shopsite.bus.handlers import Handler
 from shopsite.bus.names import Names
-from tests.e2e.shop import PostgresDatabases
+from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.django_db(databases=["catalog"])
 
@@ -35,28 +34,12 @@ ALIAS = "batch_locks_pg"
 
 @pytest.fixture
 def postgres_database(django_db_blocker):
-    """A fresh PostgreSQL database with catalog's inbox and a table of two rows to lock; dropped after.
-
-    In the cluster's pytest-xdist group (tests/conftest.py), with the other PostgreSQL users.
-    """
-    name = f"batch_locks_{uuid.uuid4().hex[:8]}"
-    config = environ.Env.db_url_config(f"postgres://postgres@127.0.0.1:5432/{name}")
-    connections.settings[ALIAS] = connections.configure_settings(
-        {"default": {**connections.settings["default"]}, ALIAS: config})[ALIAS]
-    try:
-        PostgresDatabases._psql(f"CREATE DATABASE {name}")
-        with django_db_blocker.unblock():
-            with connections[ALIAS].schema_editor() as editor:
-                editor.create_model(InboxMessage)
-            with connections[ALIAS].cursor() as cursor:
-                cursor.execute("CREATE TABLE hot_rows (id int PRIMARY KEY, touched int NOT NULL DEFAULT 0)")
-                cursor.execute("INSERT INTO hot_rows (id) VALUES (1), (2)")
-            yield ALIAS
-            connections[ALIAS].close()
-            del connections[ALIAS]
-    finally:
-        del connections.settings[ALIAS]
-        PostgresDatabases._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    """A fresh PostgreSQL database with catalog's inbox and a table of two rows to lock; dropped after."""
+    with fresh_database(ALIAS, django_db_blocker, [InboxMessage]) as alias:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("CREATE TABLE hot_rows (id int PRIMARY KEY, touched int NOT NULL DEFAULT 0)")
+            cursor.execute("INSERT INTO hot_rows (id) VALUES (1), (2)")
+        yield alias
 
 
 def touch(row: int) -> None:

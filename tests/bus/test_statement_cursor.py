@@ -11,7 +11,6 @@ server that has said nothing, and still replaces a connection the server ended.
 import time
 import uuid
 
-import environ
 import psycopg
 import pytest
 from django.db import IntegrityError, connections, transaction
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 from orders.models import InboxMessage
 from shopsite.bus import statements
-from tests.e2e.shop import PostgresDatabases
+from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.django_db(databases=["orders"])
 
@@ -31,25 +30,10 @@ SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 @pytest.fixture
 def postgres_database(django_db_blocker):
-    """A fresh PostgreSQL database with orders' inbox, configured as settings.py configures a service's; dropped
-    after. In the cluster's pytest-xdist group (tests/conftest.py), with the other PostgreSQL users."""
-    name = f"statement_cursor_{uuid.uuid4().hex[:8]}"
-    config = environ.Env.db_url_config(f"postgres://postgres@127.0.0.1:5432/{name}")
-    config.update(ENGINE="shopsite.db.postgresql", CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=True,
-                  OPTIONS={"server_side_binding": True, "prepare_threshold": 2})
-    connections.settings[ALIAS] = connections.configure_settings(
-        {"default": {**connections.settings["default"]}, ALIAS: config})[ALIAS]
-    try:
-        PostgresDatabases._psql(f"CREATE DATABASE {name}")
-        with django_db_blocker.unblock():
-            with connections[ALIAS].schema_editor() as editor:
-                editor.create_model(InboxMessage)
-            yield ALIAS
-            connections[ALIAS].close()
-            del connections[ALIAS]
-    finally:
-        del connections.settings[ALIAS]
-        PostgresDatabases._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    """A fresh PostgreSQL database with orders' inbox, configured as settings.py configures a service's."""
+    with fresh_database(ALIAS, django_db_blocker, [InboxMessage], ENGINE="shopsite.db.postgresql", CONN_MAX_AGE=600,
+                        CONN_HEALTH_CHECKS=True, OPTIONS={"server_side_binding": True, "prepare_threshold": 2}) as alias:
+        yield alias
 
 
 def an_inbox_row(alias: str, message_id: uuid.UUID | None = None, *, unless_exists: bool = True) -> int:
