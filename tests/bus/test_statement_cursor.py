@@ -1,4 +1,4 @@
-"""The statements built once run on a cursor kept for their connection (shopsite/bus/statements.py ``_run``).
+"""The statements built once run on a cursor kept for their connection (shopsite/bus/statements.py ``run``).
 
 What Django's cursor does around a statement must still happen: its errors
 are Django's, a broken transaction is refused, execute wrappers (tracing's
