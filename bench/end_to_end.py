@@ -263,14 +263,10 @@ def rate_sweep_customers(sizes: Sizes) -> int:
 
 def fixed_rate(shop: Shop, load: Load, sizes: Sizes) -> dict:
     """Latency at ``sizes.e2e_rate`` orders/s: ``sizes.latency_windows`` windows, the worst one with every p99."""
-    count = int(sizes.e2e_rate * sizes.e2e_latency_seconds)
     windows = []
     for _ in range(sizes.latency_windows):
         # At a fixed rate batches are smaller than in the closed loop, so an order can cost more.
-        with CpuMeter(shop) as cpu:
-            window = _phase(shop, load, lambda: load.open_loop(sizes.e2e_rate, sizes.e2e_latency_seconds),
-                            expected=count, timeout=max(60, count / 5))
-        windows.append({**window, "cpu_ms_per_order": cpu.per_order_ms(window["emailed"])})
+        windows.append(_window(shop, load, sizes.e2e_rate, sizes.e2e_latency_seconds))
     # The worst window is the one reported: one lucky window proves nothing about the tail.
     worst = max(windows, key=lambda window: window["latency_ms"]["99"])
     return {**worst, "rate": sizes.e2e_rate, "p99_windows_ms": [window["latency_ms"]["99"] for window in windows],
@@ -281,14 +277,19 @@ def rate_sweep(shop: Shop, load: Load, sizes: Sizes) -> list[dict]:
     """One window at each of ``sizes.rate_sweep``: the CPU an order costs, and its latency, as arrivals thin out."""
     rows = []
     for rate in sizes.rate_sweep:
-        count = int(rate * sizes.e2e_latency_seconds)
-        with CpuMeter(shop) as cpu:
-            window = _phase(shop, load, lambda: load.open_loop(rate, sizes.e2e_latency_seconds),
-                            expected=count, timeout=max(60, count / 5))
-        per_order = cpu.per_order_ms(window["emailed"])
+        window = _window(shop, load, rate, sizes.e2e_latency_seconds)
+        per_order = window["cpu_ms_per_order"]
         rows.append({"rate": rate, "orders": window["emailed"], "cpu_ms_per_order": sum(per_order.values()),
                      "cpu_ms_per_order_by_process": per_order, "latency_ms": window["latency_ms"]})
     return rows
+
+
+def _window(shop: Shop, load: Load, rate: float, seconds: float) -> dict:
+    """Checkouts arriving at ``rate`` for ``seconds`` (``_phase``), with the CPU each process spent per order."""
+    count = int(rate * seconds)
+    with CpuMeter(shop) as cpu:
+        window = _phase(shop, load, lambda: load.open_loop(rate, seconds), expected=count, timeout=max(60, count / 5))
+    return {**window, "cpu_ms_per_order": cpu.per_order_ms(window["emailed"])}
 
 
 def write_history(shop: Shop, existing: Existing, step, label: str) -> dict:
