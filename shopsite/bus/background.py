@@ -3,7 +3,11 @@
 A web request that recorded outbox messages answers as soon as its
 transaction has committed: each committed row is handed to the process's
 background publisher, one daemon thread with a bounded queue, which publishes
-the rows with confirms and marks them sent. The request never connects to the
+the rows at once and, as a consumer does, collects their confirms and marks
+them sent for many rows together: when ``SETTLE_EVERY`` rows wait for that,
+or the oldest was sent ``SETTLE_AFTER`` ago (publisher.py). A checkout a
+moment after another then costs no wait for its confirm and no UPDATE of its
+own. The request never connects to the
 broker and never waits for a confirm, so a broker that is down, stalled, or
 blocking its publishers (a memory or disk alarm) costs it nothing. On a
 healthy broker the row leaves a moment after the commit, as before.
@@ -15,10 +19,11 @@ on a broker that did not answer), a row whose confirm is not back within
 ``CONFIRM_WAIT`` (the publisher then drops the connection and pauses).
 
 The sweep never takes a row younger than ``WRITER_OWNS`` (publisher.py), and
-the thread sends a row only while it is younger than ``SEND_WITHIN`` and waits
-for its confirm at most ``CONFIRM_WAIT``; the two add up to less, so the
-thread is done with a row before the sweep may take it: one row is not
-published by both, except when marking it sent is itself held up that long.
+the thread sends a row only while it is younger than ``SEND_WITHIN``, starts
+collecting its confirm at most ``SETTLE_AFTER`` later and waits for it at most
+``CONFIRM_WAIT``; the three add up to less, so the thread is done with a row
+before the sweep may take it: one row is not published by both, except when
+marking it sent is itself held up that long.
 
 Consumers do not hand their rows over: a consumer publishes what its handlers
 recorded on its own thread, and collects the confirms of many deliveries at
@@ -45,12 +50,12 @@ from django.utils import timezone
 
 from .models import OutboxMessage
 from .names import Names
-from .publisher import Publisher, Row
+from .publisher import SETTLE_AFTER, SETTLE_EVERY, Publisher, Row
 
 log = logging.getLogger(__name__)
 
 #: A row older than this when its turn comes is left to the relay.
-SEND_WITHIN = 1.0
+SEND_WITHIN = 0.9
 #: How long the thread waits for the confirms of what it sent before it gives the connection up.
 CONFIRM_WAIT = 0.75
 #: How long an exiting process waits for the thread to publish what it holds.
@@ -68,7 +73,8 @@ class BackgroundPublisher:
         self.capacity = capacity
         self.pid = os.getpid()
         self._rows: deque[Row] = deque()
-        self._in_hand = 0
+        self._in_hand = 0  # rows taken from the queue or sent, not yet settled
+        self._draining = False
         self._changed = threading.Condition()
         self._left: dict[str, int] = {}  # rows left to the relay since the last report, by reason
         self._reported = 0.0
@@ -86,9 +92,17 @@ class BackgroundPublisher:
             self._changed.notify_all()
         return True
 
+    def held(self) -> int:
+        """How many rows handed over are not yet dealt with (waiting, or sent and not yet settled)."""
+        with self._changed:
+            return len(self._rows) + self._in_hand
+
     def drain(self, timeout: float) -> bool:
         """Wait until everything handed over was dealt with (published or left to the relay); False on timeout."""
         with self._changed:
+            if self._rows or self._in_hand:
+                self._draining = True  # settle now, not when the oldest row has waited SETTLE_AFTER
+                self._changed.notify_all()
             return self._changed.wait_for(lambda: not self._rows and not self._in_hand, timeout)
 
     # --- the thread -----------------------------------------------------------
@@ -97,26 +111,65 @@ class BackgroundPublisher:
         while True:
             batch = self._take()
             try:
-                self._publish(batch)
+                if batch:
+                    self._publish(batch)
+                if self._settle_due():
+                    self._settle()
             except Exception:  # the rows stay unsent: the relay publishes them
                 log.exception("publishing after commit failed; the relay will publish the rows")
+                self._forget_unsettled()
             finally:
                 with self._changed:
-                    self._in_hand = 0
+                    self._in_hand = self._unsettled()
+                    if not self._in_hand:
+                        self._draining = False
                     self._changed.notify_all()
             self._report()
 
     def _take(self) -> list[Row]:
+        """The rows handed over (at most ``BATCH``); none if it is time to settle what was sent first."""
         with self._changed:
-            self._changed.wait_for(lambda: self._rows)
+            unsettled = self._unsettled()
+            wait = None if not unsettled else max(0.0, self._settle_at() - time.monotonic())
+            self._changed.wait_for(lambda: self._rows or self._draining, wait)
             batch = [self._rows.popleft() for _ in range(min(BATCH, len(self._rows)))]
-            self._in_hand = len(batch)
+            self._in_hand = len(batch) + unsettled
         return batch
+
+    # --- settling: the confirms of many rows collected, and the rows marked sent, together ------------------
+
+    def _unsettled(self) -> int:
+        return self._publisher.unsettled if self._publisher is not None else 0
+
+    def _settle_at(self) -> float:
+        return self._publisher.unsettled_since + SETTLE_AFTER
+
+    def _settle_due(self) -> bool:
+        """Whether to collect the confirms now: many rows wait for them, the oldest waited long, or a drain asks."""
+        unsettled = self._unsettled()
+        return bool(unsettled) and (unsettled >= SETTLE_EVERY or self._draining
+                                    or time.monotonic() >= self._settle_at())
+
+    def _settle(self) -> None:
+        sent = self._unsettled()
+        close_old_connections()  # as a request would: settle marks the rows sent in their databases
+        confirmed = self._publisher.settle()
+        if confirmed < sent:
+            self._leave(sent - confirmed, "the broker did not confirm them")
+
+    def _forget_unsettled(self) -> None:
+        """After a failure: what was sent and not settled is the relay's (its rows are still unsent)."""
+        if self._publisher is not None and self._publisher.unsettled:
+            self._leave(self._publisher.unsettled, "publishing them failed")
+            self._publisher.close()
+            self._publisher = None
 
     def _publish(self, batch: list[Row]) -> None:
         publisher = self._publisher
         if publisher is None or publisher.names != Names.configured():
             if publisher is not None:
+                if publisher.unsettled:  # the rows sent under the old names are settled there first
+                    self._settle()
                 publisher.close()
             publisher = self._publisher = Publisher(confirm_timeout=CONFIRM_WAIT)
         # Connecting may have taken a while (a node that accepts and never
@@ -128,11 +181,7 @@ class BackgroundPublisher:
         fresh = [(outbox, row) for outbox, row in batch if (now - row.created_at).total_seconds() < SEND_WITHIN]
         if len(fresh) < len(batch):
             self._leave(len(batch) - len(fresh), "they waited too long for the broker")
-        close_old_connections()  # as a request would: settle marks the rows sent in their databases
         publisher.send(fresh)
-        confirmed = publisher.settle()
-        if confirmed < len(fresh):
-            self._leave(len(fresh) - confirmed, "the broker did not confirm them")
 
     def _leave(self, count: int, reason: str) -> None:
         with self._changed:

@@ -73,17 +73,13 @@ from .envelope import Envelope, InvalidMessage
 from .handlers import Handler, handler_table
 from .keepalive import Keepalive
 from .names import Names
-from .publisher import Row, collect_committed, process_publisher
+from .publisher import SETTLE_AFTER, SETTLE_EVERY, Row, collect_committed, process_publisher
 
 log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-shop-attempt"
 ERROR_HEADER = "x-shop-error"
 
-#: The outgoing messages of this many deliveries share one wait for their confirms…
-SETTLE_EVERY = 64
-#: …unless the oldest of them has waited this long, or the queue is idle.
-SETTLE_AFTER = 0.25
 #: Seconds between checks that the database connections are still usable.
 CONNECTION_CHECK_INTERVAL = 1.0
 

@@ -53,6 +53,11 @@ CONFIRM_TIMEOUT = 30.0
 WRITER_OWNS = timedelta(seconds=2)
 #: A channel unused for longer is checked before use: the broker may have closed it.
 IDLE_CHECK_AFTER = 5.0
+#: A process that publishes as it goes (a consumer, the web's background thread) collects the confirms of this
+#: many rows at once, and marks them sent together…
+SETTLE_EVERY = 64
+#: …unless the oldest of them was sent this long ago (or the process has nothing else to do).
+SETTLE_AFTER = 0.25
 
 Row = tuple[type[OutboxMessage], OutboxMessage]
 

@@ -12,7 +12,7 @@ from catalog.models import OutboxMessage
 from shopsite.bus import background
 from shopsite.bus.background import BackgroundPublisher
 from shopsite.bus.connection import connect
-from shopsite.bus.publisher import WRITER_OWNS, Publisher, sweep
+from shopsite.bus.publisher import SETTLE_AFTER, WRITER_OWNS, Publisher, sweep
 from tests.loopback import StalledListener, wait_for
 
 from .test_rabbitmq import declared, record, released
@@ -42,7 +42,44 @@ def queued(names, service: str = "catalog") -> list[str]:
 
 
 def test_the_thread_is_done_with_a_row_before_the_sweep_may_take_it():
-    assert background.SEND_WITHIN + background.CONFIRM_WAIT < WRITER_OWNS.total_seconds()
+    assert background.SEND_WITHIN + SETTLE_AFTER + background.CONFIRM_WAIT < WRITER_OWNS.total_seconds()
+
+
+def waiting_in_queue(names, service: str = "catalog") -> int:
+    with connect() as connection:
+        return connection.channel().queue_declare(names.queue(service), passive=True).method.message_count
+
+
+def test_rows_sent_a_moment_apart_are_marked_sent_together(bus_names, settings, monkeypatch):
+    """The second row goes out before the first one's confirm is collected; both are marked in one UPDATE."""
+    declared(lambda message: None)
+    settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
+    monkeypatch.setattr(background, "SETTLE_AFTER", 60.0)  # nothing but the drain settles them in this test
+    record(released(), released())
+    first, second = OutboxMessage.objects.order_by("created_at")
+    publisher = BackgroundPublisher(capacity=10)
+
+    assert publisher.hand_over((OutboxMessage, first))
+    wait_for(lambda: waiting_in_queue(bus_names) == 1, timeout=5, what="the first row to be published")
+    assert publisher.hand_over((OutboxMessage, second))
+    wait_for(lambda: waiting_in_queue(bus_names) == 2, timeout=5, what="the second row to be published")
+    assert publisher.held() == 2  # both published, neither settled yet
+    assert publisher.drain(10)
+
+    marked = set(OutboxMessage.objects.values_list("sent_at", flat=True))
+    assert len(marked) == 1 and None not in marked, marked  # one UPDATE marked both
+
+
+def test_a_lone_row_is_marked_sent_soon_without_a_drain(bus_names, settings):
+    declared(lambda message: None)
+    settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
+    record(released())
+    publisher = BackgroundPublisher(capacity=10)
+
+    assert publisher.hand_over((OutboxMessage, OutboxMessage.objects.get()))
+    wait_for(lambda: publisher.held() == 0, timeout=5, what="the row to be settled by the thread itself")
+    assert OutboxMessage.objects.get().sent_at is not None
+    assert waiting_in_queue(bus_names) == 1
 
 
 def test_a_commit_does_not_wait_for_a_broker_that_never_answers(bus_names, settings, stalled):

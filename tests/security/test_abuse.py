@@ -52,6 +52,19 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
 
 # --- names without control characters ----------------------------------------------------------
 
+
+def test_the_unwanted_characters_are_the_controls_the_line_separators_and_the_bidi_marks():
+    """``has_control_characters`` is one regular expression; checked against its definition, every code point."""
+    import unicodedata
+
+    from shopsite.validators import has_control_characters
+
+    formatting = {0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+    wrong = [hex(point) for point in range(0x110000)
+             if has_control_characters(chr(point)) != (unicodedata.category(chr(point)) == "Cc" or point in formatting)]
+    assert wrong == []
+    assert has_control_characters("Ann\u202eexe.jpg") and not has_control_characters("Ann Lee, 1 Main Street")
+
 BAD_NAMES = ["Ann\r\nBcc: x@example.com", "Ann\tB", "Ann\x00", "Ann\u2028B", "Ann\u202egpj.exe"]
 
 
