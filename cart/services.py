@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
 from decimal import Decimal
@@ -83,10 +84,14 @@ def stock_replica_apply(*, product_id: int, available: int, version: int) -> Pro
         before = statements.select_one(ProductReplica, DB, for_update=True, pk=product_id)
         if before is None:
             raise ReplicaNotReady(f"stock.changed for product {product_id} arrived before the product")
-        if not replica_update(ProductReplica, using=DB, key={"product_id": product_id}, version=version,
-                              values={"available": available}, version_field="stock_version"):
+        written = replica_update(ProductReplica, using=DB, key={"product_id": product_id}, version=version,
+                                 values={"available": available}, version_field="stock_version")
+        if not written:
             return None
-        return _replica_changed(before, statements.select_one(ProductReplica, DB, pk=product_id))
+        after = copy.copy(before)  # the row is locked: it is what was read, with what was written
+        for name, value in written.items():
+            setattr(after, name, value)
+        return _replica_changed(before, after)
 
 
 def _replica_changed(before: ProductReplica | None, after: ProductReplica) -> ProductReplica:

@@ -173,7 +173,7 @@ def stock_reserve_for_order(*, order_id: uuid.UUID, lines: Iterable[tuple[int, i
             return
         try:
             with transaction.atomic(using=DB):
-                reservations = [_take(order_id, product_id, quantity) for product_id, quantity in wanted.items()]
+                taken = [_take(order_id, product_id, quantity) for product_id, quantity in wanted.items()]
         except _Shortfall as shortfall:
             _decide(decision, ReservationOutcome.Outcome.REJECTED)
             OutboxMessage.record(
@@ -181,8 +181,9 @@ def stock_reserve_for_order(*, order_id: uuid.UUID, lines: Iterable[tuple[int, i
             )
             return
         _decide(decision, ReservationOutcome.Outcome.RESERVED)
-        OutboxMessage.record(contracts.StockReserved(order_id=order_id, lines=_reserved_lines(reservations)))
-        _record_stock_changed(statements.select(Product, DB, pk=tuple(wanted)))
+        OutboxMessage.record(contracts.StockReserved(order_id=order_id,
+                                                     lines=_reserved_lines(r for r, _ in taken)))
+        _record_stock_changed(product for _, product in taken)
 
 
 def stock_release_for_order(*, order_id: uuid.UUID) -> None:
@@ -327,8 +328,10 @@ def _decide(decision: ReservationOutcome, outcome: str) -> None:
         decision.save(update_fields=["outcome"])
 
 
-def _take(order_id: uuid.UUID, product_id: int, quantity: int) -> Reservation:
-    taken = statements.update(
+def _take(order_id: uuid.UUID, product_id: int, quantity: int) -> tuple[Reservation, Product]:
+    """Reserve ``quantity`` of the product for the order: the reservation, and the product as it is now (its new
+    stock and version, for ``stock.changed``: returned by the update itself, not read again)."""
+    taken = statements.update_returning(
         Product, DB, where={"pk": product_id, "is_active": True, "stock_on_hand__gte": quantity},
         values={"stock_on_hand": Add(-quantity), "stock_reserved": Add(quantity), "version": Add(1),
                 "updated_at": timezone.now()},
@@ -337,7 +340,7 @@ def _take(order_id: uuid.UUID, product_id: int, quantity: int) -> Reservation:
         raise _Shortfall(product_id)
     reservation = Reservation(order_id=order_id, product_id=product_id, quantity=quantity)
     statements.create(DB, reservation)  # its id is not read back: the saga needs the product and quantity
-    return reservation
+    return reservation, taken[0]
 
 
 def _shortages(wanted: dict[int, int], failed_product_id: int) -> list[contracts.Shortage]:

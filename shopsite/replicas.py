@@ -63,16 +63,20 @@ def replica_upsert(
 
 def replica_update(
     model: type[Model], *, using: str, key: dict, version: int, values: dict, version_field: str = "version"
-) -> bool:
+) -> dict | None:
     """The update half of :func:`replica_upsert`, for a message that can change a row but not create it.
 
-    True if the row was written; False if it is absent or already as new (the caller tells which, if it matters).
+    If the row was written, every field written with its value (``values``, the ``auto_now`` stamps and the
+    version), so a caller that read the row first knows it as it is now without reading it again; None if the
+    row is absent or already as new (the caller tells which, if it matters).
     """
     connection = connections[using]
     written = {**values, **_stamps(model, timezone.now(), created=False), version_field: version}
     sql, fields = _update_statement(model, using, tuple(written), tuple(key), version_field)
     given = [*written.values(), *key.values(), version, version]
-    return _execute(connection, sql, [f.get_db_prep_save(value, connection) for f, value in zip(fields, given)])
+    if _execute(connection, sql, [f.get_db_prep_save(value, connection) for f, value in zip(fields, given)]):
+        return written
+    return None
 
 
 def _execute(connection, sql: str, params: list) -> bool:

@@ -71,6 +71,20 @@ def test_a_stock_change_updates_availability():
     )
 
 
+def test_a_stock_change_returns_the_replica_as_stored_without_reading_it_again():
+    HANDLERS[contracts.ProductPublished](published(available=5, version=1))
+
+    with consumer_transaction("cart"):
+        returned = services.stock_replica_apply(product_id=1, available=2, version=3)
+
+    stored = replica()
+    fields = [field.attname for field in ProductReplica._meta.concrete_fields]
+    assert [getattr(returned, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert (returned.available, returned.stock_version) == (2, 3)
+    with consumer_transaction("cart"):
+        assert services.stock_replica_apply(product_id=1, available=9, version=3) is None  # not newer
+
+
 def test_a_stock_change_for_an_unknown_product_is_retried_later():
     with pytest.raises(ReplicaNotReady), consumer_transaction("cart"):
         HANDLERS[contracts.StockChanged](contracts.StockChanged(product_id=1, available=2, version=2))
