@@ -230,7 +230,7 @@ class Publisher:
         copies = 2 if settings.BUS["PUBLISH_TWICE"] else 1
         headers = deployment.mark()
         flight = self._flight
-        if not flight.rows:
+        if not self.unsettled:  # else the oldest row not yet settled, confirmed or not, keeps its time
             flight.oldest = time.monotonic()
         published_at = time.perf_counter()
         try:

@@ -84,3 +84,30 @@ def test_what_handlers_record_is_published_and_marked_sent_once_the_queue_is_idl
     assert InboxMessage.objects.count() == 80
     assert OutboxMessage.objects.count() == 80
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def test_the_oldest_unsettled_row_keeps_its_age_after_its_confirm_is_read(bus_names, settings):
+    """``unsettled_since`` is when the oldest row not yet marked sent went out, confirmed or not: a row sent after
+    the first one's confirm was read must not make the first look younger (it would be marked sent late, and
+    past ``WRITER_OWNS`` the relay would publish it again)."""
+    from tests.loopback import wait_for
+
+    settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
+    declare({contracts.StockReleased: Handler("catalog.test-nothing", lambda m: None)})
+    with transaction.atomic(using="catalog"):
+        OutboxMessage.record(released())
+        OutboxMessage.record(released())
+    first, second = OutboxMessage.objects.order_by("created_at")
+    publisher = Publisher()
+
+    assert publisher.send([(OutboxMessage, first)]) == 1
+    since = publisher.unsettled_since
+
+    def first_confirmed() -> bool:
+        publisher.flush()  # reads the confirm
+        return len(publisher._flight.confirmed) == 1
+
+    wait_for(first_confirmed, timeout=5, what="the first row's confirm")
+    assert publisher.send([(OutboxMessage, second)]) == 1
+    assert publisher.unsettled_since == since
+    assert publisher.settle() == 2
