@@ -60,6 +60,24 @@ def test_reservation_moves_stock_and_tells_orders_and_the_cart(make_product):
     assert mug.version == 2
 
 
+def test_a_one_line_order_is_reserved_without_a_savepoint_and_a_longer_one_with_one(make_product):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    mug, tee = make_product(stock=5), make_product(stock=5)
+
+    def savepoints(*lines) -> int:
+        with CaptureQueriesContext(connections["catalog"]) as queries:
+            services.stock_reserve_for_order(order_id=uuid.uuid4(), lines=lines)
+        return sum("SAVEPOINT" in query["sql"].upper() and "RELEASE" not in query["sql"].upper()
+                   for query in queries.captured_queries)
+
+    assert savepoints((mug.id, 1)) == 0
+    assert savepoints((mug.id, 1), (mug.id, 1)) == 0  # the same product twice is one line
+    assert savepoints((mug.id, 1), (tee.id, 1)) == 1
+    assert stock_of(mug) == (1, 4, 0) and stock_of(tee) == (4, 1, 0)
+
+
 def test_reservation_is_all_or_nothing(make_product):
     plenty, scarce = make_product(stock=10), make_product(stock=1)
     order_id = uuid.uuid4()
