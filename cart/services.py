@@ -222,6 +222,8 @@ def cart_checkout(
         done = statements.select_one(Checkout, DB, user_id=user_id, idempotency_key=idempotency_key)
         if done is not None:
             return done
+        # The cart's lines are taken out as they are read (one statement): they move into the checkout, and a
+        # checkout refused below rolls back with them still in the cart.
         lines = _checkout_lines(cart)
         total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
         # Every line within the limits gives a total within them; a cart filled before the
@@ -238,7 +240,6 @@ def cart_checkout(
         # What a cancelled order gives back (the product's image comes from the replica again then).
         kept = {"product_id", "sku", "name", "unit_price", "quantity"}
         statements.create(DB, *(CheckoutLine(checkout=checkout, **line.model_dump(include=kept)) for line in lines))
-        statements.delete(CartLine, DB, cart_id=cart.pk)
         statements.update(Cart, DB, where={"pk": cart.pk}, values={"updated_at": timezone.now()})
         OutboxMessage.record(
             contracts.CartCheckedOut(
@@ -290,7 +291,9 @@ def _line(cart: Cart, product_id: int) -> CartLine:
 
 
 def _checkout_lines(cart: Cart | None) -> list[contracts.CheckoutLine]:
-    lines = statements.select(CartLine, DB, cart_id=cart.pk) if cart else []
+    """The cart's lines as the checkout's, each checked against the replica; they leave the cart (the caller's
+    transaction keeps them there if it fails)."""
+    lines = statements.delete_returning(CartLine, DB, cart_id=cart.pk) if cart else []
     if not lines:
         raise ApplicationError(EMPTY_CART)
     lines.sort(key=lambda line: (line.added_at, line.id))

@@ -9,7 +9,8 @@ column set and then only run. Values still pass through each field's own
 conversion, and rows read back through the backend's and the field's
 converters, so what is written and read is exactly what the ORM's
 ``objects.create``, ``filter(...).update(...)``, ``filter(...).first()`` and
-``filter(...).delete()`` would write, read and delete.
+``filter(...).delete()`` would write, read and delete (``update_returning`` and
+``delete_returning`` also give back the rows they changed, in the same statement).
 
 The shapes are deliberately few: a comparison (``=``, or ``IN`` for a tuple;
 ``__gte`` and the like; ``__isnull``) on each named field, every concrete
@@ -289,9 +290,13 @@ def select_one(model: type[M], using: str, *, for_update: bool = False, **where)
 
 
 @functools.cache
-def _delete_statement(model: type[Model], alias: str, shape: tuple) -> tuple[str, list[Field]]:
+def _delete_statement(model: type[Model], alias: str, shape: tuple, returning: bool = False
+                      ) -> tuple[str, list[Field]]:
     where, where_fields = _where(model, alias, shape)
-    return f"DELETE FROM {connections[alias].ops.quote_name(model._meta.db_table)} WHERE {where}", where_fields
+    sql = f"DELETE FROM {connections[alias].ops.quote_name(model._meta.db_table)} WHERE {where}"
+    if returning:
+        sql += f" RETURNING {_columns(model, alias)}"
+    return sql, where_fields
 
 
 def delete(model: type[Model], using: str, **where) -> int:
@@ -301,3 +306,13 @@ def delete(model: type[Model], using: str, **where) -> int:
     connection = connections[using]
     sql, where_fields = _delete_statement(model, using, _shape(where))
     return run(connection, sql, _where_params(where_fields, where, connection))
+
+
+def delete_returning(model: type[M], using: str, **where) -> list[M]:
+    """``delete``, and the rows it deleted as they were (``DELETE … RETURNING``), in no set order: one statement
+    where the ORM needs a select and then a delete."""
+    if _matches_nothing(where):
+        return []
+    connection = connections[using]
+    sql, where_fields = _delete_statement(model, using, _shape(where), returning=True)
+    return _objects(model, using, run(connection, sql, _where_params(where_fields, where, connection), rows=True))

@@ -107,6 +107,21 @@ def test_delete_removes_only_the_matching_rows():
     assert list(OrderEvent.objects.values_list("kind", flat=True)) == [OrderEvent.Kind.PAID]
 
 
+def test_a_delete_returning_gives_the_deleted_rows_as_the_orm_read_them_before():
+    order = an_order()
+    statements.create("orders", order)
+    statements.create("orders", OrderEvent(order=order, kind=OrderEvent.Kind.PLACED, detail="one"),
+                      OrderEvent(order=order, kind=OrderEvent.Kind.PAID, detail="two"))
+    before = {event.pk: every_field(event) for event in OrderEvent.objects.all()}
+
+    assert statements.delete_returning(OrderEvent, "orders", order_id=order.pk, kind=()) == []
+    deleted = statements.delete_returning(OrderEvent, "orders", order_id=order.pk, kind=OrderEvent.Kind.PAID)
+
+    assert [every_field(event) for event in deleted] == [before[event.pk] for event in deleted]  # types too
+    assert [event.kind for event in deleted] == [OrderEvent.Kind.PAID]
+    assert list(OrderEvent.objects.values_list("kind", flat=True)) == [OrderEvent.Kind.PLACED]
+
+
 def test_isnull_compares_with_null_and_sends_no_value_for_it():
     from django.utils import timezone
 

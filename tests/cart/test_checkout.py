@@ -158,6 +158,7 @@ def test_a_line_that_cannot_be_sold_stops_the_checkout(filled_cart, change, mess
     assert refused.value.extra["product_id"] == 1
     assert not Checkout.objects.exists()
     assert recorded(OutboxMessage) == []
+    assert sorted(CartLine.objects.values_list("product_id", flat=True)) == [1, 2]  # still in the cart
 
 
 @pytest.mark.parametrize(
