@@ -30,6 +30,7 @@ from tests.e2e.shop import PostgresDatabases, Shop
 
 from .common import (ROOT, Sizes, broker_pids, children, cpu_seconds, delete_shop_topology, migrated_data_dir,
                      pids_named, retrying, rss_kib, run_json, run_prefix, temp_dir)
+from . import machine
 from .grow import Existing
 
 RETRY_DELAYS = [0.2, 0.5, 1.0]
@@ -342,6 +343,9 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
         sampler.start()
 
         step(f"end to end ({label}): {sizes.e2e_orders} checkouts, closed loop")
+        # How fast the machine is just before this shop is measured: it drifts by the hour, and runs minutes
+        # apart (the histories of section 7) are compared. A fraction of a second of one core, while idle.
+        result["python_speed"] = machine.python_speed()
         sampler.mark("throughput")
         with CpuMeter(shop) as cpu:
             result["throughput"] = _phase(shop, load, lambda: load.closed_loop(sizes.e2e_orders),

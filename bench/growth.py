@@ -42,7 +42,7 @@ def measure(*, orders: int, database: str, checkouts: int, products: int, custom
             "latency_ms": throughput["latency_ms"], "email_latency_ms": throughput["email_latency_ms"],
             "placed_latency_ms": throughput["placed_latency_ms"], "emailed": throughput["emailed"],
             "orders": throughput["orders"], "refused": run["refused"], "refusals": run["refusals"],
-            "cpu_ms_per_order": run["cpu_ms_per_order"],
+            "cpu_ms_per_order": run["cpu_ms_per_order"], "python_speed": run.get("python_speed"),
             "at_rate": {"rate": rate, "seconds": seconds, "orders": at_rate["orders"],
                         "emailed": at_rate["emailed"], "latency_ms": at_rate["latency_ms"]}}
 

@@ -360,10 +360,12 @@ def _growth(r: dict) -> str:
              f"{run['existing']['products']:,} / {run['existing']['customers']:,}",
              f"{run['existing']['seconds']:,.0f}", f"{run['emailed']:,} of {run['orders']:,}",
              f"**{run['per_second']:.1f}**", _percentiles(run["latency_ms"]),
-             f"{sum(run['cpu_ms_per_order'].values()):.1f}", _at_rate(run)] for run in runs]
+             f"{sum(run['cpu_ms_per_order'].values()):.1f}", _at_rate(run),
+             f"{run['python_speed']:.1f}" if run.get("python_speed") else "—"] for run in runs]
     table = _table(["database", "past orders", "products / customers", "history written in (s)",
                     "orders confirmed + emailed", "orders/s", "p50 / p95 / p99 to confirmed, closed loop (ms)",
-                    "CPU ms per order, every process", "p50 / p95 / p99 to confirmed at a fixed rate (ms)"], rows)
+                    "CPU ms per order, every process", "p50 / p95 / p99 to confirmed at a fixed rate (ms)",
+                    "Python speed just before (million loop steps a second)"], rows)
     apart = [f"{label.get(db, db)}: orders/s {c['throughput']:+.0%}, p99 at the fixed rate "
              + (f"{c['rate_p99']:+.0%}" if "rate_p99" in c else "not measured")
              + f" (closed loop {c['p99']:+.0%})" for db, c in growth_changes(r).items()]
@@ -568,6 +570,9 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
            "10% the target allows over the half hour the four runs take, and this order cancels a steady "
            "drift. " if _get(r, "sizes", "growth_twice", default=False) else
            "Each database and history is measured once. ")
+        + "The last column times a plain Python loop just before each run's closed loop (as the machine rows "
+        "of the first table do at the start and end of the whole run): a run that stands apart from its "
+        "pair on a slower machine says so there. "
         + "`python -m bench.growth` runs the same measurement on its own and keeps its runs in "
         "`benchmarks/growth.json`.",
         "",

@@ -142,6 +142,8 @@ def test_the_smoke_run_writes_the_report_and_its_plots(tmp_path):
         assert run["existing"]["rows"]["orders_order"] == run["existing"]["orders"], run["existing"]
         assert run["emailed"] == run["orders"] == sizes["growth_checkouts"] and run["refused"] == 0, run
         assert run["per_second"] > 0 and run["latency_ms"]["99"] > 0
+        assert run["python_speed"] > 0  # the machine timed just before, shown beside the run
+        assert f"| {run['python_speed']:.1f} |" in page
         # ... and every checkout arriving at the fixed rate afterwards, whose latency the target compares.
         at_rate = run["at_rate"]
         assert at_rate["orders"] == at_rate["emailed"] == sizes["growth_rate"] * sizes["growth_rate_seconds"], at_rate
