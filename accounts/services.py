@@ -210,18 +210,18 @@ def user_password_change(*, user: User, old_password: str, new_password: str) ->
 
 def customer_order_apply(
     *, order_id: uuid.UUID, user_id: int, status: str, total: Decimal, version: int | None = None
-) -> CustomerOrder:
-    """Move the order's summary to ``status`` unless it is already there or further along.
+) -> bool:
+    """Move the order's summary to ``status`` unless it is already there or further along; whether it moved.
 
     ``version`` is the status's place in the saga as orders sent it; a message
-    from before it did gets the same number from our own RANKS.
+    from before it did gets the same number from our own RANKS. One statement:
+    nothing reads the summary back.
     """
     if version is None:
         version = CustomerOrder.RANKS[status]
     with message_transaction(DB):
-        replica_upsert(CustomerOrder, using=DB, key={"order_id": order_id}, version=version,
-                       values={"user_id": user_id, "status": status, "total": total})
-        return statements.select_one(CustomerOrder, DB, pk=order_id)
+        return replica_upsert(CustomerOrder, using=DB, key={"order_id": order_id}, version=version,
+                              values={"user_id": user_id, "status": status, "total": total})
 
 
 def inbox_item_record(

@@ -1,3 +1,4 @@
+import functools
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -39,6 +40,19 @@ def test_order_status_only_moves_forward_whatever_the_delivery_order():
     handlers.order_shipped(order_message(contracts.OrderShipped, order_id))  # repeated
     assert CustomerOrder.objects.get(pk=order_id).status == "delivered"
     assert CustomerOrder.objects.count() == 1
+
+
+def test_applying_a_status_says_whether_the_summary_moved():
+    from accounts.services import customer_order_apply
+
+    order_id = uuid.uuid4()
+    apply = functools.partial(customer_order_apply, order_id=order_id, user_id=7, total=Decimal("12.00"))
+
+    assert apply(status="confirmed") is True
+    assert apply(status="shipped") is True
+    assert apply(status="confirmed") is False  # late
+    assert apply(status="shipped") is False  # repeated
+    assert CustomerOrder.objects.get(pk=order_id).status == "shipped"
 
 
 def test_cancellation_outranks_every_other_status():
