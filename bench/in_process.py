@@ -188,7 +188,7 @@ class Bus:
                 self.deliveries[service] += 1
             self.sent.setdefault(outbox, []).append(row.id)
             delivered += 1
-        from shopsite.bus.consumer import SETTLE_EVERY
+        from shopsite.bus.publisher import SETTLE_EVERY
 
         self.mark_sent(SETTLE_EVERY)
         self.messages += delivered

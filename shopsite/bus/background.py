@@ -50,7 +50,7 @@ from django.utils import timezone
 
 from .models import OutboxMessage
 from .names import Names
-from .publisher import SETTLE_AFTER, SETTLE_EVERY, Publisher, Row
+from .publisher import Publisher, Row
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class BackgroundPublisher:
         """The rows handed over (at most ``BATCH``); none if it is time to settle what was sent first."""
         with self._changed:
             unsettled = self._unsettled()
-            wait = None if not unsettled else max(0.0, self._settle_at() - time.monotonic())
+            wait = None if not unsettled else max(0.0, self._publisher.settle_at - time.monotonic())
             self._changed.wait_for(lambda: self._rows or self._draining, wait)
             batch = [self._rows.popleft() for _ in range(min(BATCH, len(self._rows)))]
             self._in_hand = len(batch) + unsettled
@@ -141,14 +141,10 @@ class BackgroundPublisher:
     def _unsettled(self) -> int:
         return self._publisher.unsettled if self._publisher is not None else 0
 
-    def _settle_at(self) -> float:
-        return self._publisher.unsettled_since + SETTLE_AFTER
-
     def _settle_due(self) -> bool:
-        """Whether to collect the confirms now: many rows wait for them, the oldest waited long, or a drain asks."""
-        unsettled = self._unsettled()
-        return bool(unsettled) and (unsettled >= SETTLE_EVERY or self._draining
-                                    or time.monotonic() >= self._settle_at())
+        """Whether to collect the confirms now: when a consumer would (``Publisher.settle_due``), or a drain asks."""
+        return self._publisher is not None and (self._publisher.settle_due()
+                                                or bool(self._draining and self._publisher.unsettled))
 
     def _settle(self) -> None:
         sent = self._unsettled()

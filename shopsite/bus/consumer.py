@@ -73,7 +73,7 @@ from .envelope import Envelope, InvalidMessage
 from .handlers import Handler, handler_table
 from .keepalive import Keepalive
 from .names import Names
-from .publisher import SETTLE_AFTER, SETTLE_EVERY, Row, collect_committed, process_publisher
+from .publisher import Row, collect_committed, process_publisher
 
 log = logging.getLogger(__name__)
 
@@ -534,7 +534,7 @@ class Consumer:
         try:
             publisher = process_publisher()
             publisher.send(committed)
-            if publisher.unsettled >= SETTLE_EVERY or time.monotonic() - publisher.unsettled_since > SETTLE_AFTER:
+            if publisher.settle_due():
                 publisher.settle()
         except Exception:  # the commit already happened: the relay publishes whatever is left unsent
             log.exception("%s: publishing after commit failed; the relay will retry", self.service)

@@ -270,6 +270,17 @@ class Publisher:
     def unsettled_since(self) -> float:
         return self._flight.oldest if self.unsettled else time.monotonic()
 
+    @property
+    def settle_at(self) -> float:
+        """When what was sent is due to be settled: ``SETTLE_AFTER`` after the oldest row not yet settled went out."""
+        return self.unsettled_since + SETTLE_AFTER
+
+    def settle_due(self) -> bool:
+        """Whether a process that publishes as it goes should settle now: ``SETTLE_EVERY`` rows wait for it, or
+        the oldest of them went out ``SETTLE_AFTER`` ago."""
+        unsettled = self.unsettled
+        return bool(unsettled) and (unsettled >= SETTLE_EVERY or time.monotonic() >= self.settle_at)
+
     def settle(self) -> int:
         """Wait for the confirms of everything sent; mark the confirmed rows sent; how many were."""
         if self._flight.copies:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog.models import OutboxMessage
 from shopsite.bus import background
+from shopsite.bus import publisher as publisher_module
 from shopsite.bus.background import BackgroundPublisher
 from shopsite.bus.connection import connect
 from shopsite.bus.publisher import SETTLE_AFTER, WRITER_OWNS, Publisher, sweep
@@ -54,7 +55,7 @@ def test_rows_sent_a_moment_apart_are_marked_sent_together(bus_names, settings, 
     """The second row goes out before the first one's confirm is collected; both are marked in one UPDATE."""
     declared(lambda message: None)
     settings.BUS = {**settings.BUS, "PUBLISH_ON_COMMIT": False}
-    monkeypatch.setattr(background, "SETTLE_AFTER", 60.0)  # nothing but the drain settles them in this test
+    monkeypatch.setattr(publisher_module, "SETTLE_AFTER", 60.0)  # nothing but the drain settles them in this test
     record(released(), released())
     first, second = OutboxMessage.objects.order_by("created_at")
     publisher = BackgroundPublisher(capacity=10)
