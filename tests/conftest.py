@@ -3,11 +3,6 @@ import uuid
 import pytest
 from django.conf import settings
 
-try:
-    from _pytest.nodeid import NodeId
-except ImportError:  # pytest before 9.2: pytest-xdist's own ``item._nodeid`` still works
-    NodeId = None
-
 from shopsite.bus import background
 from shopsite.bus.connection import BROKER_ERRORS, addresses, connect
 from shopsite.bus.names import Names
@@ -64,18 +59,7 @@ XDIST_GROUPS = {
 FOLDER_GROUPS = {"e2e": "e2e-shop"}
 
 
-def _join_group(item: pytest.Item, group: str) -> None:
-    """Put ``item`` in ``group`` for ``--dist loadgroup``: pytest-xdist reads the group from the test's id ("…@group"),
-    which it appends itself by setting ``item._nodeid``; pytest 9.2 builds the id from ``item._id`` instead, so
-    that no longer takes (pytest-dev/pytest-xdist#1386) and every group was spread over the workers."""
-    item.add_marker(pytest.mark.xdist_group(group))
-    if not item.config.getoption("loadgroup", False) or item.nodeid.endswith(f"@{group}"):
-        return
-    if NodeId is not None and isinstance(getattr(item, "_id", None), NodeId):
-        item._id = NodeId.parse(f"{item.nodeid}@{group}")
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the marks (for older pytest)
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the marks
 def pytest_collection_modifyitems(items):
     groups = {}
     for item in items:
@@ -86,7 +70,7 @@ def pytest_collection_modifyitems(items):
             group = "cluster"
         group = group or FOLDER_GROUPS.get(item.path.parent.name)
         if group:
-            _join_group(item, group)
+            item.add_marker(pytest.mark.xdist_group(group))  # pytest-xdist appends "@group" to the test's id
             groups[item] = group
     # The cluster's tests are the longest group (about five minutes): first, so they do not start last.
     items.sort(key=lambda item: groups.get(item) != "cluster")
@@ -94,14 +78,14 @@ def pytest_collection_modifyitems(items):
 
 def pytest_collection_finish(session):
     """On a pytest-xdist worker of ``--dist loadgroup``: fail at once if a grouped test's id lacks its group, as
-    a pytest release once made happen silently (``_join_group``): a group spread over the workers starts its
-    session-wide cluster, broker or shop on each of them."""
+    pytest 9.2 made happen silently with pytest-xdist 3.8 (pytest-dev/pytest-xdist#1386, hence the pin in
+    pyproject.toml): a group spread over the workers starts its session-wide cluster, broker or shop on each."""
     if not hasattr(session.config, "workerinput") or not session.config.getoption("loadgroup", False):
         return
     lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
     if lost:
         raise pytest.UsageError(f"--dist loadgroup: {len(lost)} grouped tests lost their group (e.g. {lost[0]}); "
-                                "see _join_group in tests/conftest.py")
+                                "see the pytest pin in pyproject.toml")
 
 
 @pytest.fixture(scope="session")
