@@ -52,6 +52,8 @@ import logging
 import os
 import time
 import traceback
+import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,6 +74,7 @@ from .connection import (BROKER_ERRORS, Backoff, batch_size, connect, connected_
 from .envelope import Envelope, InvalidMessage
 from .handlers import Handler, handler_table
 from .keepalive import Keepalive
+from .models import outbox_rows_held
 from .names import Names
 from .publisher import Row, collect_committed, process_publisher
 
@@ -443,21 +446,26 @@ class Consumer:
         with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
             with transaction.atomic(using=self.db):
                 self._limit_lock_waits()
-                for delivery in deliveries:
-                    try:
-                        with spans.processing(self.service, delivery, batch=batch), \
-                                transaction.atomic(using=self.db, savepoint=savepoints):
-                            duplicate = self._run_handlers(delivery.envelope, delivery.message, delivery.handlers,
-                                                           redelivered=delivery.method.redelivered)
-                            self._check_committable()  # else the transaction is rolled back silently
-                        handled.append((delivery.envelope.type, duplicate))
-                    except Exception as exc:
-                        if not savepoints or lost_a_lock(exc):
-                            raise
-                        log.info("%s: %s %s failed in a batch (%r); trying it alone", self.service,
-                                 delivery.envelope.type, delivery.envelope.id, exc)
-                        failed.append(delivery)
-                    self._check_committable()  # a savepoint that could not be rolled back dooms the batch
+                # Without savepoints the transaction is undone whole or not at all, so its inbox rows are
+                # claimed in one statement and its outbox rows written in one (``_claim``, ``outbox_rows_held``).
+                claims = None if savepoints else self._claim([(d.envelope, d.handlers) for d in deliveries])
+                with nullcontext() if savepoints else outbox_rows_held(self.db):
+                    for delivery in deliveries:
+                        try:
+                            with spans.processing(self.service, delivery, batch=batch), \
+                                    transaction.atomic(using=self.db, savepoint=savepoints):
+                                duplicate = self._run_handlers(delivery.envelope, delivery.message,
+                                                               delivery.handlers, claims,
+                                                               redelivered=delivery.method.redelivered)
+                                self._check_committable()  # else the transaction is rolled back silently
+                            handled.append((delivery.envelope.type, duplicate))
+                        except Exception as exc:
+                            if not savepoints or lost_a_lock(exc):
+                                raise
+                            log.info("%s: %s %s failed in a batch (%r); trying it alone", self.service,
+                                     delivery.envelope.type, delivery.envelope.id, exc)
+                            failed.append(delivery)
+                        self._check_committable()  # a savepoint that could not be rolled back dooms the batch
         return handled, failed, committed
 
     def _committed(self, handled: list[tuple[str, bool]], committed: list[Row]) -> None:
@@ -498,8 +506,10 @@ class Consumer:
         try:
             with collect_committed() as committed:
                 with transaction.atomic(using=self.db):
-                    duplicate = self._run_handlers(envelope, message, handlers, redelivered=redelivered)
-                    self._check_committable()
+                    with outbox_rows_held(self.db):
+                        duplicate = self._run_handlers(envelope, message, handlers,
+                                                       self._claim([(envelope, handlers)]), redelivered=redelivered)
+                        self._check_committable()  # before the held rows are written into a doomed transaction
         except Exception:
             self._connections_checked = 0.0  # a broken connection is replaced before the retry
             process_publisher().flush()  # what earlier deliveries published must not wait for a retry
@@ -507,14 +517,20 @@ class Consumer:
         self.metrics.handled(envelope.type, duplicate=duplicate)
         self._publish(committed)
 
-    def _run_handlers(self, envelope: Envelope, message, handlers, *, redelivered: bool) -> bool:
-        """Run the handlers that have not applied this message yet; True if none was left (a duplicate)."""
+    def _run_handlers(self, envelope: Envelope, message, handlers, claims: set[tuple[uuid.UUID, str]] | None, *,
+                      redelivered: bool) -> bool:
+        """Run the handlers that have not applied this message yet; True if none was left (a duplicate).
+
+        ``claims``: the (message, handler) pairs whose inbox rows this transaction wrote (``_claim``); a handler
+        whose pair is not there applied the message before. None: each handler's row is written as it runs
+        (``_seen``), in its message's savepoint.
+        """
         ran = False
         with context.handling(envelope), self.metrics.of(envelope.type).duration.time():
             if redelivered:
                 log.info("%s: %s %s redelivered", self.service, envelope.type, envelope.id)
             for handler in handlers:
-                if self._seen(envelope, handler):
+                if self._seen(envelope, handler) if claims is None else not _take(claims, envelope, handler):
                     log.info("%s: %s already handled %s", self.service, handler.key, envelope.id)
                     continue
                 faults.inject(handler.key)
@@ -552,6 +568,22 @@ class Consumer:
         if time.monotonic() - self._connections_checked > CONNECTION_CHECK_INTERVAL:
             close_old_connections()
             self._connections_checked = time.monotonic()
+
+    def _claim(self, messages: list[tuple[Envelope, list[Handler]]]) -> set[tuple[uuid.UUID, str]]:
+        """Record every (message, handler) of ``messages`` in the inbox, in one statement; the pairs that were new.
+
+        ``INSERT … ON CONFLICT DO NOTHING … RETURNING`` (``_seen`` for several at once): the pairs an earlier
+        transaction recorded are not returned, nor a second copy of a message in the same batch. The rows go
+        in key order, so two copies of a consumer claiming the same messages wait for each other's commit in
+        the same order rather than deadlock.
+        """
+        now = django_timezone.now()
+        rows = sorted(({"message_id": envelope.id, "handler": handler.key, "type": envelope.type,
+                        "correlation_id": envelope.correlation_id, "processed_at": now}
+                       for envelope, handlers in messages for handler in handlers),
+                      key=lambda row: (row["message_id"], row["handler"]))
+        written = statements.insert_returning(self.inbox, self.db, rows, unless_exists=("message_id", "handler"))
+        return {(row.message_id, row.handler) for row in written}
 
     def _seen(self, envelope: Envelope, handler: Handler) -> bool:
         """Record (message, handler key) in the inbox; True if it was there already.
@@ -632,6 +664,15 @@ class Consumer:
         channel.basic_nack(method.delivery_tag, requeue=True)
         declare_service(channel, self.service, self.names, self.handlers)
         return False
+
+
+def _take(claims: set[tuple[uuid.UUID, str]], envelope: Envelope, handler: Handler) -> bool:
+    """Whether this transaction claimed ``handler``'s inbox row for ``envelope`` and no copy of it has run yet."""
+    key = (envelope.id, handler.key)
+    if key not in claims:
+        return False
+    claims.remove(key)  # a second copy of the message in the same batch is a duplicate
+    return True
 
 
 def _more_waiting(channel) -> bool:

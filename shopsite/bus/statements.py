@@ -8,9 +8,10 @@ went to compiling SQL), so these few shapes are built once per table and
 column set and then only run. Values still pass through each field's own
 conversion, and rows read back through the backend's and the field's
 converters, so what is written and read is exactly what the ORM's
-``objects.create``, ``filter(...).update(...)``, ``filter(...).first()`` and
-``filter(...).delete()`` would write, read and delete (``update_returning`` and
-``delete_returning`` also give back the rows they changed, in the same statement).
+``objects.create`` (``bulk_create`` for several rows), ``filter(...).update(...)``,
+``filter(...).first()`` and ``filter(...).delete()`` would write, read and delete
+(``insert_returning``, ``update_returning`` and ``delete_returning`` also give back
+the rows they wrote, changed or deleted, in the same statement).
 
 The shapes are deliberately few: a comparison (``=``, or ``IN`` for a tuple;
 ``__gte`` and the like; ``__isnull``) on each named field, every concrete
@@ -131,7 +132,7 @@ def _where_params(fields: list[Field | None], where: dict, connection) -> list:
 
 @functools.cache
 def _insert_statement(model: type[Model], alias: str, columns: tuple[str, ...], unique: tuple[str, ...],
-                      rows: int = 1) -> tuple[str, list[Field]]:
+                      rows: int = 1, returning: bool = False) -> tuple[str, list[Field]]:
     quote = connections[alias].ops.quote_name
     fields = _fields(model)
     row = f"({', '.join(['%s'] * len(columns))})"
@@ -141,15 +142,43 @@ def _insert_statement(model: type[Model], alias: str, columns: tuple[str, ...], 
     )
     if unique:
         sql += f" ON CONFLICT ({', '.join(quote(fields[n].column) for n in unique)}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {_columns(model, alias)}"
     return sql, [fields[name] for name in columns]
+
+
+def _insert_params(model: type[Model], using: str, rows: list[dict], unless_exists: tuple[str, ...],
+                   returning: bool = False) -> tuple[str, list]:
+    """The statement and parameters inserting ``rows`` (dicts with the same keys, in the same order)."""
+    connection = connections[using]
+    sql, fields = _insert_statement(model, using, tuple(rows[0]), unless_exists, len(rows), returning)
+    params = []
+    for values in rows:
+        params.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values()))
+    return sql, params
 
 
 def insert(model: type[Model], using: str, values: dict, *, unless_exists: tuple[str, ...] = ()) -> int:
     """Insert one row of ``model``; with ``unless_exists``, skip it if those fields clash. Rows written."""
-    connection = connections[using]
-    sql, fields = _insert_statement(model, using, tuple(values), unless_exists)
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values())]
-    return run(connection, sql, params)
+    return insert_many(model, using, [values], unless_exists=unless_exists)
+
+
+def insert_many(model: type[Model], using: str, rows: list[dict], *, unless_exists: tuple[str, ...] = ()) -> int:
+    """Insert ``rows`` of ``model`` (dicts with the same keys, in the same order) in one statement; with
+    ``unless_exists``, skip those whose fields clash with a stored row or an earlier one of ``rows``. Rows written."""
+    if not rows:
+        return 0
+    return run(connections[using], *_insert_params(model, using, rows, unless_exists))
+
+
+def insert_returning(model: type[M], using: str, rows: list[dict], *, unless_exists: tuple[str, ...] = ()
+                     ) -> list[M]:
+    """``insert_many``, and the rows it wrote as they are stored (``INSERT … RETURNING``), in no set order: with
+    ``unless_exists``, the rows skipped are the ones missing."""
+    if not rows:
+        return []
+    return _objects(model, using, run(connections[using], *_insert_params(model, using, rows, unless_exists, True),
+                                      rows=True))
 
 
 @functools.cache

@@ -5,10 +5,12 @@ import uuid
 
 import pytest
 from django.db import connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import InboxMessage, OutboxMessage
 from shopsite import contracts
 from shopsite.bus.deadletters import list_dead_letters
+from shopsite.bus.publisher import Publisher
 
 from .test_rabbitmq import SERVICE, consume, declared, record, released
 
@@ -60,6 +62,34 @@ def test_waiting_deliveries_share_a_transaction(bus_names, commits):
     assert replies() == WAITING
     # One commit per batch (plus the updates that mark the replies sent), far fewer than one per message.
     assert len(commits) < WAITING / 2
+
+
+def test_a_batch_claims_its_inbox_rows_in_one_statement_and_writes_its_outbox_rows_in_one(bus_names, commits):
+    handled = []
+
+    def note(message):
+        handled.append(message.order_id)
+        reply(message)
+
+    consumer = declared(note)
+    order_ids = waiting(WAITING)
+    first = OutboxMessage.objects.order_by("created_at").first()
+    Publisher().publish_rows(OutboxMessage, [first])  # the same message again, waiting with the others
+    commits.clear()
+
+    with CaptureQueriesContext(connections["catalog"]) as logged:
+        consume(consumer, until=lambda: consumer.handled == WAITING + 1)
+
+    inserts = [q["sql"] for q in logged.captured_queries if q["sql"].startswith("INSERT")]
+    inbox = [sql for sql in inserts if sql.startswith(f'INSERT INTO "{InboxMessage._meta.db_table}"')]
+    outbox = [sql for sql in inserts if sql.startswith(f'INSERT INTO "{OutboxMessage._meta.db_table}"')]
+    assert len(inserts) == len(inbox) + len(outbox)
+    # One of each a transaction (a batch), not one a message: the batches' commits, less the sent-marking ones.
+    assert 1 <= len(inbox) == len(outbox) <= len(commits) < WAITING / 2
+    # The copy in the same batch as the first was a duplicate: each message handled once, replied to once.
+    assert sorted(handled) == sorted(order_ids)
+    assert InboxMessage.objects.count() == WAITING
+    assert replies() == WAITING
 
 
 def test_a_batch_that_does_not_fail_takes_no_savepoints(bus_names, commits):

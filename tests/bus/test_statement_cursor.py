@@ -97,6 +97,41 @@ def test_on_postgresql_the_kept_cursor_does_what_djangos_did(postgres_database):
     check_what_djangos_cursor_did(postgres_database)
 
 
+def check_several_rows_in_one_statement(alias: str) -> None:
+    """``insert_many`` and ``insert_returning`` (the consumer's inbox claims): one statement, the clashing rows
+    skipped, a stored one's and a repeated one's alike, and the rows written given back as the ORM reads them."""
+    stored, new, repeated = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    an_inbox_row(alias, stored)
+
+    def row(message_id: uuid.UUID) -> dict:
+        return {"message_id": message_id, "handler": "orders.test", "type": "test.happened",
+                "correlation_id": uuid.uuid4(), "processed_at": timezone.now()}
+
+    with CaptureQueriesContext(connections[alias]) as logged, transaction.atomic(using=alias):
+        written = statements.insert_returning(InboxMessage, alias, [row(stored), row(new), row(repeated), row(repeated)],
+                                              unless_exists=("message_id", "handler"))
+    assert [q["sql"].split(" (")[0] for q in logged.captured_queries if "INSERT" in q["sql"]] == \
+        ['INSERT INTO "orders_inboxmessage"']
+    assert sorted(r.message_id for r in written) == sorted([new, repeated])
+    for written_row in written:
+        stored_row = InboxMessage.objects.using(alias).get(pk=written_row.pk)
+        assert {f.attname: getattr(written_row, f.attname) for f in InboxMessage._meta.concrete_fields} == \
+            {f.attname: getattr(stored_row, f.attname) for f in InboxMessage._meta.concrete_fields}  # types too
+    assert InboxMessage.objects.using(alias).filter(message_id=repeated).count() == 1
+
+    assert statements.insert_many(InboxMessage, alias, [row(uuid.uuid4()), row(uuid.uuid4()), row(new)],
+                                  unless_exists=("message_id", "handler")) == 2
+    assert statements.insert_returning(InboxMessage, alias, []) == [] and statements.insert_many(InboxMessage, alias, []) == 0
+
+
+def test_on_sqlite_several_rows_go_in_one_statement():
+    check_several_rows_in_one_statement("orders")
+
+
+def test_on_postgresql_several_rows_go_in_one_statement(postgres_database):
+    check_several_rows_in_one_statement(postgres_database)
+
+
 def last_query_of(pid: int) -> str:
     with psycopg.connect(SERVER, autocommit=True) as other:
         return other.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0]
