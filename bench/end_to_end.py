@@ -67,12 +67,30 @@ class Load:
         self._lock = threading.Lock()
         self._local = threading.local()
 
-    def _connection(self) -> http.client.HTTPConnection:
-        # A plain keep-alive connection per client thread: the load generator
-        # shares the two cores with the shop, so it should cost as little as it can.
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        """This client thread's keep-alive connection, and whether it is new: the load generator shares the two
+        cores with the shop, so it should cost as little as it can."""
         if not hasattr(self._local, "connection"):
             self._local.connection = http.client.HTTPConnection("127.0.0.1", self.shop.port, timeout=30)
-        return self._local.connection
+            return self._local.connection, True
+        return self._local.connection, False
+
+    def _post(self, body: str, headers: dict) -> tuple[int, bytes]:
+        """The checkout's status and answer. A kept connection that gunicorn closed while it was idle (after
+        its keep-alive of 2 s: at a low rate a client thread waits longer than that between checkouts) is
+        replaced and the checkout sent again, as an HTTP client does with a stale connection; with the same
+        Idempotency-Key, so the shop takes it once even if the first copy did arrive."""
+        while True:
+            connection, fresh = self._connection()
+            try:
+                connection.request("POST", self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                self._local.__dict__.pop("connection", None)  # a fresh connection for the next checkout
+                connection.close()
+                if fresh or not isinstance(exc, ConnectionError):  # BrokenPipeError, RemoteDisconnected, …
+                    raise
 
     def checkout(self) -> None:
         with self._lock:
@@ -83,16 +101,12 @@ class Load:
         started = time.time()
         order_id, why = None, ""
         try:
-            connection = self._connection()
-            connection.request("POST", self.path, body=body, headers=headers)
-            response = connection.getresponse()
-            answer = response.read()
-            if response.status == 202:
+            status, answer = self._post(body, headers)
+            if status == 202:
                 order_id = json.loads(answer)["order_id"]
             else:
-                why = f"{response.status}: {answer[:200].decode(errors='replace')}"
+                why = f"{status}: {answer[:200].decode(errors='replace')}"
         except (OSError, http.client.HTTPException, ValueError) as exc:
-            self._local.__dict__.pop("connection", None)  # a fresh connection for the next checkout
             why = repr(exc)
         with self._lock:
             if order_id:
