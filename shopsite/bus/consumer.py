@@ -582,8 +582,12 @@ class Consumer:
                         "correlation_id": envelope.correlation_id, "processed_at": now}
                        for envelope, handlers in messages for handler in handlers),
                       key=lambda row: (row["message_id"], row["handler"]))
-        written = statements.insert_returning(self.inbox, self.db, rows, unless_exists=("message_id", "handler"))
-        return {(row.message_id, row.handler) for row in written}
+        unique = ("message_id", "handler")
+        if len(rows) == 1:  # a lone delivery with one handler (most of them): the row count says it all
+            new = statements.insert(self.inbox, self.db, rows[0], unless_exists=unique)
+            return {(rows[0]["message_id"], rows[0]["handler"])} if new else set()
+        return {(row.message_id, row.handler)
+                for row in statements.insert_returning(self.inbox, self.db, rows, unless_exists=unique)}
 
     def _seen(self, envelope: Envelope, handler: Handler) -> bool:
         """Record (message, handler key) in the inbox; True if it was there already.
@@ -593,14 +597,7 @@ class Consumer:
         copy handling the same message waits for the first one's commit and
         then finds the row, instead of failing.
         """
-        values = {
-            "message_id": envelope.id,
-            "handler": handler.key,
-            "type": envelope.type,
-            "correlation_id": envelope.correlation_id,
-            "processed_at": django_timezone.now(),
-        }
-        return statements.insert(self.inbox, self.db, values, unless_exists=("message_id", "handler")) == 0
+        return not self._claim([(envelope, [handler])])
 
     # --- failure ----------------------------------------------------------
 
