@@ -474,7 +474,7 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         "`shopsite.bus.consumer.Consumer` as its own process on messages already waiting in its queue, with a "
         "minimal handler (`bench/handlers.py`: one guarded UPDATE and one outbox row), so it does the same "
         "database work as the bare transactions above plus everything the bus adds: decoding and validating "
-        "the envelope, the savepoint around each message, publishing the handler's message with a confirm and "
+        "the envelope, the inbox row of each message, publishing the handler's message with a confirm and "
         "marking it sent, and the acks. Waiting messages are handled 32 to a transaction (`BUS_BATCH`), so the "
         "consumer can beat the one-transaction-a-message ceiling; the batched row of section 1 is the same "
         "database work done in the same batches with no broker, and the fair measure of what the bus adds. "
