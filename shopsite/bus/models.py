@@ -87,7 +87,8 @@ class OutboxMessage(models.Model):
         # What ``objects.create`` would write, through a statement built once (statements.py).
         values = {field: getattr(row, field) for field in cls.RECORDED}
         held = getattr(_held, "rows", None)
-        if held is not None and _held.db == db:
+        # Not a row recorded inside a savepoint opened in the block: rolling that back must take the row along.
+        if held is not None and _held.db == db and not any(connections[db].savepoint_ids[_held.depth:]):
             held[cls].append(values)
         else:
             statements.insert(cls, db, values)
@@ -105,15 +106,17 @@ _held = threading.local()
 def outbox_rows_held(db: str) -> Iterator[None]:
     """Write the outbox rows recorded on ``db`` inside the block together, one ``INSERT`` a table, as it ends.
 
-    For a transaction that is undone whole or not at all (no savepoint in it is rolled back alone), which
-    encloses the block: a consumer's batch records a row or more for each message, and this makes them one
-    statement (one round trip on PostgreSQL) instead of one each. Nothing in the shop reads its own outbox
-    before its commit. A block left by an exception writes nothing; the transaction is being rolled back.
+    For a transaction that is undone whole or not at all, which encloses the block: a consumer's batch
+    records a row or more for each message, and this makes them one statement (one round trip on PostgreSQL)
+    instead of one each. A row recorded inside a savepoint opened within the block is written at once, so
+    that rolling the savepoint back undoes it. Nothing in the shop reads its own outbox before its commit.
+    A block left by an exception writes nothing; the transaction is being rolled back.
     """
     if getattr(_held, "rows", None) is not None:
         raise RuntimeError("outbox rows are held already in this thread")
     rows: dict[type[OutboxMessage], list[dict]] = defaultdict(list)
-    _held.rows, _held.db = rows, db
+    # Django lists a None for each atomic block without a savepoint of its own (message_transaction's).
+    _held.rows, _held.db, _held.depth = rows, db, len(connections[db].savepoint_ids)
     try:
         yield
     finally:

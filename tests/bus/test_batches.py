@@ -92,6 +92,29 @@ def test_a_batch_claims_its_inbox_rows_in_one_statement_and_writes_its_outbox_ro
     assert replies() == WAITING
 
 
+def test_a_row_recorded_in_a_savepoint_the_handler_rolls_back_is_not_written_with_the_batch(bus_names):
+    class ChangedItsMind(Exception):
+        pass
+
+    def second_thoughts(message):
+        try:
+            with transaction.atomic(using="catalog"):  # a savepoint of the handler's own
+                OutboxMessage.record(contracts.StockReleased(order_id=message.order_id, lines=[]))
+                raise ChangedItsMind
+        except ChangedItsMind:
+            pass
+        reply(message)
+
+    consumer = declared(second_thoughts)
+    waiting(WAITING)
+    released_before = OutboxMessage.objects.filter(type=contracts.StockReleased.TYPE).count()
+
+    consume(consumer, until=lambda: consumer.handled == WAITING)
+
+    assert replies() == WAITING
+    assert OutboxMessage.objects.filter(type=contracts.StockReleased.TYPE).count() == released_before
+
+
 def test_a_batch_that_does_not_fail_takes_no_savepoints(bus_names, commits):
     in_savepoint = []
 
