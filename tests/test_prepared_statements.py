@@ -50,3 +50,30 @@ def test_prepared_statements_can_be_turned_off_for_a_pooler(setting):
 
 def test_a_higher_threshold_prepares_later():
     assert orders_on_postgres(DATABASE_PREPARE_THRESHOLD="5")["prepared"] == 0
+
+
+MANY_SHAPES = """
+import json
+import django
+django.setup()
+from django.db import connections
+# 150 statements of different shapes, each run three times (prepared on the third, at the threshold of 2): with
+# psycopg's default of 100 kept, the first fifty would have been deallocated by the end.
+with connections["orders"].cursor() as cursor:
+    for shape in range(150):
+        for _ in range(3):
+            cursor.execute("SELECT " + ", ".join(["%s::int"] * (shape + 1)), list(range(shape + 1)))
+    cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+    prepared = cursor.fetchone()[0]
+print(json.dumps({"prepared": prepared, "kept": connections["orders"].connection.prepared_max}))
+"""
+
+
+def test_a_connection_keeps_more_statements_prepared_than_psycopgs_default():
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_PREPARE_THRESHOLD"}
+    env.update(DJANGO_SETTINGS_MODULE="shopsite.settings_test",
+               ORDERS_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres")
+    probe = answer(MANY_SHAPES, env)
+    assert probe["prepared"] == 150  # none deallocated (with psycopg's default: 100)
+    assert probe["kept"] > 150
+

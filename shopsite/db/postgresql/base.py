@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, with a health check that costs no round trip while the server has said nothing.
+"""Django's PostgreSQL backend, with a health check that costs no round trip while the server has said nothing,
+and room for more prepared statements on a connection (``PREPARED_MAX``).
 
 With ``CONN_HEALTH_CHECKS`` (settings.py turns it on) Django checks a kept
 connection before its first use in every request by sending ``SELECT 1``: a
@@ -30,7 +31,19 @@ def _nothing_to_read(socket: int) -> bool:
     return not poller.poll(0)
 
 
+#: How many statements psycopg keeps prepared on a connection (its own default: 100). A consumer's batch writes its
+#: inbox rows in one statement and its outbox rows in another, whose shapes depend on the batch's size (up to 32
+#: and 64 rows), so a busy connection runs well over a hundred shapes; past the limit psycopg deallocates the
+#: least recently used one, a round trip, and prepares it again when it comes back.
+PREPARED_MAX = 500
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        connection.prepared_max = PREPARED_MAX
+        return connection
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is not None:
