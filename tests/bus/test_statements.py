@@ -4,7 +4,9 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from orders.models import Order, OrderEvent, OrderLine
@@ -137,3 +139,23 @@ def test_isnull_compares_with_null_and_sends_no_value_for_it():
     assert statements.update(OutboxMessage, "orders", where={"pk": (waiting.pk, sent.pk), "sent_at__isnull": True},
                              values={"attempts": Add(1)}) == 1
     assert dict(OutboxMessage.objects.values_list("pk", "attempts")) == {waiting.pk: 1, sent.pk: 0}
+
+
+def test_select_related_one_reads_a_row_and_the_row_it_refers_to_in_one_statement():
+    order, other = an_order(), an_order(user_id=8)
+    statements.create("orders", order, other)
+    statements.create("orders", *(OrderLine(order=o, product_id=n, sku=f"S{n}", name="N", unit_price=Decimal("1.25"),
+                                            quantity=n) for o in (order, other) for n in (1, 2, 3)))
+
+    with CaptureQueriesContext(connections["orders"]) as logged:
+        line = statements.select_related_one(OrderLine, "orders", "order", order_id=order.pk, quantity__gte=2)
+        referred = line.order  # from the cache the statement filled
+    assert len(logged.captured_queries) == 1
+
+    orms = (OrderLine.objects.using("orders").select_related("order")
+            .filter(order_id=order.pk, quantity__gte=2).order_by("pk").first())
+    assert every_field(line) == every_field(orms)  # types too
+    assert every_field(referred) == every_field(orms.order) and referred.pk == order.pk
+    assert statements.select_related_one(OrderLine, "orders", "order", order_id=uuid.uuid4()) is None
+    assert statements.select_related_one(OrderLine, "orders", "order", pk=()) is None
+
