@@ -15,8 +15,9 @@ the rows they wrote, changed or deleted, in the same statement).
 
 The shapes are deliberately few: a comparison (``=``, or ``IN`` for a tuple;
 ``__gte`` and the like; ``__isnull``) on each named field, every concrete
-field read, a column set or added to (``Add``). Anything else belongs to the
-ORM.
+field read, a column set or added to (``Add``), and one join: a row with the
+row its foreign key names (``select_related_one``, the API token and its
+user). Anything else belongs to the ORM.
 
 They also run on a cursor kept for its connection (``run``) rather than on
 a new Django cursor each time: making the cursor and its wrapper cost more
