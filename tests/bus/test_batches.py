@@ -3,13 +3,16 @@
 import time
 import uuid
 
+import pika
 import pytest
 from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import InboxMessage, OutboxMessage
 from shopsite import contracts
+from shopsite.bus import deployment
 from shopsite.bus.deadletters import list_dead_letters
+from shopsite.bus.envelope import Envelope
 from shopsite.bus.publisher import Publisher
 
 from .test_rabbitmq import SERVICE, consume, declared, record, released
@@ -86,10 +89,26 @@ def test_a_batch_claims_its_inbox_rows_in_one_statement_and_writes_its_outbox_ro
     assert len(inserts) == len(inbox) + len(outbox)
     # One of each a transaction (a batch), not one a message: the batches' commits, less the sent-marking ones.
     assert 1 <= len(inbox) == len(outbox) <= len(commits) < WAITING / 2
-    # The copy in the same batch as the first was a duplicate: each message handled once, replied to once.
+    # The second copy (in the first's batch or a later one) was a duplicate: each message handled once, replied once.
     assert sorted(handled) == sorted(order_ids)
     assert InboxMessage.objects.count() == WAITING
     assert replies() == WAITING
+
+
+def test_two_copies_of_a_message_in_one_batch_are_handled_once(bus_names, commits):
+    handled = []
+    consumer = declared(lambda message: handled.append(message.order_id))
+    envelope = Envelope.wrap(released(), producer="catalog", correlation_id=uuid.uuid4())
+    body = envelope.to_json().encode()
+    copies = [consumer._decode(pika.spec.Basic.Deliver(delivery_tag=tag, redelivered=False),
+                               pika.BasicProperties(headers=deployment.mark()), body) for tag in (1, 2)]
+    commits.clear()
+
+    assert consumer.apply_batch(copies) == []
+
+    assert handled == [copies[0].message.order_id]
+    assert len(commits) == 1  # one transaction: the batch, not a fallback
+    assert InboxMessage.objects.filter(message_id=envelope.id).count() == 1
 
 
 def test_a_row_recorded_in_a_savepoint_the_handler_rolls_back_is_not_written_with_the_batch(bus_names):

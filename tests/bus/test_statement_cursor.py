@@ -108,8 +108,8 @@ def check_several_rows_in_one_statement(alias: str) -> None:
                 "correlation_id": uuid.uuid4(), "processed_at": timezone.now()}
 
     with CaptureQueriesContext(connections[alias]) as logged, transaction.atomic(using=alias):
-        written = statements.insert_returning(InboxMessage, alias, [row(stored), row(new), row(repeated), row(repeated)],
-                                              unless_exists=("message_id", "handler"))
+        rows = [row(stored), row(new), row(repeated), row(repeated)]
+        written = statements.insert_returning(InboxMessage, alias, rows, unless_exists=("message_id", "handler"))
     assert [q["sql"].split(" (")[0] for q in logged.captured_queries if "INSERT" in q["sql"]] == \
         ['INSERT INTO "orders_inboxmessage"']
     assert sorted(r.message_id for r in written) == sorted([new, repeated])
@@ -121,7 +121,8 @@ def check_several_rows_in_one_statement(alias: str) -> None:
 
     assert statements.insert_many(InboxMessage, alias, [row(uuid.uuid4()), row(uuid.uuid4()), row(new)],
                                   unless_exists=("message_id", "handler")) == 2
-    assert statements.insert_returning(InboxMessage, alias, []) == [] and statements.insert_many(InboxMessage, alias, []) == 0
+    assert statements.insert_returning(InboxMessage, alias, []) == []
+    assert statements.insert_many(InboxMessage, alias, []) == 0
 
 
 def test_on_sqlite_several_rows_go_in_one_statement():
