@@ -209,9 +209,11 @@ def create(using: str, *objects: M, unless_exists: tuple[str, ...] = ()) -> int:
     return run(connection, sql, params)
 
 
-def _columns(model: type[Model], alias: str) -> str:
+def _columns(model: type[Model], alias: str, qualified: bool = False) -> str:
+    """Every concrete column of ``model``, in field order; ``qualified``: each named with its table."""
     quote = connections[alias].ops.quote_name
-    return ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    table = f"{quote(model._meta.db_table)}." if qualified else ""
+    return ", ".join(table + quote(field.column) for field in model._meta.concrete_fields)
 
 
 @functools.cache
@@ -328,10 +330,9 @@ def _select_related_statement(model: type[Model], alias: str, related: str, shap
     foreign_key = model._meta.get_field(related)
     other = foreign_key.related_model
     table, other_table = quote(model._meta.db_table), quote(other._meta.db_table)
-    columns = [f"{table}.{quote(field.column)}" for field in model._meta.concrete_fields]
-    columns += [f"{other_table}.{quote(field.column)}" for field in other._meta.concrete_fields]
     where, where_fields = _where(model, alias, shape, qualified=True)
-    sql = (f"SELECT {', '.join(columns)} FROM {table} INNER JOIN {other_table} "
+    sql = (f"SELECT {_columns(model, alias, qualified=True)}, {_columns(other, alias, qualified=True)} "
+           f"FROM {table} INNER JOIN {other_table} "
            f"ON {other_table}.{quote(foreign_key.target_field.column)} = {table}.{quote(foreign_key.column)} "
            f"WHERE {where} ORDER BY {table}.{quote(model._meta.pk.column)}")
     return sql, where_fields, other
