@@ -47,6 +47,8 @@ def plot(results: dict, output: Path, note: str = "shared 2-core machine: indica
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for axis, title, value in ((axes[0], "Throughput (orders/s, closed loop)", lambda r: r["per_second"]),
                                (axes[1], "Checkout to confirmed, p99 (ms) at a fixed rate", _p99)):
+        # One number format for every bar of a plot, decided by its tallest.
+        label_format = "%.0f" if max(map(value, runs.values()), default=0) >= 100 else "%.1f"
         for n, (label, orders) in enumerate(series):
             xs, heights = [], []
             for x, database in enumerate(databases):
@@ -56,15 +58,17 @@ def plot(results: dict, output: Path, note: str = "shared 2-core machine: indica
                     heights.append(value(run))
             name = f"{orders:,} past orders" + (f" ({label})" if label else "")
             bars = axis.bar(xs, heights, width, label=name)
-            axis.bar_label(bars, fmt="%.0f" if max(heights, default=0) >= 100 else "%.1f", fontsize=8)
+            axis.bar_label(bars, fmt=label_format, fontsize=8)
         axis.set_xticks(range(len(databases)), [DATABASES[db] for db in databases])
         axis.set_title(title, fontsize=10)
         axis.grid(axis="y", alpha=0.3)
-    axes[0].legend(fontsize=8, loc="lower left")
+    # Below both plots, where it can cover no bar.
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=len(series), fontsize=8, frameon=False)
     held = sorted({(run["existing"]["products"], run["existing"]["customers"]) for run in runs.values()})
     held_text = "; ".join(f"{products:,} products, {customers:,} customers" for products, customers in held)
     figure.suptitle(f"End to end with a small and a long history ({held_text}; {note})", fontsize=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.07, 1, 1))
     output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output, dpi=110)
     plt.close(figure)
