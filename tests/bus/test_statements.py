@@ -158,4 +158,3 @@ def test_select_related_one_reads_a_row_and_the_row_it_refers_to_in_one_statemen
     assert every_field(referred) == every_field(orms.order) and referred.pk == order.pk
     assert statements.select_related_one(OrderLine, "orders", "order", order_id=uuid.uuid4()) is None
     assert statements.select_related_one(OrderLine, "orders", "order", pk=()) is None
-
