@@ -322,9 +322,10 @@ def _orders(customers: list[dict], *, server_cpu: bool = False, statement_texts:
 
     deliveries = sum(bus.deliveries.values())
     if statement_texts is not None:
-        seconds = statements.seconds
+        statement_seconds = statements.seconds
         statement_texts.write_text(json.dumps(
-            {service: {sql: {"per_order": per_order(n), "ms_per_order": per_order(seconds[service][sql] * 1000)}
+            {service: {sql: {"per_order": per_order(n),
+                             "ms_per_order": per_order(statement_seconds[service][sql] * 1000)}
                        for sql, n in texts.most_common()}
              for service, texts in statements.texts.items()},
             indent=1))
