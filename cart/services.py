@@ -213,7 +213,9 @@ def cart_checkout(
         raise ApplicationError("An idempotency key of 1 to 100 characters is required.")
     shipping_address = address_parse(shipping_address)
     payment_method_id = _uuid(payment_method_id)
-    with transaction.atomic(using=DB):
+    # The checkout, its lines and the outbox's row are written together as the transaction's last statement
+    # (statements.inserts_held): nothing reads them before the commit.
+    with transaction.atomic(using=DB), statements.inserts_held(DB):
         # Locking the cart first makes a concurrent retry with the same key
         # wait here, then find the checkout this one created (and a second
         # checkout under another key find the cart it emptied).
@@ -236,10 +238,10 @@ def cart_checkout(
         checkout = Checkout(
             id=uuid7(), user_id=user_id, idempotency_key=idempotency_key, order_id=uuid7(), total=total
         )
-        statements.create(DB, checkout)
+        statements.create_later(DB, checkout)
         # What a cancelled order gives back (the product's image comes from the replica again then).
         kept = {"product_id", "sku", "name", "unit_price", "quantity"}
-        statements.create(DB, *(CheckoutLine(checkout=checkout, **line.model_dump(include=kept)) for line in lines))
+        statements.create_later(DB, *(CheckoutLine(checkout=checkout, **line.model_dump(include=kept)) for line in lines))
         statements.update(Cart, DB, where={"pk": cart.pk}, values={"updated_at": timezone.now()})
         OutboxMessage.record(
             contracts.CartCheckedOut(

@@ -132,7 +132,7 @@ def _deliver(recipient: Recipient, notification: Notification, *, html: str = ""
 def _notification_sent(notification: Notification) -> Notification:
     notification.status = Notification.Status.SENT
     notification.sent_at = timezone.now()
-    statements.create(DB, notification)
+    statements.create_later(DB, notification)  # with the outbox's row
     log.info("sent %s email (order %s) to user %s", notification.kind, notification.order_id, notification.user_id)
     OutboxMessage.record(
         contracts.NotificationSent(
@@ -153,7 +153,7 @@ def _notification_failed(
 ) -> Notification:
     notification.status = status
     notification.error = error
-    statements.create(DB, notification)
+    statements.create_later(DB, notification)  # with the outbox's row
     OutboxMessage.record(
         contracts.NotificationFailed(
             notification_id=notification.id,

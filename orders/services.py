@@ -45,9 +45,11 @@ def _move(order_id: uuid.UUID, *, allowed: tuple[str, ...], to: str, only_if: di
 
 
 def _note(order: Order | uuid.UUID, kind: str, detail: str = "", *more: tuple[str, str]) -> None:
-    """Add events to the order's timeline: ``kind`` with ``detail``, then each (kind, detail) of ``more``."""
+    """Add events to the order's timeline: ``kind`` with ``detail``, then each (kind, detail) of ``more``.
+
+    Nothing reads the timeline before the commit: a consumer writes the events with the outbox's rows."""
     order_id = order.pk if isinstance(order, Order) else order
-    statements.create(DB, *(OrderEvent(order_id=order_id, kind=k, detail=d[:300]) for k, d in [(kind, detail), *more]))
+    statements.create_later(DB, *(OrderEvent(order_id=order_id, kind=k, detail=d[:300]) for k, d in [(kind, detail), *more]))
 
 
 def _status_message(order: Order, message_type, **extra):
@@ -70,7 +72,8 @@ def order_place(*, checkout: contracts.CartCheckedOut) -> Order:
         )
         if not statements.create(DB, order, unless_exists=("id",)):  # placed already (a replayed checkout)
             return statements.select_one(Order, DB, pk=checkout.order_id)
-        statements.create(DB, *(
+        # Read again only by the messages this commit causes, never in the same batch.
+        statements.create_later(DB, *(
             OrderLine(order=order, product_id=l.product_id, sku=l.sku, name=l.name,
                       unit_price=l.unit_price, quantity=l.quantity,
                       image_url=l.image_url or "", thumbnail_url=l.thumbnail_url or "")

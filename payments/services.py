@@ -63,7 +63,7 @@ def charge_for_order(
         if not result.succeeded:
             return _charge_failed(charge, code=result.code, reason=result.message)
         charge.status = Charge.Status.SUCCEEDED
-        statements.create(DB, charge)
+        statements.create_later(DB, charge)  # with the outbox's row
         log.info("charged order %s: %s %s", order_id, amount, currency)
         OutboxMessage.record(contracts.PaymentSucceeded(order_id=order_id, charge_id=charge.id, amount=amount))
     return charge
@@ -72,7 +72,7 @@ def charge_for_order(
 def _charge_failed(charge: Charge, *, code: str, reason: str) -> Charge:
     charge.status = Charge.Status.FAILED
     charge.failure_code = code
-    statements.create(DB, charge)
+    statements.create_later(DB, charge)  # with the outbox's row
     log.info("charge for order %s failed: %s", charge.order_id, code)
     OutboxMessage.record(contracts.PaymentFailed(order_id=charge.order_id, code=code, reason=reason))
     return charge

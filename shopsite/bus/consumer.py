@@ -74,7 +74,6 @@ from .connection import (BROKER_ERRORS, Backoff, batch_size, connect, connected_
 from .envelope import Envelope, InvalidMessage
 from .handlers import Handler, handler_table
 from .keepalive import Keepalive
-from .models import outbox_rows_held
 from .names import Names
 from .publisher import Row, collect_committed, process_publisher
 
@@ -119,6 +118,11 @@ def lost_a_lock(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__
     return False
+
+
+def _lock_timeout() -> str:
+    """``BUS["BATCH_LOCK_TIMEOUT"]`` as PostgreSQL's ``lock_timeout`` takes it (milliseconds)."""
+    return str(int(settings.BUS["BATCH_LOCK_TIMEOUT"] * 1000))
 
 
 class BatchAborted(Exception):
@@ -445,11 +449,14 @@ class Consumer:
         failed: list[Delivery] = []
         with spans.batch(self.service, deliveries) as batch, collect_committed() as committed:
             with transaction.atomic(using=self.db):
-                self._limit_lock_waits()
                 # Without savepoints the transaction is undone whole or not at all, so its inbox rows are
-                # claimed in one statement and its outbox rows written in one (``_claim``, ``outbox_rows_held``).
-                claims = None if savepoints else self._claim([(d.envelope, d.handlers) for d in deliveries])
-                with nullcontext() if savepoints else outbox_rows_held(self.db):
+                # claimed in one statement, which also limits its lock waits, and the rows nothing reads
+                # before the commit are written in one (``_claim``, ``statements.inserts_held``).
+                if savepoints:
+                    self._limit_lock_waits()
+                claims = None if savepoints else self._claim([(d.envelope, d.handlers) for d in deliveries],
+                                                             limit_lock_waits=True)
+                with nullcontext() if savepoints else statements.inserts_held(self.db):
                     for delivery in deliveries:
                         try:
                             with spans.processing(self.service, delivery, batch=batch), \
@@ -482,7 +489,7 @@ class Consumer:
         connection = connections[self.db]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = {int(settings.BUS['BATCH_LOCK_TIMEOUT'] * 1000)}")
+                cursor.execute(f"SET LOCAL lock_timeout = {_lock_timeout()}")
 
     def _apply_alone(self, delivery: Delivery) -> list[Failure]:
         try:
@@ -506,7 +513,7 @@ class Consumer:
         try:
             with collect_committed() as committed:
                 with transaction.atomic(using=self.db):
-                    with outbox_rows_held(self.db):
+                    with statements.inserts_held(self.db):
                         duplicate = self._run_handlers(envelope, message, handlers,
                                                        self._claim([(envelope, handlers)]), redelivered=redelivered)
                         self._check_committable()  # before the held rows are written into a doomed transaction
@@ -569,13 +576,17 @@ class Consumer:
             close_old_connections()
             self._connections_checked = time.monotonic()
 
-    def _claim(self, messages: list[tuple[Envelope, list[Handler]]]) -> set[tuple[uuid.UUID, str]]:
+    def _claim(self, messages: list[tuple[Envelope, list[Handler]]], *, limit_lock_waits: bool = False
+               ) -> set[tuple[uuid.UUID, str]]:
         """Record every (message, handler) of ``messages`` in the inbox, in one statement; the pairs that were new.
 
         ``INSERT … ON CONFLICT DO NOTHING … RETURNING`` (``_seen`` for several at once): the pairs an earlier
         transaction recorded are not returned, nor a second copy of a message in the same batch. The rows go
         in key order, so two copies of a consumer claiming the same messages wait for each other's commit in
         the same order rather than deadlock.
+
+        ``limit_lock_waits``: the statement, the transaction's first, also does what ``_limit_lock_waits``
+        does, before it writes a row: a batch's round trip fewer on PostgreSQL.
         """
         now = django_timezone.now()
         rows = sorted(({"message_id": envelope.id, "handler": handler.key, "type": envelope.type,
@@ -583,11 +594,13 @@ class Consumer:
                        for envelope, handlers in messages for handler in handlers),
                       key=lambda row: (row["message_id"], row["handler"]))
         unique = ("message_id", "handler")
-        if len(rows) == 1:  # a lone delivery with one handler (most of them): the row count says it all
+        limit = limit_lock_waits and connections[self.db].vendor == "postgresql"
+        if len(rows) == 1 and not limit:  # a lone delivery with one handler (most of them): the row count says it all
             new = statements.insert(self.inbox, self.db, rows[0], unless_exists=unique)
             return {(rows[0]["message_id"], rows[0]["handler"])} if new else set()
         return {(row.message_id, row.handler)
-                for row in statements.insert_returning(self.inbox, self.db, rows, unless_exists=unique)}
+                for row in statements.insert_returning(self.inbox, self.db, rows, unless_exists=unique,
+                                                       set_local={"lock_timeout": _lock_timeout()} if limit else None)}
 
     def _seen(self, envelope: Envelope, handler: Handler) -> bool:
         """Record (message, handler key) in the inbox; True if it was there already.

@@ -7,11 +7,7 @@ written in the same transaction.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import defaultdict
-from contextlib import contextmanager
-from typing import Iterator
 
 from django.conf import settings
 from django.db import connections, models, router
@@ -86,43 +82,14 @@ class OutboxMessage(models.Model):
                   created_at=timezone.now(), traceparent=tracing.traceparent())
         # What ``objects.create`` would write, through a statement built once (statements.py).
         values = {field: getattr(row, field) for field in cls.RECORDED}
-        held = getattr(_held, "rows", None)
-        # Not a row recorded inside a savepoint opened in the block: rolling that back must take the row along.
-        if held is not None and _held.db == db and not any(connections[db].savepoint_ids[_held.depth:]):
-            held[cls].append(values)
-        else:
-            statements.insert(cls, db, values)
+        # Nothing in the shop reads its own outbox before the commit: a consumer writes the row with the
+        # transaction's other held rows (statements.inserts_held).
+        statements.insert_later(cls, db, values)
         row._state.adding, row._state.db = False, db
         from .publisher import publish_after_commit  # the publisher needs these models: import late
 
         publish_after_commit(cls, row, using=db)
         return envelope
-
-
-_held = threading.local()
-
-
-@contextmanager
-def outbox_rows_held(db: str) -> Iterator[None]:
-    """Write the outbox rows recorded on ``db`` inside the block together, one ``INSERT`` a table, as it ends.
-
-    For a transaction that is undone whole or not at all, which encloses the block: a consumer's batch
-    records a row or more for each message, and this makes them one statement (one round trip on PostgreSQL)
-    instead of one each. A row recorded inside a savepoint opened within the block is written at once, so
-    that rolling the savepoint back undoes it. Nothing in the shop reads its own outbox before its commit.
-    A block left by an exception writes nothing; the transaction is being rolled back.
-    """
-    if getattr(_held, "rows", None) is not None:
-        raise RuntimeError("outbox rows are held already in this thread")
-    rows: dict[type[OutboxMessage], list[dict]] = defaultdict(list)
-    # Django lists a None for each atomic block without a savepoint of its own (message_transaction's).
-    _held.rows, _held.db, _held.depth = rows, db, len(connections[db].savepoint_ids)
-    try:
-        yield
-    finally:
-        _held.rows = None
-    for outbox, values in rows.items():
-        statements.insert_many(outbox, db, values)
 
 
 class InboxMessage(models.Model):

@@ -31,6 +31,9 @@ wrappers (tracing's spans); and while queries are being logged (``DEBUG``,
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -135,14 +138,17 @@ def _where_params(fields: list[Field | None], where: dict, connection) -> list:
 
 @functools.cache
 def _insert_statement(model: type[Model], alias: str, columns: tuple[str, ...], unique: tuple[str, ...],
-                      rows: int = 1, returning: bool = False) -> tuple[str, list[Field]]:
+                      rows: int = 1, returning: bool = False, settings: int = 0) -> tuple[str, list[Field]]:
+    """``settings``: how many (name, value) pairs of parameters after the rows' are PostgreSQL settings to set
+    for the rest of the transaction before the first row is written (``set_local``)."""
     quote = connections[alias].ops.quote_name
     fields = _fields(model)
     row = f"({', '.join(['%s'] * len(columns))})"
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(fields[n].column) for n in columns)}) "
-        f"VALUES {', '.join([row] * rows)}"
-    )
+    values = f"VALUES {', '.join([row] * rows)}"
+    if settings:  # a one-time filter, evaluated before the first row is written
+        values = (f"SELECT * FROM ({values}) AS v WHERE "
+                  + " AND ".join(["set_config(%s, %s, true) IS NOT NULL"] * settings))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(fields[n].column) for n in columns)}) {values}"
     if unique:
         sql += f" ON CONFLICT ({', '.join(quote(fields[n].column) for n in unique)}) DO NOTHING"
     if returning:
@@ -151,13 +157,16 @@ def _insert_statement(model: type[Model], alias: str, columns: tuple[str, ...], 
 
 
 def _insert_params(model: type[Model], using: str, rows: list[dict], unless_exists: tuple[str, ...],
-                   returning: bool = False) -> tuple[str, list]:
+                   returning: bool = False, set_local: dict[str, str] | None = None) -> tuple[str, list]:
     """The statement and parameters inserting ``rows`` (dicts with the same keys, in the same order)."""
     connection = connections[using]
-    sql, fields = _insert_statement(model, using, tuple(rows[0]), unless_exists, len(rows), returning)
+    sql, fields = _insert_statement(model, using, tuple(rows[0]), unless_exists, len(rows), returning,
+                                    len(set_local or ()))
     params = []
     for values in rows:
         params.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values()))
+    for setting in (set_local or {}).items():
+        params.extend(setting)
     return sql, params
 
 
@@ -174,14 +183,39 @@ def insert_many(model: type[Model], using: str, rows: list[dict], *, unless_exis
     return run(connections[using], *_insert_params(model, using, rows, unless_exists))
 
 
-def insert_returning(model: type[M], using: str, rows: list[dict], *, unless_exists: tuple[str, ...] = ()
-                     ) -> list[M]:
+def insert_returning(model: type[M], using: str, rows: list[dict], *, unless_exists: tuple[str, ...] = (),
+                     set_local: dict[str, str] | None = None) -> list[M]:
     """``insert_many``, and the rows it wrote as they are stored (``INSERT … RETURNING``), in no set order: with
-    ``unless_exists``, the rows skipped are the ones missing."""
+    ``unless_exists``, the rows skipped are the ones missing.
+
+    ``set_local`` (PostgreSQL only): settings the same statement sets for the rest of the transaction, before
+    it writes its first row, as ``SET LOCAL`` would (``set_config(name, value, true)``), without a round
+    trip of their own.
+    """
     if not rows:
         return []
-    return _objects(model, using, run(connections[using], *_insert_params(model, using, rows, unless_exists, True),
-                                      rows=True))
+    if set_local and connections[using].vendor != "postgresql":
+        raise ValueError("set_local is for PostgreSQL's settings")
+    return _objects(model, using, run(connections[using],
+                                      *_insert_params(model, using, rows, unless_exists, True, set_local), rows=True))
+
+
+def insert_tables(using: str, tables: list[tuple[type[Model], list[dict]]]) -> None:
+    """``insert_many`` of each (model, rows) of ``tables``: on PostgreSQL in one statement (each table's
+    ``INSERT`` but the last a data-modifying ``WITH`` of the last), one round trip; one a table elsewhere."""
+    tables = [(model, rows) for model, rows in tables if rows]
+    connection = connections[using]
+    if len(tables) < 2 or connection.vendor != "postgresql":
+        for model, rows in tables:
+            insert_many(model, using, rows)
+        return
+    parts, params = [], []
+    for model, rows in tables:
+        sql, values = _insert_params(model, using, rows, ())
+        parts.append(sql)
+        params.extend(values)
+    run(connection, "WITH " + ", ".join(f"held_{i} AS ({sql})" for i, sql in enumerate(parts[:-1]))
+        + " " + parts[-1], params)
 
 
 @functools.cache
@@ -207,6 +241,75 @@ def create(using: str, *objects: M, unless_exists: tuple[str, ...] = ()) -> int:
         params.extend(field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields)
         obj._state.adding, obj._state.db = False, using
     return run(connection, sql, params)
+
+
+def _created_values(using: str, obj: Model) -> dict:
+    """What ``create`` writes of ``obj``, by field name; fills in its defaults and ``auto_now`` fields."""
+    obj._state.adding, obj._state.db = False, using
+    return {name: _fields(type(obj))[name].pre_save(obj, add=True) for name in _created_columns(type(obj))}
+
+
+# --- rows written as the transaction's last statement -------------------------
+
+_held = threading.local()
+
+
+@contextmanager
+def inserts_held(using: str) -> Iterator[None]:
+    """Write the rows given to ``insert_later`` and ``create_later`` for ``using`` inside the block together as
+    it ends: one statement on PostgreSQL (``insert_tables``), one ``INSERT`` a table elsewhere.
+
+    For a transaction, enclosing the block, that is undone whole or not at all, and for rows nothing reads
+    before its commit, not even a later message of the same batch: outbox rows, an order's timeline, the
+    lines of an order just placed (what reads them comes from messages its commit causes), the charge or
+    email a message led to (a second one for the same order would clash with the first's unique key as the
+    block ends, and the batch be handled again a savepoint a message). Not a stock reservation: an order
+    cancelled before it was reserved can be released in the same batch, and must find it. A consumer's
+    message, or its batch of them, then sends one statement for all of these rather than one for each
+    (each a round trip on PostgreSQL). A row given inside a savepoint opened within the block is written at
+    once, so that rolling the savepoint back undoes it. A block left by an exception writes nothing: the
+    transaction is being rolled back. A held row that cannot be written (a clash with a unique key) raises
+    as the block ends, inside the same transaction, which then fails as it would have.
+    """
+    if getattr(_held, "rows", None) is not None:
+        raise RuntimeError("inserts are held already in this thread")
+    rows: dict[tuple[type[Model], tuple[str, ...]], list[dict]] = {}
+    # Django lists a None for each atomic block without a savepoint of its own (message_transaction's).
+    _held.rows, _held.db, _held.depth = rows, using, len(connections[using].savepoint_ids)
+    try:
+        yield
+    finally:
+        _held.rows = None
+    insert_tables(using, [(model, values) for (model, _), values in rows.items()])
+
+
+def _holding(using: str) -> dict | None:
+    """Where the rows held for ``using`` go, if rows written now on it would be held."""
+    held = getattr(_held, "rows", None)
+    if held is not None and _held.db == using and not any(connections[using].savepoint_ids[_held.depth:]):
+        return held
+    return None
+
+
+def insert_later(model: type[Model], using: str, values: dict) -> None:
+    """``insert`` ``values`` as the enclosing ``inserts_held`` block ends; at once outside one, or inside a
+    savepoint opened within it."""
+    held = _holding(using)
+    if held is None:
+        insert(model, using, values)
+    else:
+        held.setdefault((model, tuple(values)), []).append(values)
+
+
+def create_later(using: str, *objects: Model) -> None:
+    """``create`` (of one model) as ``insert_later`` inserts: the objects' defaults are filled in now, their
+    rows written as the enclosing ``inserts_held`` block ends. An auto-increment key is left to the database."""
+    held = _holding(using)
+    if held is None:
+        create(using, *objects)
+        return
+    model = type(objects[0])
+    held.setdefault((model, _created_columns(model)), []).extend(_created_values(using, obj) for obj in objects)
 
 
 def _columns(model: type[Model], alias: str, qualified: bool = False) -> str:

@@ -16,6 +16,7 @@ import logging
 import pika
 import pytest
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
 
 from catalog.models import InboxMessage
@@ -135,3 +136,29 @@ def test_only_lock_conflicts_count_as_a_lost_race(sqlstate, lost):
             raise RuntimeError("as Django wraps it") from exc
     except RuntimeError as wrapped:
         assert lost_a_lock(wrapped) is lost
+
+
+def test_a_batch_limits_its_lock_waits_in_its_first_statement_and_a_lone_delivery_does_not(postgres_database,
+                                                                                           settings):
+    settings.BUS = {**settings.BUS, "BATCH_LOCK_TIMEOUT": 0.25}
+    seen = []
+
+    def handler(message):
+        with connections[ALIAS].cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            seen.append(cursor.fetchone()[0])
+
+    consumer = copy(handler)
+    with CaptureQueriesContext(connections[ALIAS]) as logged:
+        assert consumer.apply_batch(deliveries(consumer, 3)) == []
+    assert seen == ["250ms"] * 3
+    sent = [query["sql"] for query in logged.captured_queries if query["sql"] not in ("BEGIN", "COMMIT")]
+    assert not any(sql.upper().startswith("SET") for sql in sent)  # no round trip of its own
+    assert "set_config" in sent[0] and "catalog_inboxmessage" in sent[0]  # the claim does it, first
+
+    assert consumer.apply_batch(deliveries(consumer, 1)) == []
+    assert seen[-1] == "0"  # the server's default: a lone delivery waits as long as it takes
+    with connections[ALIAS].cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")  # and the setting ended with the batch's transaction
+        assert cursor.fetchone()[0] == "0"
+    connections[ALIAS].close()

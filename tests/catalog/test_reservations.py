@@ -1,12 +1,17 @@
 import uuid
 from decimal import Decimal
 
+import pika
 import pytest
 
 from catalog import services
 from catalog.handlers import HANDLERS
 from catalog.models import OutboxMessage, Product, Reservation
 from shopsite import contracts
+from shopsite.bus import deployment
+from shopsite.bus.consumer import Consumer
+from shopsite.bus.envelope import Envelope
+from shopsite.bus.names import Names
 from shopsite.testing import recorded
 
 pytestmark = pytest.mark.django_db(databases=["catalog"])
@@ -251,3 +256,28 @@ def test_staff_adjustments_are_the_only_change_to_total_stock(make_product):
     assert on_hand + reserved + sold == 10
     assert (on_hand, reserved, sold) == (4, 3, 3)
     assert Product.objects.get(pk=product.pk).stock_on_hand >= 0
+
+
+def a_batch(consumer: Consumer, *messages) -> list:
+    """``messages`` as the consumer decodes them when they arrive together from its queue."""
+    decoded = []
+    for tag, message in enumerate(messages, start=1):
+        envelope = Envelope.wrap(message, producer="orders", correlation_id=uuid.uuid4())
+        method = pika.spec.Basic.Deliver(consumer_tag="test", delivery_tag=tag, redelivered=False,
+                                         exchange="test", routing_key=envelope.type)
+        decoded.append(consumer._decode(method, pika.BasicProperties(headers=deployment.mark()),
+                                        envelope.to_json().encode()))
+    return decoded
+
+
+def test_an_order_placed_and_cancelled_in_one_batch_gives_its_stock_back():
+    """The release, later in the same transaction, must find the reservation the placing wrote."""
+    product = Product.objects.create(sku="BATCH", name="Batch", price=Decimal("1.00"), stock_on_hand=5)
+    order_id = uuid.uuid4()
+    consumer = Consumer("catalog", names=Names("reservations-test"))
+    consumer._publish = lambda committed: None  # the test reads the outbox, not the broker
+
+    assert consumer.apply_batch(a_batch(consumer, placed(order_id, (product.pk, 2)), cancelled(order_id))) == []
+
+    assert stock_of(product) == (5, 0, 0)
+    assert list(Reservation.objects.values_list("status", flat=True)) == [Reservation.Status.RELEASED]

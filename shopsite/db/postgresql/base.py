@@ -5,7 +5,7 @@ With ``CONN_HEALTH_CHECKS`` (settings.py turns it on) Django checks a kept
 connection before its first use in every request by sending ``SELECT 1``: a
 round trip to the server, for every database a request touches. The checkout
 touches three (accounts for the token, payments for the card, cart): three
-checks beside its dozen round trips of work (ten statements, BEGIN and
+checks beside its ten round trips of work (eight statements, BEGIN and
 COMMIT), each one a wake-up of a server process.
 
 A connection the server has ended is one it has written to before closing:
