@@ -454,8 +454,9 @@ class Consumer:
                 # before the commit are written in one (``_claim``, ``statements.inserts_held``).
                 if savepoints:
                     self._limit_lock_waits()
-                claims = None if savepoints else self._claim([(d.envelope, d.handlers) for d in deliveries],
-                                                             limit_lock_waits=True)
+                    claims = None
+                else:
+                    claims = self._claim([(d.envelope, d.handlers) for d in deliveries], limit_lock_waits=True)
                 with nullcontext() if savepoints else statements.inserts_held(self.db):
                     for delivery in deliveries:
                         try:

@@ -233,20 +233,15 @@ def create(using: str, *objects: M, unless_exists: tuple[str, ...] = ()) -> int:
     objects first. An auto-increment key is left to the database and not read
     back: use the ORM where the new id is needed.
     """
-    model = type(objects[0])
-    connection = connections[using]
-    sql, fields = _insert_statement(model, using, _created_columns(model), unless_exists, len(objects))
-    params = []
-    for obj in objects:
-        params.extend(field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields)
-        obj._state.adding, obj._state.db = False, using
-    return run(connection, sql, params)
+    return insert_many(type(objects[0]), using, [_created_values(using, obj) for obj in objects],
+                       unless_exists=unless_exists)
 
 
 def _created_values(using: str, obj: Model) -> dict:
     """What ``create`` writes of ``obj``, by field name; fills in its defaults and ``auto_now`` fields."""
     obj._state.adding, obj._state.db = False, using
-    return {name: _fields(type(obj))[name].pre_save(obj, add=True) for name in _created_columns(type(obj))}
+    fields = _fields(type(obj))
+    return {name: fields[name].pre_save(obj, add=True) for name in _created_columns(type(obj))}
 
 
 # --- rows written as the transaction's last statement -------------------------

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from orders.models import Order, OrderEvent, OrderLine, OutboxMessage
 from shopsite.bus import statements
@@ -36,7 +37,7 @@ def an_order(alias: str) -> Order:
 
 def an_outbox_row() -> dict:
     return {"id": uuid.uuid4(), "type": "order.placed", "body": "{}", "correlation_id": uuid.uuid4(),
-            "created_at": Order._meta.get_field("created_at").pre_save(Order(), add=True), "attempts": 0,
+            "created_at": timezone.now(), "attempts": 0,
             "last_error": "", "traceparent": ""}
 
 
