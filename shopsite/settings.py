@@ -303,6 +303,9 @@ BUS = {
     # publish every message twice; make named handlers raise, crash or stall.
     "PUBLISH_TWICE": env.bool("BUS_PUBLISH_TWICE", default=False),
     "FAULTS": env.str("BUS_FAULTS", default=""),
+    # Days manage.py prune_bus keeps sent outbox rows and inbox rows (shopsite/bus/retention.py): longer
+    # than any consumer may stay stopped, since an inbox row is what makes a message's second copy a no-op.
+    "RETENTION_DAYS": env.float("BUS_RETENTION_DAYS", default=30),
     # Bigger deliveries are dead-lettered unread.
     "MAX_MESSAGE_BYTES": env.int("BUS_MAX_MESSAGE_BYTES", default=256 * 1024),
     # Quorum queues only: deliveries of one message before the broker drops it

@@ -146,6 +146,17 @@ def test_the_web_has_a_service_and_migrations_run_in_a_job():
     assert files.words(container["command"]) == ["manage.py", "migrate_all", "&&", "python", "manage.py", "declare_topology"]
 
 
+def test_the_bus_is_pruned_daily_by_one_run_at_a_time():
+    (cron,) = files.of_kind("CronJob")
+    minute, hour, *every_day = cron["spec"]["schedule"].split()
+    assert minute.isdigit() and hour.isdigit() and every_day == ["*", "*", "*"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert files.words(container["command"]) == ["manage.py", "prune_bus"]
+    assert pod["securityContext"]["runAsNonRoot"] and container["securityContext"]["readOnlyRootFilesystem"]
+
+
 def test_no_secret_is_committed():
     assert files.of_kind("Secret") == []
     (configuration,) = files.of_kind("ConfigMap")
