@@ -33,7 +33,7 @@ from datetime import datetime
 from django.apps import apps
 from django.db import router
 
-#: Rows read, and at most deleted, in one transaction.
+#: Rows a step of the walk reads, and at most deletes with one statement.
 BATCH = 1000
 
 
@@ -69,8 +69,8 @@ def _prune(model, using: str | None, recorded: str, done: str, before: datetime,
 
     Unless ``whole``, the walk ends at the first batch that ends with a row
     ``recorded`` after ``before``: every row further on was recorded later
-    still. A null ``done``
-    (an outbox row not sent yet) is never before anything, so such rows stay.
+    still. A null ``done`` (an outbox row not sent yet) is never before
+    anything, so such rows stay.
     """
     rows = model.objects.using(using or router.db_for_write(model))
     deleted, last = 0, None
