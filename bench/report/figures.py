@@ -139,6 +139,8 @@ def _history_means(runs: list[dict]) -> dict:
     if all("at_rate" in run for run in runs):
         mean["rate"] = runs[0]["at_rate"]["rate"]
         mean["rate_p99"] = statistics.fmean(run["at_rate"]["latency_ms"]["99"] for run in runs)
+        if all("cpu_ms_per_order" in run["at_rate"] for run in runs):
+            mean["rate_cpu"] = statistics.fmean(sum(run["at_rate"]["cpu_ms_per_order"].values()) for run in runs)
     return mean
 
 
@@ -162,6 +164,9 @@ def growth_changes(r: dict) -> dict[str, dict]:
         # The latency to compare: at the fixed rate, where it is the orders' own path and not queueing.
         if "rate_p99" in short and "rate_p99" in long:
             changes[database]["rate_p99"] = _ratio(long["rate_p99"], short["rate_p99"]) - 1
+        # What an order costs at that rate, in batches about the same size whatever the history (not a target).
+        if "rate_cpu" in short and "rate_cpu" in long:
+            changes[database]["rate_cpu"] = _ratio(long["rate_cpu"], short["rate_cpu"]) - 1
     return changes
 
 

@@ -30,3 +30,19 @@ def test_a_history_measured_twice_is_compared_by_its_means():
     assert (change["short"]["per_second"], change["long"]["per_second"]) == (105.0, 105.0)
     assert change["throughput"] == 0.0  # the first pair alone would say -8%, the second +11%
     assert round(change["rate_p99"], 3) == round(32.0 / 31.0 - 1, 3)
+
+
+def test_the_cpu_an_order_at_the_fixed_rate_is_compared_by_its_means_where_every_run_kept_it():
+    def costing(orders: int, ms: float) -> dict:
+        measured = run(orders, 100.0, 30.0)
+        measured["at_rate"]["cpu_ms_per_order"] = {"orders": ms / 2, "RabbitMQ": ms / 2}
+        return measured
+
+    runs = [costing(1_000, 20.0), costing(200_000, 23.0), costing(200_000, 25.0), costing(1_000, 22.0)]
+    [(_, change)] = growth_changes({"growth": {"runs": runs}}).items()
+    assert round(change["rate_cpu"], 3) == round(24.0 / 21.0 - 1, 3)
+
+    # An older run's results, without it: no comparison rather than a wrong one.
+    del runs[0]["at_rate"]["cpu_ms_per_order"]
+    [(_, change)] = growth_changes({"growth": {"runs": runs}}).items()
+    assert "rate_cpu" not in change

@@ -148,3 +148,6 @@ def test_the_smoke_run_writes_the_report_and_its_plots(tmp_path):
         at_rate = run["at_rate"]
         assert at_rate["orders"] == at_rate["emailed"] == sizes["growth_rate"] * sizes["growth_rate_seconds"], at_rate
         assert 0 < at_rate["latency_ms"]["50"] <= at_rate["latency_ms"]["99"], at_rate
+        # ... with the CPU an order cost there, every process.
+        assert {"orders", "RabbitMQ"} <= set(at_rate["cpu_ms_per_order"]), at_rate
+        assert sum(at_rate["cpu_ms_per_order"].values()) > 0, at_rate
