@@ -71,7 +71,7 @@ class Sizes:
     def full(cls) -> Sizes:
         # About ten minutes on the 2-core machine for the parts of issue 5 (the end-to-end runs are sized
         # for a shop that handles a few dozen orders a second there), a few more for the peers, and
-        # 20-30 for growth: each history twice on each database, and writing a 200,000-order history takes
+        # 25-40 for growth: each history twice on each database, and writing a 200,000-order history takes
         # 3-6 minutes.
         return cls(publish_one_by_one=10_000, publish_batched=50_000, publish_batch=500, consume=50_000,
                    db_ceiling=5_000, celery=5_000, relay=10_000, consumer=5_000,
