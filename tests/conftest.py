@@ -41,6 +41,21 @@ def bus_names(broker, settings) -> Names:
     delete_topology(names)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_topology_deleted():
+    """The exchange and queues of this run's (or xdist worker's) own prefix go when its session ends.
+
+    A test without ``bus_names`` whose commit the background publisher sends (any ``transaction=True`` test
+    that writes an outbox row) declares the run's exchange; nothing else would remove it.
+    """
+    yield
+    background.drain(10)
+    try:
+        delete_topology(Names.configured())
+    except BROKER_ERRORS:  # no broker: a run of unit tests only, which declared nothing there
+        pass
+
+
 @pytest.fixture(autouse=True)
 def _background_publisher_drained():
     """Nothing a test committed is published during the next test (publish-on-commit runs in a thread)."""
