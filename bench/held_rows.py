@@ -27,42 +27,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _setup(name: str) -> str:
+def measure(transactions: int, rounds: int) -> dict:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopsite.settings_test")
     import django
-    import environ
-    from django.db import connections
 
     django.setup()
-    # As the shop configures a PostgreSQL database (shopsite/settings.py): its backend, bound parameters,
-    # prepared statements.
-    url = environ.Env.db_url_config(f"postgres://postgres@127.0.0.1:5432/{name}")
     from django.conf import settings
 
-    url["ENGINE"] = "shopsite.db.postgresql"
-    url["OPTIONS"] = {"server_side_binding": True}
+    from orders.models import Order, OrderEvent, OrderLine, OutboxMessage
+    from tests.postgres import new_database
+
+    # As the shop configures a PostgreSQL database (shopsite/settings.py): its backend, bound parameters,
+    # prepared statements.
+    options = {"server_side_binding": True}
     if settings.PREPARE_THRESHOLD is not None:
-        url["OPTIONS"]["prepare_threshold"] = settings.PREPARE_THRESHOLD
-    connections.settings["held_rows"] = connections.configure_settings(
-        {"default": {**connections.settings["default"]}, "held_rows": url})["held_rows"]
-    return "held_rows"
-
-
-def measure(transactions: int, rounds: int) -> dict:
-    from tests.e2e.shop import PostgresDatabases
-
-    name = f"bench_held_rows_{uuid.uuid4().hex[:8]}"
-    PostgresDatabases._psql(f"CREATE DATABASE {name}")
-    try:
-        alias = _setup(name)
+        options["prepare_threshold"] = settings.PREPARE_THRESHOLD
+    with new_database("bench_held_rows", [Order, OrderLine, OrderEvent, OutboxMessage],
+                      ENGINE="shopsite.db.postgresql", OPTIONS=options) as alias:
         return _measure(alias, transactions, rounds)
-    finally:
-        from django.db import connections
-
-        if "held_rows" in connections.settings:
-            connections["held_rows"].close()
-        PostgresDatabases._psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _measure(alias: str, transactions: int, rounds: int) -> dict:
@@ -73,9 +56,6 @@ def _measure(alias: str, transactions: int, rounds: int) -> dict:
     from shopsite.bus import statements
 
     connection = connections[alias]
-    with connection.schema_editor() as editor:
-        for model in (Order, OrderLine, OrderEvent, OutboxMessage):
-            editor.create_model(model)
     orders = []
     for _ in range(50):
         order = Order(id=uuid.uuid4(), checkout_id=uuid.uuid4(), user_id=7, total=Decimal("9.50"),
