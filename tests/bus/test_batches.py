@@ -88,7 +88,9 @@ def test_a_batch_claims_its_inbox_rows_in_one_statement_and_writes_its_outbox_ro
     outbox = [sql for sql in inserts if sql.startswith(f'INSERT INTO "{OutboxMessage._meta.db_table}"')]
     assert len(inserts) == len(inbox) + len(outbox)
     # One of each a transaction (a batch), not one a message: the batches' commits, less the sent-marking ones.
-    assert 1 <= len(inbox) == len(outbox) <= len(commits) < WAITING / 2
+    # A batch that held only the second copy claimed nothing new and recorded no reply: an inbox statement alone.
+    assert 1 <= len(outbox) <= len(inbox) <= min(len(outbox) + 1, len(commits))
+    assert len(commits) < WAITING / 2
     # The second copy (in the first's batch or a later one) was a duplicate: each message handled once, replied once.
     assert sorted(handled) == sorted(order_ids)
     assert InboxMessage.objects.count() == WAITING
