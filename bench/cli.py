@@ -19,10 +19,8 @@ PARTS = ["raw", "celery", "bus", "e2e", "peers", "growth"]
 
 
 def steps_in(parts: list[str], sizes: Sizes) -> int:
-    # growth: five steps of run_shop's for each history on each database (history, start, customers, the closed
-    # loop, the fixed rate).
     count = {"raw": 4, "celery": 1, "bus": 3 + 2 * sizes.consumer_variants, "e2e": 5, "peers": peers.steps(sizes),
-             "growth": 5 * len(growth.order_of_runs(sizes)) * (1 + sizes.e2e_postgres)}
+             "growth": growth.steps(sizes)}
     total = sum(count[p] for p in parts)
     if "e2e" in parts:
         total += 3 * sizes.e2e_copies + 4 * sizes.e2e_postgres

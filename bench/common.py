@@ -62,24 +62,27 @@ class Sizes:
     #: one every history and database handles with room to spare, so what it measures is each order's path.
     growth_rate: float = 5.0
     growth_rate_seconds: float = 2.0
-    #: Each history measured twice, in the order short, long, long, short, and compared by their means: the
-    #: machine's speed drifts by more than 10% over the half hour the four runs take, and this order cancels a
-    #: steady drift. Once each (short, long) otherwise.
-    growth_twice: bool = False
+    #: The shops of both histories are started together and measured in turns (bench/growth.py): each one's
+    #: closed loop and fixed rate cut into this many blocks, short, long, long, short, …, after this many
+    #: checkouts on each that are not counted. The machine's speed drifts by more than the 10% compared
+    #: within minutes; blocks seconds apart see the same machine.
+    growth_rounds: int = 2
+    growth_warmup: int = 2
 
     @classmethod
     def full(cls) -> Sizes:
         # About ten minutes on the 2-core machine for the parts of issue 5 (the end-to-end runs are sized
         # for a shop that handles a few dozen orders a second there), a few more for the peers, and
-        # 25-40 for growth: each history twice on each database, and writing a 200,000-order history takes
-        # 3-6 minutes.
+        # 15-25 for growth: writing a 200,000-order history takes 3-6 minutes, and each database's two shops
+        # then check out 6,600 orders in all.
         return cls(publish_one_by_one=10_000, publish_batched=50_000, publish_batch=500, consume=50_000,
                    db_ceiling=5_000, celery=5_000, relay=10_000, consumer=5_000,
                    e2e_orders=1000, e2e_rate=50.0, e2e_latency_seconds=10.0,
                    soak_seconds=240.0, soak_rate=10.0, e2e_postgres=True, e2e_copies=True,
                    consumer_variants=True, repeats=3, latency_windows=3, rate_sweep=(10.0, 30.0, 40.0),
                    growth_orders=(1_000, 200_000), growth_products=10_000, growth_customers=50_000,
-                   growth_checkouts=3000, growth_rate=15.0, growth_rate_seconds=60.0, growth_twice=True)
+                   growth_checkouts=3000, growth_rate=15.0, growth_rate_seconds=60.0, growth_rounds=6,
+                   growth_warmup=300)
 
     @classmethod
     def smoke(cls) -> Sizes:

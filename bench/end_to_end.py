@@ -24,7 +24,8 @@ import time
 import uuid
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 
 from tests.e2e.shop import PostgresDatabases, Shop
 
@@ -233,8 +234,9 @@ class CpuMeter:
         return {name: seconds * 1000 / orders for name, seconds in self.used.items()} if orders else {}
 
 
-def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dict:
-    """Run ``run`` (a load), wait until every accepted order has its email, then read the times."""
+def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float, raw: bool = False) -> dict:
+    """Run ``run`` (a load), wait until every accepted order has its email, then read the times; with ``raw``,
+    every order's times to its email and to "placed" as well."""
     sent_before = set(load.sent)
     started = time.time()
     run()
@@ -256,14 +258,21 @@ def _phase(shop: Shop, load: Load, run, *, expected: int, timeout: float) -> dic
     return {
         "orders": expected, "accepted": len(accepted), "confirmed": len(to_confirmed), "emailed": len(to_email),
         "settled": settled, "seconds": seconds, "per_second": len(to_email) / seconds if seconds else 0.0,
-        "latency_ms": {str(q): _percentile(to_confirmed, q) for q in (50, 95, 99)} | {"max": max(to_confirmed, default=0)},
-        "email_latency_ms": {str(q): _percentile(to_email, q) for q in (50, 95, 99)},
+        "latency_ms": percentiles(to_confirmed) | {"max": max(to_confirmed, default=0)},
+        "email_latency_ms": percentiles(to_email),
         # The first leg: the checkout request, its message and the orders service placing the order.
-        "placed_latency_ms": {str(q): _percentile(to_placed, q) for q in (50, 95, 99)},
-        "answer_latency_ms": {str(q): _percentile(answers, q) for q in (50, 95, 99)},
+        "placed_latency_ms": percentiles(to_placed),
+        "answer_latency_ms": percentiles(answers),
         "mean_ms": statistics.fmean(to_confirmed) if to_confirmed else 0.0,
         "latencies_ms": sorted(to_confirmed),
+        # Every order's times, for a caller that pools the phases of one shop (bench/growth.py's blocks).
+        **({"email_latencies_ms": to_email, "placed_latencies_ms": to_placed} if raw else {}),
     }
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """The p50, p95 and p99 of ``values`` (ms), keyed as the report reads them."""
+    return {str(q): _percentile(values, q) for q in (50, 95, 99)}
 
 
 def fixed_rate_customers(sizes: Sizes) -> int:
@@ -299,12 +308,17 @@ def rate_sweep(shop: Shop, load: Load, sizes: Sizes) -> list[dict]:
     return rows
 
 
-def _window(shop: Shop, load: Load, rate: float, seconds: float) -> dict:
+def _window(shop: Shop, load: Load, rate: float, seconds: float, raw: bool = False) -> dict:
     """Checkouts arriving at ``rate`` for ``seconds`` (``_phase``), with the CPU each process spent per order."""
     count = int(rate * seconds)
+    return measured(shop, load, lambda: load.open_loop(rate, seconds), expected=count, raw=raw)
+
+
+def measured(shop: Shop, load: Load, run, *, expected: int, raw: bool = False) -> dict:
+    """``_phase`` with the CPU each process spent per order."""
     with CpuMeter(shop) as cpu:
-        window = _phase(shop, load, lambda: load.open_loop(rate, seconds), expected=count, timeout=max(60, count / 5))
-    return {**window, "cpu_ms_per_order": cpu.per_order_ms(window["emailed"])}
+        phase = _phase(shop, load, run, expected=expected, timeout=max(60, expected / 5), raw=raw)
+    return {**phase, "cpu_ms_per_order": cpu.per_order_ms(phase["emailed"])}
 
 
 def write_history(shop: Shop, existing: Existing, step, label: str) -> dict:
@@ -323,42 +337,18 @@ def write_history(shop: Shop, existing: Existing, step, label: str) -> dict:
 
 def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, latency: bool = True,
              soak: bool = False, env: dict[str, str] | None = None, existing: Existing | None = None) -> dict:
-    """One shop measured; ``env`` is added to its processes' environment (e.g. the OTEL variables).
-
-    With ``existing``, the shop's databases first get that much history (bench/grow.py): after the
-    migrations and before any process starts, so the writing competes with nothing (a SQLite writer
-    would hold up the consumers' and the relay's first transactions) and the shop starts, as a real
-    one does, on data already in place. The timed customers and products are made afterwards as always.
-    """
+    """One shop measured; ``env`` is added to its processes' environment (e.g. the OTEL variables)."""
     label = f"{database}, {copies} cop{'y' if copies == 1 else 'ies'} of each consumer"
-    prefix = run_prefix("e2e")
-    extra = {"BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix, **SHOP_ENV}
-    extra.update(env or {})
-    databases = PostgresDatabases("shop_bench") if database == "postgresql" else None
-    if databases:
-        extra.update(databases.__enter__())
-    # SQLite files come migrated, copied from the run's template; PostgreSQL's databases are migrated here.
-    workdir = temp_dir("e2e") if databases else migrated_data_dir("e2e")
-    shop = Shop(workdir, extra)
-    result: dict = {"database": database, "copies": copies}
-    try:
-        if databases:
-            shop.manage("migrate_all")
-        if existing:
-            result["existing"] = write_history(shop, existing, step, label)
-        step(f"end to end ({label}): starting the shop")
-        shop.up(copies=copies, migrate=False)
-        wanted = sizes.e2e_orders + (fixed_rate_customers(sizes) + rate_sweep_customers(sizes) if latency else 0)
-        wanted += int(sizes.soak_rate * sizes.soak_seconds) if soak else 0
-        step(f"end to end ({label}): {wanted} customers")
-        seeded = run_json("bench.seed", shop.env, str(wanted), str(PRODUCTS), timeout=600)
-        load = Load(shop, seeded["customers"])
+    wanted = sizes.e2e_orders + (fixed_rate_customers(sizes) + rate_sweep_customers(sizes) if latency else 0)
+    wanted += int(sizes.soak_rate * sizes.soak_seconds) if soak else 0
+    with started_shop(step, label, customers=wanted, database=database, copies=copies, env=env,
+                      existing=existing) as (shop, load, result):
         sampler = RssSampler(shop)
         sampler.start()
 
         step(f"end to end ({label}): {sizes.e2e_orders} checkouts, closed loop")
         # How fast the machine is just before this shop is measured: it drifts by the hour, and runs minutes
-        # apart (the histories of section 7) are compared. A fraction of a second of one core, while idle.
+        # apart are compared. A fraction of a second of one core, while idle.
         result["python_speed"] = machine.python_speed()
         sampler.mark("throughput")
         with CpuMeter(shop) as cpu:
@@ -382,17 +372,52 @@ def run_shop(sizes: Sizes, step, *, database: str = "sqlite", copies: int = 1, l
                                     expected=count, timeout=max(60, count / 5))
             result["soak"]["rate"] = sizes.soak_rate
         sampler.stop()
-        result["refused"] = load.refused
-        result["refusals"] = dict(load.refusals)
         result["rss_kib"] = {name: rss_kib(process.pid) for name, process in shop.processes.items()}
         result["rss_samples"] = sampler.samples
         result["rss_marks"] = sampler.marks
+    return result
+
+
+@contextmanager
+def started_shop(step, label: str, *, customers: int, database: str = "sqlite", copies: int = 1,
+                 env: dict[str, str] | None = None, existing: Existing | None = None
+                 ) -> Iterator[tuple[Shop, Load, dict]]:
+    """A shop started with ``customers`` ready to check out: (the shop, its load, its result so far), and at
+    the end the checkouts it refused (in the result), its processes stopped and its databases and topology gone.
+
+    With ``existing``, the shop's databases first get that much history (bench/grow.py): after the
+    migrations and before any process starts, so the writing competes with nothing (a SQLite writer
+    would hold up the consumers' and the relay's first transactions) and the shop starts, as a real
+    one does, on data already in place. The timed customers and products are made afterwards as always.
+    """
+    prefix = run_prefix("e2e")
+    extra = {"BUS_PREFIX": prefix, "BUS_DEPLOYMENT": prefix, **SHOP_ENV}
+    extra.update(env or {})
+    databases = PostgresDatabases("shop_bench") if database == "postgresql" else None
+    if databases:
+        extra.update(databases.__enter__())
+    # SQLite files come migrated, copied from the run's template; PostgreSQL's databases are migrated here.
+    workdir = temp_dir("e2e") if databases else migrated_data_dir("e2e")
+    shop = Shop(workdir, extra)
+    result: dict = {"database": database, "copies": copies}
+    try:
+        if databases:
+            shop.manage("migrate_all")
+        if existing:
+            result["existing"] = write_history(shop, existing, step, label)
+        step(f"end to end ({label}): starting the shop")
+        shop.up(copies=copies, migrate=False)
+        step(f"end to end ({label}): {customers} customers")
+        seeded = run_json("bench.seed", shop.env, str(customers), str(PRODUCTS), timeout=600)
+        load = Load(shop, seeded["customers"])
+        yield shop, load, result
+        result["refused"] = load.refused
+        result["refusals"] = dict(load.refusals)
     finally:
         shop.down()
         delete_shop_topology(shop.env["BUS_PREFIX"], RETRY_DELAYS)
         if databases:
             databases.__exit__(None, None, None)
-    return result
 
 
 def run_all(sizes: Sizes, step) -> dict:

@@ -378,12 +378,57 @@ def _growth(r: dict) -> str:
              + f" (closed loop {c['p99']:+.0%})"
              + (f", CPU an order at the fixed rate {c['rate_cpu']:+.0%}" if "rate_cpu" in c else "")
              for db, c in growth_changes(r).items()]
+    blocks = [f"{label.get(run['database'], run['database'])} with {run['existing']['orders']:,} past orders "
+              + ", ".join(f"{rate:.1f}" for rate in run["blocks_per_second"])
+              for run in runs if len(run.get("blocks_per_second", [])) > 1]
     refused = [f"{label.get(run['database'], run['database'])} with {run['existing']['orders']:,} past orders: "
                + ", ".join(f"{count} × {why}" for why, count in run["refusals"].items())
                for run in runs if run.get("refusals")]
     return (table + ("\n\nThe long history against the short one: " + "; ".join(apart) + "." if apart else "")
+            + ("\n\nEach block's orders/s in the closed loop, in the order each shop ran them: " + "; ".join(blocks)
+               + "." if blocks else "")
             + ("\n\nCheckouts the shop did not accept (the answer, or the load generator's error): "
                + "; ".join(refused) + "." if refused else ""))
+
+
+def _growth_method(r: dict) -> str:
+    """How section 7 measured: the runs of this results file, whichever way they were taken."""
+    rounds = _get(r, "sizes", "growth_rounds", default=1)
+    warmup = _get(r, "sizes", "growth_warmup", default=0)
+    if rounds > 1:
+        turns = (
+            "Each database's shops, one for each history, are started together and measured in turns: "
+            + (f"first {warmup:,} checkouts on each, not counted (the first minute of a shop's life was the "
+               "dearest in every sequence of runs measured one shop after another); then " if warmup else "")
+            + f"each one's closed loop in {rounds} blocks, short, long, long, short and so on, and then its "
+            f"fixed rate in {rounds} windows in the same order. A row pools its shop's blocks: the orders/s is "
+            "all their orders over all their time, the percentiles are over all their orders, and the text "
+            "below the table gives each block's orders/s. The machine's speed drifts by more than the 10% the "
+            "target allows within minutes (two runs of one history a quarter of an hour apart have differed by "
+            "10-17%), so whole runs one after another measured the hour as much as the history; blocks a few "
+            "seconds apart, taken in turns, see the same machine. The shop not being measured idles meanwhile "
+            "(a few ms of CPU a second), alike for each history. ")
+    elif _get(r, "sizes", "growth_twice", default=False):
+        turns = ("Each database's histories are measured twice, in the order short, long, long, short (the table's "
+                 "order), and compared by the means of their two runs: the machine's speed drifts by more than the "
+                 "10% the target allows over the half hour the four runs take, and this order cancels a steady "
+                 "drift. ")
+    else:
+        turns = "Each database and history is measured once. "
+    return ("Each row is the end-to-end closed loop of section 4 on a shop that already holds a history "
+            "(`bench/grow.py`, written into the migrated databases before any process starts: past orders with "
+            "every row their saga left in each service, outbox and inbox included, and the products and "
+            "customers above), followed on the same started shop by checkouts arriving at a fixed rate that "
+            "every database and history handles with room to spare. The closed loop's latency is mostly "
+            "queueing and moves with the throughput; the fixed rate's is each order's own path through the "
+            "services, and that is the latency the target compares, its percentiles taken over all of the "
+            "phase's orders. Its CPU an order (where the run kept it) is a steadier measure of what the history "
+            "adds to an order's work than the closed loop's rate: at that rate the batches are about the same "
+            "size whatever the history, where the closed loop's settle differently from run to run. "
+            + turns
+            + "The last column times a plain Python loop just before the closed loop (as the machine rows of "
+            "the first table do at the start and end of the whole run). `python -m bench.growth` runs the same "
+            "measurement on its own and keeps its runs in `benchmarks/growth.json`.")
 
 
 def _baseline(r: dict, baseline: dict | None) -> str:
@@ -566,26 +611,7 @@ def render(r: dict, plots: dict[str, Path | None], baseline: dict | None = None)
         _growth(r),
         "",
         image("growth", "cost as the data grows"),
-        "Each run is the end-to-end closed loop of section 4 on a shop that already holds a history "
-        "(`bench/grow.py`, written into the migrated databases before any process starts: past orders with "
-        "every row their saga left in each service, outbox and inbox included, and the products and customers "
-        "above), followed on the same started shop by checkouts arriving at a fixed rate that every database "
-        "and history handles with room to spare. The closed loop's latency is mostly queueing and moves with "
-        "the throughput; the fixed rate's is each order's own path through the services, and that is the "
-        "latency the target compares. The fixed-rate phase is one window, its percentiles taken over all of "
-        "its orders. Its CPU an order (where the run kept it) is a steadier measure of what the history adds to "
-        "an order's work than the closed loop's rate: at that rate the batches are about the same size whatever "
-        "the history, where the closed loop's settle differently from run to run. "
-        + ("Each database's histories are measured twice, in the order short, long, long, short (the table's "
-           "order), and compared by the means of their two runs: the machine's speed drifts by more than the "
-           "10% the target allows over the half hour the four runs take, and this order cancels a steady "
-           "drift. " if _get(r, "sizes", "growth_twice", default=False) else
-           "Each database and history is measured once. ")
-        + "The last column times a plain Python loop just before each run's closed loop (as the machine rows "
-        "of the first table do at the start and end of the whole run): a run that stands apart from its "
-        "pair on a slower machine says so there. "
-        + "`python -m bench.growth` runs the same measurement on its own and keeps its runs in "
-        "`benchmarks/growth.json`.",
+        _growth_method(r),
         "",
         "## What was optimised, and what it bought",
         "",

@@ -125,7 +125,9 @@ def plot_growth(r: dict, folder: Path) -> Path | None:
     runs = _get(r, "growth", "runs", default=[])
     if not runs:
         return None
-    twice = _get(r, "sizes", "growth_twice", default=False)
-    note = "smoke sizes" if r.get("smoke") else (
-        f"{'two runs (first, second pass)' if twice else 'one run'} each, started {r['started']}")
+    rounds = _get(r, "sizes", "growth_rounds", default=1)
+    twice = _get(r, "sizes", "growth_twice", default=False)  # a run from before the shops were measured in turns
+    each = (f"{rounds} blocks each, in turns" if rounds > 1 else
+            "two runs (first, second pass) each" if twice else "one run each")
+    note = "smoke sizes" if r.get("smoke") else f"{each}, started {r['started']}"
     return plot({"runs": runs}, folder / "growth.png", note=note)
