@@ -19,11 +19,14 @@ PARTS = ["raw", "celery", "bus", "e2e", "peers", "growth"]
 
 
 def steps_in(parts: list[str], sizes: Sizes) -> int:
-    count = {"raw": 4, "celery": 1, "bus": 3 + 2 * sizes.consumer_variants, "e2e": 5, "peers": peers.steps(sizes),
-             "growth": growth.steps(sizes)}
+    # e2e: SQLite's shop (start, customers, the closed loop, the fixed rate, the rate sweep, the soak), two copies
+    # of each consumer (the first three), PostgreSQL's (the first five).
+    sweep = bool(sizes.rate_sweep)
+    count = {"raw": 4, "celery": 1, "bus": 3 + 2 * sizes.consumer_variants, "e2e": 5 + sweep,
+             "peers": peers.steps(sizes), "growth": growth.steps(sizes)}
     total = sum(count[p] for p in parts)
     if "e2e" in parts:
-        total += 3 * sizes.e2e_copies + 4 * sizes.e2e_postgres
+        total += 3 * sizes.e2e_copies + (4 + sweep) * sizes.e2e_postgres
     return total
 
 

@@ -151,3 +151,11 @@ def test_the_smoke_run_writes_the_report_and_its_plots(tmp_path):
         # ... with the CPU an order cost there, every process.
         assert {"orders", "RabbitMQ"} <= set(at_rate["cpu_ms_per_order"]), at_rate
         assert sum(at_rate["cpu_ms_per_order"].values()) > 0, at_rate
+        # The two shops were measured in turns: each block's rate kept, and shown under the table.
+        assert len(run["blocks_per_second"]) == run["rounds"] == sizes["growth_rounds"] > 1, run
+        assert all(rate > 0 for rate in run["blocks_per_second"]), run
+        assert ", ".join(f"{rate:.1f}" for rate in run["blocks_per_second"]) in page
+
+    # The progress bar ended on its last step: every part counted its steps right.
+    done = re.findall(r"done\D*?(\d+)/(\d+)", result.stderr)
+    assert done and done[-1][0] == done[-1][1], done
