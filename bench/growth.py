@@ -59,8 +59,8 @@ def measure(*, histories: list[int], database: str, checkouts: int, products: in
     """A shop for each of ``histories`` (past orders), all started together and measured in turns; a result
     for each history, in the order given.
 
-    First ``warmup`` checkouts on each shop, not counted: the first minute of a shop's life was the dearest in
-    every sequence of runs measured one shop after another. Then ``checkouts`` on each in a closed loop, in
+    First ``warmup`` checkouts on each shop, not counted: in every sequence of runs measured one shop after
+    another, the first run cost the most CPU an order. Then ``checkouts`` on each in a closed loop, in
     ``rounds`` blocks in the order of ``round_order``, then ``rate`` checkouts a second for ``seconds`` on
     each, in as many windows in the same order. The machine's speed drifts by more than 10% within minutes
     (a history's two runs, a quarter of an hour apart, have differed by 10-17%); blocks of a few seconds
@@ -73,41 +73,42 @@ def measure(*, histories: list[int], database: str, checkouts: int, products: in
     """
     block, window = checkouts // rounds, seconds / rounds
     wanted = warmup + block * rounds + int(rate * window) * rounds
+    turns = round_order(list(range(len(histories))), rounds)  # by position: a history may be given twice
     with ExitStack() as stack:
-        shops = {orders: stack.enter_context(started_shop(
+        shops = [stack.enter_context(started_shop(
             step, f"{database}, {orders:,} past orders", customers=wanted, database=database,
-            existing=Existing(orders=orders, products=products, customers=customers))) for orders in histories}
+            existing=Existing(orders=orders, products=products, customers=customers))) for orders in histories]
         if warmup:
             step(f"growth ({database}): {warmup} checkouts on each shop, not counted")
-            for shop, load, _ in shops.values():
+            for shop, load, _ in shops:
                 measured(shop, load, lambda load=load: load.closed_loop(warmup), expected=warmup)
         # How fast the machine is just before the shops are measured (the table shows it beside each run).
         speed = machine.python_speed()
-        closed, at_rate = defaultdict(list), defaultdict(list)
+        closed: list[list[dict]] = [[] for _ in histories]
+        at_rate: list[list[dict]] = [[] for _ in histories]
         step(f"growth ({database}): {checkouts} checkouts on each shop, closed loop, in {rounds} turns")
-        for orders in round_order(histories, rounds):
-            shop, load, _ = shops[orders]
-            closed[orders].append(measured(shop, load, lambda load=load: load.closed_loop(block),
-                                           expected=block, raw=True))
+        for n in turns:
+            shop, load, _ = shops[n]
+            closed[n].append(measured(shop, load, lambda load=load: load.closed_loop(block), expected=block,
+                                      raw=True))
         step(f"growth ({database}): {rate:g} orders/s for {seconds:g} s on each shop, in {rounds} turns")
-        for orders in round_order(histories, rounds):
-            shop, load, _ = shops[orders]
-            at_rate[orders].append(measured(shop, load, lambda load=load: load.open_loop(rate, window),
-                                            expected=int(rate * window), raw=True))
-        results = []
-        for orders in histories:
-            throughput, fixed = pooled(closed[orders]), pooled(at_rate[orders])
-            results.append({"database": database, "existing": shops[orders][2]["existing"],
-                            "rounds": rounds, "warmup": warmup, "python_speed": speed,
-                            **{key: throughput[key] for key in ("per_second", "latency_ms", "email_latency_ms",
-                                                                "placed_latency_ms", "emailed", "orders",
-                                                                "cpu_ms_per_order", "blocks_per_second")},
-                            "at_rate": {"rate": rate, "seconds": window * rounds,
-                                        **{key: fixed[key] for key in ("orders", "emailed", "latency_ms",
-                                                                       "cpu_ms_per_order")}}})
-    # The refusals are counted as each shop stops.
-    for result, orders in zip(results, histories):
-        result.update(refused=shops[orders][2]["refused"], refusals=shops[orders][2]["refusals"])
+        for n in turns:
+            shop, load, _ = shops[n]
+            at_rate[n].append(measured(shop, load, lambda load=load: load.open_loop(rate, window),
+                                       expected=int(rate * window), raw=True))
+    # Leaving the block stopped the shops and counted what each refused.
+    results = []
+    for n, (_, _, shop_result) in enumerate(shops):
+        throughput, fixed = pooled(closed[n]), pooled(at_rate[n])
+        results.append({"database": database, "existing": shop_result["existing"],
+                        "rounds": rounds, "warmup": warmup, "python_speed": speed,
+                        "refused": shop_result["refused"], "refusals": shop_result["refusals"],
+                        **{key: throughput[key] for key in ("per_second", "latency_ms", "email_latency_ms",
+                                                            "placed_latency_ms", "emailed", "orders",
+                                                            "cpu_ms_per_order", "blocks_per_second")},
+                        "at_rate": {"rate": rate, "seconds": window * rounds,
+                                    **{key: fixed[key] for key in ("orders", "emailed", "latency_ms",
+                                                                   "cpu_ms_per_order")}}})
     return results
 
 

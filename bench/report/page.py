@@ -398,8 +398,8 @@ def _growth_method(r: dict) -> str:
     if rounds > 1:
         turns = (
             "Each database's shops, one for each history, are started together and measured in turns: "
-            + (f"first {warmup:,} checkouts on each, not counted (the first minute of a shop's life was the "
-               "dearest in every sequence of runs measured one shop after another); then " if warmup else "")
+            + (f"first {warmup:,} checkouts on each, not counted (in every sequence of runs measured one shop "
+               "after another, the first run cost the most CPU an order); then " if warmup else "")
             + f"each one's closed loop in {rounds} blocks, short, long, long, short and so on, and then its "
             f"fixed rate in {rounds} windows in the same order. A row pools its shop's blocks: the orders/s is "
             "all their orders over all their time, the percentiles are over all their orders, and the text "
