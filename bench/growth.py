@@ -63,7 +63,7 @@ def measure(*, histories: list[int], database: str, checkouts: int, products: in
     another, the first run cost the most CPU an order. Then ``checkouts`` on each in a closed loop, in
     ``rounds`` blocks in the order of ``round_order``, then ``rate`` checkouts a second for ``seconds`` on
     each, in as many windows in the same order. The machine's speed drifts by more than 10% within minutes
-    (a history's two runs, a quarter of an hour apart, have differed by 10-17%); blocks of a few seconds
+    (a history's two runs, minutes apart, have differed by 10-17%); blocks of a few seconds
     taken in turns see the same machine, where whole runs one after another did not. The shops not being
     measured idle meanwhile (a few ms of CPU a second each), alike for every history.
 

@@ -404,7 +404,7 @@ def _growth_method(r: dict) -> str:
             f"fixed rate in {rounds} windows in the same order. A row pools its shop's blocks: the orders/s is "
             "all their orders over all their time, the percentiles are over all their orders, and the text "
             "below the table gives each block's orders/s. The machine's speed drifts by more than the 10% the "
-            "target allows within minutes (two runs of one history a quarter of an hour apart have differed by "
+            "target allows within minutes (two runs of one history minutes apart have differed by "
             "10-17%), so whole runs one after another measured the hour as much as the history; blocks a few "
             "seconds apart, taken in turns, see the same machine. The shop not being measured idles meanwhile "
             "(a few ms of CPU a second), alike for each history. ")
