@@ -92,7 +92,7 @@ from tests.e2e.shop import Shop
 
 from .ceiling import consumer_count, seeded_shop, wait_until
 from .common import ROOT, SERVICES, Sizes, delete_queues, remove_temp_dirs, rss_kib, run_json, run_prefix
-from .end_to_end import CpuMeter, Load, _phase, fixed_rate, fixed_rate_customers
+from .end_to_end import Load, fixed_rate, fixed_rate_customers, measured
 
 CHECKOUT_PATH = "/bench/celery-checkout/"
 
@@ -148,10 +148,8 @@ def run_celery_saga(orders: int, *, concurrency: int = 16, step=lambda what: Non
         wait_until(lambda: all(consumer_count(queue) for queue in queues), "the six workers", 120, shop.processes)
         load = Load(shop, customers, path=CHECKOUT_PATH)
         step(f"Celery saga: {orders} checkouts, closed loop")
-        with CpuMeter(shop) as cpu:
-            result["throughput"] = _phase(shop, load, lambda: load.closed_loop(orders, concurrency),
-                                          expected=orders, timeout=max(60, orders / 5))
-        result["cpu_ms_per_order"] = cpu.per_order_ms(result["throughput"]["emailed"])
+        result["throughput"] = measured(shop, load, lambda: load.closed_loop(orders, concurrency), expected=orders)
+        result["cpu_ms_per_order"] = result["throughput"].pop("cpu_ms_per_order")
         if latency:
             step(f"Celery saga: {latency.e2e_rate:g} orders/s for {latency.e2e_latency_seconds:g} s, "
                  f"{latency.latency_windows} time(s)")

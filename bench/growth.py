@@ -84,18 +84,19 @@ def measure(*, histories: list[int], database: str, checkouts: int, products: in
                 measured(shop, load, lambda load=load: load.closed_loop(warmup), expected=warmup)
         # How fast the machine is just before the shops are measured (the table shows it beside each run).
         speed = machine.python_speed()
-        closed: list[list[dict]] = [[] for _ in histories]
-        at_rate: list[list[dict]] = [[] for _ in histories]
+
+        def in_turns(run, expected: int) -> list[list[dict]]:
+            """Each shop's blocks of ``run(load)``, the shops taking turns."""
+            blocks: list[list[dict]] = [[] for _ in histories]
+            for n in turns:
+                shop, load, _ = shops[n]
+                blocks[n].append(measured(shop, load, lambda load=load: run(load), expected=expected, raw=True))
+            return blocks
+
         step(f"growth ({database}): {checkouts} checkouts on each shop, closed loop, in {rounds} turns")
-        for n in turns:
-            shop, load, _ = shops[n]
-            closed[n].append(measured(shop, load, lambda load=load: load.closed_loop(block), expected=block,
-                                      raw=True))
+        closed = in_turns(lambda load: load.closed_loop(block), block)
         step(f"growth ({database}): {rate:g} orders/s for {seconds:g} s on each shop, in {rounds} turns")
-        for n in turns:
-            shop, load, _ = shops[n]
-            at_rate[n].append(measured(shop, load, lambda load=load: load.open_loop(rate, window),
-                                       expected=int(rate * window), raw=True))
+        at_rate = in_turns(lambda load: load.open_loop(rate, window), int(rate * window))
     # Leaving the block stopped the shops and counted what each refused.
     results = []
     for n, (_, _, shop_result) in enumerate(shops):
